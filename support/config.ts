@@ -1,0 +1,81 @@
+/**
+ * Harness configuration, read once from the environment into typed values. A bad value fails with
+ * a message naming the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+const schema = z.object({
+  UAT_TARGET: z.enum(['local', 'kubernetes']).default('local'),
+  UAT_SEED: z.coerce.number().int().nonnegative().default(42),
+  MLFLOW_DB_URL: z.string().url().optional(),
+  CHROMIUM_PATH: z.string().optional(),
+  UAT_REFERENCE_DIR: z.string().default(path.resolve(PROJECT_ROOT, '..', 'shared', 'reference')),
+  UAT_KEEP: z.enum(['0', '1', 'true', 'false']).default('0'),
+  UAT_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
+  UAT_STORAGE_MAP: z
+    .string()
+    .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
+    .optional(),
+  UAT_STACK_FAULT: z.enum(['ignore-weights', 'swap-outputs', 'crash-on-bad-input']).optional(),
+  UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
+});
+
+export interface HarnessConfig {
+  target: 'local' | 'kubernetes';
+  seed: number;
+  mlflowDbUrl?: string;
+  chromiumPath?: string;
+  referenceDir: string;
+  keep: boolean;
+  reportsDir: string;
+  storageMap: [string, string][];
+  stackFault?: 'ignore-weights' | 'swap-outputs' | 'crash-on-bad-input';
+  mlflowExperiment: string;
+  manifests: string[];
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const reportsDir = path.resolve(e.UAT_REPORTS_DIR);
+  const storageMap: [string, string][] = (e.UAT_STORAGE_MAP ?? `gs://financial-mlops-models/=${path.join(reportsDir, 'model-store')}`)
+    .split(',')
+    .map((pair) => {
+      const at = pair.lastIndexOf('=');
+      return [pair.slice(0, at), path.resolve(pair.slice(at + 1))];
+    });
+  return {
+    target: e.UAT_TARGET,
+    seed: e.UAT_SEED,
+    mlflowDbUrl: e.MLFLOW_DB_URL,
+    chromiumPath: e.CHROMIUM_PATH,
+    referenceDir: path.resolve(e.UAT_REFERENCE_DIR),
+    keep: e.UAT_KEEP === '1' || e.UAT_KEEP === 'true',
+    reportsDir,
+    storageMap,
+    stackFault: e.UAT_STACK_FAULT,
+    mlflowExperiment: e.UAT_MLFLOW_EXPERIMENT,
+    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
+  };
+}
+
+/** A URL with its password replaced, for logs and reports. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

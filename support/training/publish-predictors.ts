@@ -1,0 +1,86 @@
+/**
+ * The training step of the local target: fit the predictors on the seeded market data, write each
+ * artifact to the folder its Model's storageUri maps to, and log each fit as an MLflow run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
+import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
+import type { MlflowStore } from '../clients/mlflow-store.ts';
+
+/** Model name -> storageUri, read from the Model manifests under the given folders. */
+export function storageUris(manifestDirs: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const dir of manifestDirs) {
+    for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+      for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))) {
+        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { storageUri?: string } } | null;
+        if (obj?.kind === 'Model' && obj.metadata?.name && obj.spec?.storageUri) out.set(obj.metadata.name, obj.spec.storageUri);
+      }
+    }
+  }
+  return out;
+}
+
+export function localPath(storageUri: string, storageMap: [string, string][]): string {
+  const hit = storageMap.find(([prefix]) => storageUri.startsWith(prefix));
+  if (!hit) throw new Error(`storageUri '${storageUri}' matches no UAT_STORAGE_MAP prefix (${storageMap.map(([p]) => p).join(', ')})`);
+  return path.join(hit[1], storageUri.slice(hit[0].length));
+}
+
+export interface PublishedPredictor {
+  name: string;
+  runUuid: string;
+  storageUri: string;
+  accuracy: number;
+  trainMillis: number;
+}
+
+export async function publishPredictors(options: {
+  seed: number;
+  manifests: string[];
+  storageMap: [string, string][];
+  store: MlflowStore;
+  experimentName: string;
+  uatRunId: string;
+}): Promise<PublishedPredictor[]> {
+  const uris = storageUris(options.manifests);
+  const started = Date.now();
+  const training = { seed: options.seed, ...DEFAULT_TRAINING };
+  const { predictors } = trainPredictors(training);
+  const experimentId = await options.store.experimentId(options.experimentName, 'gs://financial-mlops-models/mlflow');
+  const published: PublishedPredictor[] = [];
+  for (const p of predictors) {
+    const storageUri = uris.get(p.spec.name);
+    if (!storageUri) throw new Error(`no Model manifest names '${p.spec.name}'; cannot place its artifact`);
+    const folder = localPath(storageUri, options.storageMap);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(p.artifact));
+    const runUuid = await options.store.logRun(experimentId, {
+      name: `${p.spec.name}-seed-${options.seed}`,
+      artifactUri: storageUri,
+      startTime: started,
+      endTime: Date.now(),
+      params: runParams(p, training),
+      metrics: { ...p.metrics, train_seconds: p.trainMillis / 1000 },
+      tags: { 'seldon.model': p.spec.name, 'seldon.storageUri': storageUri, 'uat.run_id': options.uatRunId, 'mlflow.note.content': p.spec.description },
+      registeredModel: p.spec.name,
+    });
+    published.push({ name: p.spec.name, runUuid, storageUri, accuracy: p.metrics.accuracy, trainMillis: p.trainMillis });
+  }
+  return published;
+}
+
+function runParams(p: TrainedPredictor, training: { seed: number; days: number; heldOutFraction: number }): Record<string, string | number> {
+  return {
+    algorithm: p.spec.algorithm,
+    features: p.spec.features.join(','),
+    n_features: p.spec.features.length,
+    seed: training.seed,
+    training_days: training.days,
+    heldout_fraction: training.heldOutFraction,
+    data_generator: 'fixtures/market-data.ts',
+    ...Object.fromEntries(Object.entries(p.spec.hyperparameters).map(([k, v]) => [`hp_${k}`, String(v)])),
+  };
+}

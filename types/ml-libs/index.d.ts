@@ -1,0 +1,55 @@
+// Type declarations for the untyped libraries the harness and the stack use.
+
+declare module 'ml-logistic-regression' {
+  import type { Matrix } from 'ml-matrix';
+  export default class LogisticRegression {
+    constructor(options?: { numSteps?: number; learningRate?: number });
+    classifiers: Array<{ testScores(features: Matrix): number[] }>;
+    numberClasses: number;
+    train(X: Matrix, Y: Matrix): void;
+    predict(X: Matrix): number[];
+    toJSON(): Record<string, unknown>;
+    static load(model: Record<string, unknown>): LogisticRegression;
+  }
+}
+
+declare module 'ml-cart' {
+  export interface DecisionTreeOptions {
+    gainFunction?: 'gini' | 'regression';
+    splitFunction?: 'mean';
+    minNumSamples?: number;
+    maxDepth?: number;
+    gainThreshold?: number;
+  }
+  export class DecisionTreeClassifier {
+    constructor(options?: DecisionTreeOptions);
+    train(X: number[][], y: number[]): void;
+    predict(X: number[][]): number[];
+    toJSON(): Record<string, unknown>;
+    static load(model: Record<string, unknown>): DecisionTreeClassifier;
+  }
+}
+
+declare module 'jstat' {
+  export const jStat: {
+    chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number };
+  };
+}
+
+declare module 'parse-prometheus-text-format' {
+  export interface ParsedSample {
+    labels?: Record<string, string>;
+    value?: string;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+    quantiles?: Record<string, string>;
+  }
+  export interface ParsedFamily {
+    name: string;
+    help: string;
+    type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
+    metrics: ParsedSample[];
+  }
+  export default function parsePrometheusTextFormat(text: string): ParsedFamily[];
+}
