@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ARTIFACT_FILE, loadPredictor } from '../fixtures/model-artifact.ts';
+import { ARTIFACT_FILE, artifactFolder, loadPredictor } from '../fixtures/model-artifact.ts';
 import { createDashboard } from './dashboard.ts';
 import { createGateway, FAULTS, type Fault, type ServedExperiment, type ServedModel } from './gateway.ts';
 import { checkReferences, loadManifests, ManifestError, unsupportedReason, type SeldonResource } from './manifests.ts';
@@ -28,14 +28,6 @@ function parseStorageMap(entries: string[]): [string, string][] {
     if (at <= 0) fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`);
     return [entry.slice(0, at), path.resolve(entry.slice(at + 1))];
   });
-}
-
-export function localPathFor(storageUri: string, map: [string, string][]): string {
-  const hit = map.find(([prefix]) => storageUri.startsWith(prefix));
-  if (!hit) {
-    throw new ManifestError(`storageUri '${storageUri}' has no local mapping (mapped prefixes: ${map.map(([p]) => p).join(', ') || 'none'}); set UAT_STORAGE_MAP`);
-  }
-  return path.join(hit[1], storageUri.slice(hit[0].length));
 }
 
 async function main(): Promise<void> {
@@ -77,7 +69,7 @@ async function main(): Promise<void> {
     if (r.kind !== 'Model') continue;
     let file: string;
     try {
-      file = path.join(localPathFor(r.spec.storageUri, storageMap), ARTIFACT_FILE);
+      file = path.join(artifactFolder(r.spec.storageUri, storageMap), ARTIFACT_FILE);
     } catch (error) {
       return fatal(`Model ${r.metadata.name}: ${(error as Error).message}`);
     }

@@ -4,30 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
+import { ARTIFACT_FILE, artifactFolder } from '../../fixtures/model-artifact.ts';
 import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
-
-/** Model name -> storageUri, read from the Model manifests under the given folders. */
-export function storageUris(manifestDirs: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const dir of manifestDirs) {
-    for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-      for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))) {
-        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { storageUri?: string } } | null;
-        if (obj?.kind === 'Model' && obj.metadata?.name && obj.spec?.storageUri) out.set(obj.metadata.name, obj.spec.storageUri);
-      }
-    }
-  }
-  return out;
-}
-
-export function localPath(storageUri: string, storageMap: [string, string][]): string {
-  const hit = storageMap.find(([prefix]) => storageUri.startsWith(prefix));
-  if (!hit) throw new Error(`storageUri '${storageUri}' matches no UAT_STORAGE_MAP prefix (${storageMap.map(([p]) => p).join(', ')})`);
-  return path.join(hit[1], storageUri.slice(hit[0].length));
-}
+import { storageUris } from '../k8s/manifest-reader.ts';
 
 export interface PublishedPredictor {
   name: string;
@@ -54,7 +34,7 @@ export async function publishPredictors(options: {
   for (const p of predictors) {
     const storageUri = uris.get(p.spec.name);
     if (!storageUri) throw new Error(`no Model manifest names '${p.spec.name}'; cannot place its artifact`);
-    const folder = localPath(storageUri, options.storageMap);
+    const folder = artifactFolder(storageUri, options.storageMap);
     fs.mkdirSync(folder, { recursive: true });
     fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(p.artifact));
     const runUuid = await options.store.logRun(experimentId, {

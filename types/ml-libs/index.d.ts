@@ -31,9 +31,10 @@ declare module 'ml-cart' {
 }
 
 declare module 'jstat' {
-  export const jStat: {
-    chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number };
+  const jstat: {
+    jStat: { chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number } };
   };
+  export default jstat;
 }
 
 declare module 'parse-prometheus-text-format' {

@@ -1,0 +1,38 @@
+/**
+ * Chromium for the usability scenarios, driven by playwright-core: CHROMIUM_PATH, then
+ * /usr/bin/chromium, then a browser Playwright installed itself. None found: a clear error that
+ * says how to install one.
+ */
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export class BrowserMissingError extends Error {}
+
+export function findChromium(configured?: string): string {
+  const candidates = [configured, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((c): c is string => Boolean(c));
+  for (const candidate of candidates) if (fs.existsSync(candidate)) return candidate;
+  try {
+    const own = chromium.executablePath();
+    if (own && fs.existsSync(own)) return own;
+  } catch {
+    // Playwright has no browser of its own here
+  }
+  throw new BrowserMissingError(
+    `no Chromium found (tried ${candidates.join(', ') || 'nothing configured'} and Playwright's own browser). ` +
+      'Install one with `apt-get install -y chromium` (Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+  );
+}
+
+export async function launchChromium(configured?: string): Promise<Browser> {
+  return chromium.launch({ executablePath: findChromium(configured), headless: true, args: CHROMIUM_FLAGS });
+}

@@ -1,0 +1,71 @@
+/**
+ * The evidence ledger: every acceptance criterion a `Then` decides, with its threshold, the value
+ * measured in this run, the unit and the source of the measurement. One JSON line per criterion in
+ * reports/evidence/evidence.ndjson; the same record is attached to the Allure step.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const SOURCES = ['LIVE:prometheus', 'LIVE:mlflow-postgres', 'LIVE:stack-metrics', 'LIVE:oip', 'LIVE:load-engine', 'LIVE:k6', 'LIVE:browser', 'SIMULATED'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export const CATEGORIES = ['functional', 'performance', 'integration', 'usability', 'security'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export interface CriterionInput {
+  /** Stable id, e.g. "ab-split-matches-weights". */
+  id: string;
+  statement: string;
+  /** The acceptance bound as written in the feature, e.g. "p-value >= 0.001". */
+  threshold: string;
+  measured: number | string | boolean;
+  unit: string;
+  source: Source;
+  passed: boolean;
+  /** Statistical test and alpha, when the criterion is statistical. */
+  test?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Criterion extends CriterionInput {
+  category: Category | 'uncategorised';
+  feature: string;
+  scenario: string;
+  severity: string;
+  runId: string;
+  recordedAt: string;
+}
+
+export function evidenceFile(reportsDir: string): string {
+  return path.join(reportsDir, 'evidence', 'evidence.ndjson');
+}
+
+export function appendCriterion(reportsDir: string, criterion: Criterion): void {
+  const file = evidenceFile(reportsDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${JSON.stringify(criterion)}\n`);
+}
+
+export function readLedger(reportsDir: string): Criterion[] {
+  const file = evidenceFile(reportsDir);
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Criterion);
+}
+
+export class CriterionFailed extends Error {
+  constructor(readonly criterion: CriterionInput) {
+    super(
+      `${criterion.statement}: expected ${criterion.threshold}, measured ${formatMeasured(criterion.measured)} ${criterion.unit} (source ${criterion.source}${criterion.test ? `, ${criterion.test}` : ''})`,
+    );
+    this.name = 'CriterionFailed';
+  }
+}
+
+export function formatMeasured(value: number | string | boolean): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return String(value);
+}

@@ -1,0 +1,58 @@
+/**
+ * Run-wide set-up and tear-down: start the target once (readiness probes and deadlines inside),
+ * describe the run for the reports, and stop everything even when scenarios fail.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, Status } from '@cucumber/cucumber';
+import { loadConfig } from './config.ts';
+import { evidenceFile } from './evidence/ledger.ts';
+import { writeRunDescription } from './report/run-description.ts';
+import { startLocalTarget } from './targets/local-target.ts';
+import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
+
+/** Helper waits stay below this; the run deadline (CI) stays above it. */
+setDefaultTimeout(90_000);
+
+const log = (line: string): void => {
+  process.stderr.write(`[uat] ${line}\n`);
+};
+
+BeforeAll({ timeout: 180_000 }, async function () {
+  const config = loadConfig();
+  fs.rmSync(evidenceFile(config.reportsDir), { force: true });
+  const context: RunContext = { config, log };
+  setRunContext(context);
+  try {
+    if (config.target !== 'local') {
+      throw new Error(`UAT_TARGET=${config.target} is not available yet: only the local target (embedded stack) is implemented`);
+    }
+    context.target = await startLocalTarget(config, log);
+  } catch (error) {
+    // Scenarios still run and fail with this cause, so the reports and the sign-off are written.
+    context.targetError = error as Error;
+    log(`target did not start: ${(error as Error).message}`);
+  }
+  writeRunDescription(config, context.target, context.targetError);
+});
+
+Before(function (this: UatWorld, { pickle, gherkinDocument }) {
+  this.setScenario(pickle.name, gherkinDocument.feature?.name ?? path.basename(pickle.uri), pickle.tags.map((t) => t.name));
+});
+
+After(async function (this: UatWorld, { result }) {
+  if (this.dashboard) {
+    if (result?.status === Status.FAILED) {
+      await this.attach(await this.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });
+    }
+    await this.dashboard.close();
+  }
+});
+
+AfterAll({ timeout: 60_000 }, async function () {
+  const context = getRunContext();
+  if (context.browser) await (await context.browser.catch(() => undefined))?.close();
+  if (context.target && !context.config.keep) await context.target.stop();
+  if (context.target && context.config.keep) log(`UAT_KEEP set: the stack stays at ${context.target.inferenceUrl}`);
+  setRunContext(undefined);
+});

@@ -1,0 +1,44 @@
+/**
+ * Reads the project's Seldon manifests (k8s/) as plain resources: the harness's view of what is
+ * deployed, independent of the stack that serves them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export interface ManifestResource {
+  kind: string;
+  name: string;
+  spec: Record<string, unknown>;
+  file: string;
+}
+
+export function readManifests(dirs: string[]): ManifestResource[] {
+  const out: ManifestResource[] = [];
+  for (const dir of dirs) {
+    for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+      const full = path.join(dir, file);
+      for (const doc of parseAllDocuments(fs.readFileSync(full, 'utf8'))) {
+        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> } | null;
+        if (obj?.kind && obj.metadata?.name) out.push({ kind: obj.kind, name: obj.metadata.name, spec: obj.spec ?? {}, file: full });
+      }
+    }
+  }
+  return out;
+}
+
+export function experimentWeights(dirs: string[], experiment: string): Record<string, number> {
+  const found = readManifests(dirs).find((r) => r.kind === 'Experiment' && r.name === experiment);
+  if (!found) throw new Error(`no Experiment '${experiment}' in the manifests under ${dirs.join(', ')}`);
+  const candidates = (found.spec.candidates ?? []) as { name: string; weight: number }[];
+  return Object.fromEntries(candidates.map((c) => [c.name, c.weight]));
+}
+
+/** Model name -> storageUri. */
+export function storageUris(dirs: string[]): Map<string, string> {
+  return new Map(
+    readManifests(dirs)
+      .filter((r) => r.kind === 'Model' && typeof r.spec.storageUri === 'string')
+      .map((r) => [r.name, r.spec.storageUri as string]),
+  );
+}

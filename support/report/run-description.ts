@@ -1,0 +1,86 @@
+/**
+ * What this run ran against: target, seed, database source, versions. Written to
+ * reports/run.json (read by the sign-off) and to the Allure environment.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
+import type { RunningTarget } from '../targets/local-target.ts';
+
+export interface RunDescription {
+  runId: string;
+  startedAt: string;
+  target: string;
+  seed: number;
+  databaseSource: string;
+  databaseServer: string;
+  databaseUrl: string;
+  databaseSkipped: string[];
+  stackUrl: string;
+  stackFault: string | null;
+  targetError: string | null;
+  versions: Record<string, string>;
+}
+
+export const ALLURE_RESULTS = 'allure-results';
+
+function packageVersion(name: string): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function runDescriptionFile(reportsDir: string): string {
+  return path.join(reportsDir, 'run.json');
+}
+
+export function readRunDescription(reportsDir: string): RunDescription | undefined {
+  const file = runDescriptionFile(reportsDir);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RunDescription) : undefined;
+}
+
+export function writeRunDescription(config: HarnessConfig, target: RunningTarget | undefined, targetError: Error | undefined): RunDescription {
+  const description: RunDescription = {
+    runId: target?.uatRunId ?? 'target-not-started',
+    startedAt: new Date().toISOString(),
+    target: config.target,
+    seed: config.seed,
+    databaseSource: target?.database.source ?? 'none',
+    databaseServer: target?.database.serverVersion ?? 'none',
+    databaseUrl: target?.database.maskedUrl ?? 'none',
+    databaseSkipped: target?.database.skipped ?? [],
+    stackUrl: target?.inferenceUrl ?? 'none',
+    stackFault: target?.stackFault ?? null,
+    targetError: targetError?.message ?? null,
+    versions: {
+      node: process.version,
+      '@cucumber/cucumber': packageVersion('@cucumber/cucumber'),
+      'allure-cucumberjs': packageVersion('allure-cucumberjs'),
+      'playwright-core': packageVersion('playwright-core'),
+      'prom-client': packageVersion('prom-client'),
+      'financial-mlops-uat': JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string,
+    },
+  };
+  fs.mkdirSync(config.reportsDir, { recursive: true });
+  fs.writeFileSync(runDescriptionFile(config.reportsDir), JSON.stringify(description, null, 2));
+  const resultsDir = path.join(config.reportsDir, ALLURE_RESULTS);
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const properties: Record<string, string> = {
+    'uat.target': description.target,
+    'uat.seed': String(description.seed),
+    'uat.run_id': description.runId,
+    'database.source': description.databaseSource,
+    'database.server': description.databaseServer,
+    'database.url': description.databaseUrl,
+    'stack.url': description.stackUrl,
+    ...(description.stackFault ? { 'stack.fault_injected': description.stackFault } : {}),
+    ...Object.fromEntries(Object.entries(description.versions).map(([k, v]) => [`version.${k}`, v])),
+  };
+  fs.writeFileSync(
+    path.join(resultsDir, 'environment.properties'),
+    Object.entries(properties).map(([k, v]) => `${k}=${v.replace(/\\/g, '\\\\').replace(/\n/g, ' ')}`).join('\n') + '\n',
+  );
+  return description;
+}

@@ -1,0 +1,98 @@
+/**
+ * MLflow -> Seldon: the accuracy logged for each training run is the accuracy its served model has
+ * on the held-out days, recomputed through the inference endpoint.
+ */
+import { marketDataFor } from '../../fixtures/train-predictors.ts';
+import { featuresRequest, routedModel } from '../clients/oip-client.ts';
+import type { UatWorld } from '../world.ts';
+
+const BATCH_ROWS = 64;
+
+export interface ServedAccuracy {
+  model: string;
+  logged: number;
+  served: number;
+  rows: number;
+  runUuid: string;
+}
+
+export async function readLoggedRuns(world: UatWorld): Promise<void> {
+  const runs = await world.target.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
+  const expected = world.target.published.map((p) => p.name).sort();
+  const found = runs.map((r) => r.model).sort();
+  if (JSON.stringify(found) !== JSON.stringify(expected)) {
+    throw new Error(`the MLflow store holds accuracy runs for [${found.join(', ')}] in this release, expected [${expected.join(', ')}]`);
+  }
+  world.loggedRuns = runs;
+}
+
+/** Rebuild the held-out days from each run's logged parameters and score them through OIP. */
+export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void> {
+  const runs = world.loggedRuns;
+  if (!runs) throw new Error('the training runs were not read in this scenario');
+  const out: ServedAccuracy[] = [];
+  for (const run of runs) {
+    const { heldOut } = marketDataFor({
+      seed: Number(run.params.seed),
+      days: Number(run.params.training_days),
+      heldOutFraction: Number(run.params.heldout_fraction),
+    });
+    // A model that is an experiment's default has its endpoint shared with the other candidates;
+    // the sticky-session header pins each request to the model itself, as a Seldon client would.
+    const metadata = await world.oip.get(`/v2/models/${run.model}`);
+    const version = (metadata.body as { versions?: string[] }).versions?.[0] ?? '1';
+    const pin = { 'x-seldon-route': `:${run.model}_${version}:` };
+    let correct = 0;
+    for (let i = 0; i < heldOut.length; i += BATCH_ROWS) {
+      const batch = heldOut.slice(i, i + BATCH_ROWS);
+      const response = await world.oip.infer(run.model, featuresRequest(batch.map((r) => r.features)), { headers: pin });
+      if (routedModel(response.route) !== run.model) {
+        throw new Error(`a held-out batch for ${run.model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
+      }
+      const body = response.body as { outputs?: { name: string; data: number[] }[] };
+      const predictions = body.outputs?.find((o) => o.name === 'predict')?.data;
+      if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
+        throw new Error(`${run.model} answered ${response.status} to a held-out batch: ${JSON.stringify(response.body).slice(0, 200)}`);
+      }
+      correct += predictions.filter((p, k) => p === batch[k].label).length;
+    }
+    out.push({ model: run.model, logged: run.accuracy, served: correct / heldOut.length, rows: heldOut.length, runUuid: run.runUuid });
+  }
+  world.servedAccuracies = out;
+}
+
+export async function checkServedAccuracyMatchesLogged(world: UatWorld, tolerance: number): Promise<void> {
+  const results = world.servedAccuracies;
+  if (!results) throw new Error('the held-out days were not scored in this scenario');
+  for (const r of results) {
+    const difference = Math.abs(r.served - r.logged);
+    await world.check({
+      id: `served-accuracy-matches-mlflow-${r.model}`,
+      statement: `${r.model} accuracy on the held-out days, served, equals the accuracy logged in MLflow`,
+      threshold: `|served - logged| <= ${tolerance}`,
+      measured: r.served,
+      unit: 'accuracy',
+      source: 'LIVE:oip',
+      passed: difference <= tolerance,
+      details: { loggedAccuracy: r.logged, loggedSource: 'LIVE:mlflow-postgres', runUuid: r.runUuid, heldOutRows: r.rows, difference },
+    });
+  }
+}
+
+/** The total of the platform's request counter grew by exactly the requests the scenario sent. */
+export async function checkMetricsTotalEqualsSent(world: UatWorld): Promise<void> {
+  if (!world.metricsBefore) throw new Error('no traffic was sent in this scenario');
+  const sent = world.traffic.reduce((n, t) => n + t.responses.length, 0);
+  const after = await world.metrics.snapshot();
+  const counted = after.sum('seldon_model_infer_total') - world.metricsBefore.sum('seldon_model_infer_total');
+  await world.check({
+    id: 'metrics-total-equals-requests-sent',
+    statement: 'the request count in the platform metrics equals the requests sent',
+    threshold: `counted == ${sent} sent`,
+    measured: counted,
+    unit: 'requests',
+    source: 'LIVE:stack-metrics',
+    passed: sent > 0 && counted === sent,
+    details: { metric: 'sum(seldon_model_infer_total)', before: world.metricsBefore.takenAt, after: after.takenAt },
+  });
+}

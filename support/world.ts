@@ -1,0 +1,112 @@
+/**
+ * The typed World of one scenario. Run-wide things (config, the running target, the browser) come
+ * from the run context filled in BeforeAll; scenario data lives here and dies with the scenario.
+ */
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import type { Browser } from 'playwright-core';
+import type { HarnessConfig } from './config.ts';
+import { MetricsReader, type MetricsSnapshot } from './clients/metrics-reader.ts';
+import { OipClient, type OipResponse } from './clients/oip-client.ts';
+import type { DashboardPage } from './browser/dashboard-page.ts';
+import { launchChromium } from './browser/chromium.ts';
+import { appendCriterion, CATEGORIES, CriterionFailed, type Category, type Criterion, type CriterionInput } from './evidence/ledger.ts';
+import type { K6LikeSummary } from './load/builtin-engine.ts';
+import type { RunningTarget } from './targets/local-target.ts';
+import type { LoggedAccuracy } from './clients/mlflow-store.ts';
+import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
+
+export interface RunContext {
+  config: HarnessConfig;
+  target?: RunningTarget;
+  /** Why the target could not start, when it could not. */
+  targetError?: Error;
+  browser?: Promise<Browser>;
+  log: (line: string) => void;
+}
+
+let runContext: RunContext | undefined;
+
+export function setRunContext(context: RunContext | undefined): void {
+  runContext = context;
+}
+
+export function getRunContext(): RunContext {
+  if (!runContext) throw new Error('the run context is not set: BeforeAll did not run');
+  return runContext;
+}
+
+export interface ScenarioInfo {
+  name: string;
+  feature: string;
+  category: Category | 'uncategorised';
+  severity: string;
+  tags: string[];
+}
+
+export interface TrafficRecord {
+  target: string;
+  responses: OipResponse[];
+}
+
+export class UatWorld extends World {
+  readonly run: RunContext = getRunContext();
+  scenario: ScenarioInfo = { name: '', feature: '', category: 'uncategorised', severity: 'normal', tags: [] };
+  traffic: TrafficRecord[] = [];
+  metricsBefore?: MetricsSnapshot;
+  load?: K6LikeSummary;
+  dashboard?: DashboardPage;
+  lastResponse?: OipResponse;
+  declaredWeights?: Record<string, number>;
+  loggedRuns?: LoggedAccuracy[];
+  servedAccuracies?: ServedAccuracy[];
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  /** The running target; fails the step with the start-up cause when it could not start. */
+  get target(): RunningTarget {
+    if (this.run.target) return this.run.target;
+    throw new Error(`the ${this.run.config.target} target is not running: ${this.run.targetError?.message ?? 'unknown cause'}`);
+  }
+
+  get oip(): OipClient {
+    return new OipClient(this.target.inferenceUrl);
+  }
+
+  get metrics(): MetricsReader {
+    return new MetricsReader(this.target.metricsUrl);
+  }
+
+  async browser(): Promise<Browser> {
+    this.run.browser ??= launchChromium(this.run.config.chromiumPath);
+    return this.run.browser;
+  }
+
+  setScenario(name: string, feature: string, tags: string[]): void {
+    const category = CATEGORIES.find((c) => tags.includes(`@${c}`)) ?? 'uncategorised';
+    const severity = tags.find((t) => t.startsWith('@severity:'))?.slice('@severity:'.length) ?? 'normal';
+    this.scenario = { name, feature, category, severity, tags };
+  }
+
+  /**
+   * Record an acceptance criterion in the evidence ledger, attach it to the report, then fail the
+   * step when it did not pass.
+   */
+  async check(input: CriterionInput): Promise<void> {
+    const criterion: Criterion = {
+      ...input,
+      category: this.scenario.category,
+      feature: this.scenario.feature,
+      scenario: this.scenario.name,
+      severity: this.scenario.severity,
+      runId: this.run.target?.uatRunId ?? 'no-target',
+      recordedAt: new Date().toISOString(),
+    };
+    appendCriterion(this.run.config.reportsDir, criterion);
+    await this.attach(JSON.stringify(criterion, null, 2), { mediaType: 'application/json', fileName: `evidence-${input.id}.json` });
+    if (!input.passed) throw new CriterionFailed(input);
+  }
+}
+
+setWorldConstructor(UatWorld);
