@@ -1,0 +1,54 @@
+/**
+ * The main job: run the UAT suite (all categories by default) against the configured target,
+ * then write the sign-off and the Allure HTML, and print the verdict and the report paths.
+ *
+ *   npm run uat [-- --profile <default|ci|functional|...>] [--no-html]
+ *
+ * Exits 0 only when the suite passed and the verdict is GO.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { generateAllureHtml } from '../support/report/allure-html.ts';
+import { ALLURE_RESULTS } from '../support/report/run-description.ts';
+import { writeSignOff } from '../support/report/signoff.ts';
+
+const { values } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'default' },
+    html: { type: 'boolean', default: true },
+    'no-html': { type: 'boolean', default: false },
+  },
+  allowNegative: true,
+});
+
+const config = loadConfig();
+const started = Date.now();
+fs.rmSync(path.join(config.reportsDir, ALLURE_RESULTS), { recursive: true, force: true });
+fs.rmSync(path.join(config.reportsDir, 'cucumber-messages.ndjson'), { force: true });
+fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
+
+const cucumber = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js'), '-p', values.profile], {
+  cwd: PROJECT_ROOT,
+  stdio: 'inherit',
+  env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },
+});
+const suiteSeconds = (Date.now() - started) / 1000;
+
+const { signoff, markdown, json } = writeSignOff(config.reportsDir);
+const html = values.html && !values['no-html'] ? generateAllureHtml(config.reportsDir) : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
+
+const line = '-'.repeat(72);
+console.log(`\n${line}`);
+console.log(`Verdict: ${signoff.verdict}   (profile ${values.profile}, suite ${suiteSeconds.toFixed(1)} s, cucumber exit ${cucumber.status})`);
+for (const reason of signoff.reasons) console.log(`  - ${reason}`);
+for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
+console.log(`Sign-off:        ${markdown}`);
+console.log(`Sign-off (JSON): ${json}`);
+console.log(`Allure results:  ${path.join(config.reportsDir, ALLURE_RESULTS)}`);
+console.log(html.message);
+console.log(line);
+
+process.exit(cucumber.status === 0 && signoff.verdict === 'GO' ? 0 : 1);

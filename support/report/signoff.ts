@@ -1,0 +1,166 @@
+/**
+ * The release sign-off: scenario results per category (from the Cucumber message stream), every
+ * recorded criterion with threshold, measured value and source (from the evidence ledger), and a
+ * verdict. GO only when every category ran, no critical scenario failed, every critical criterion
+ * passed, and no criterion rests on simulated data.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CATEGORIES, formatMeasured, readLedger, type Criterion } from '../evidence/ledger.ts';
+import { readRunDescription, type RunDescription } from './run-description.ts';
+
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
+
+export interface ScenarioResult {
+  name: string;
+  uri: string;
+  category: string;
+  severity: string;
+  status: ScenarioStatus;
+  message?: string;
+}
+
+export interface SignOff {
+  verdict: 'GO' | 'NO-GO';
+  reasons: string[];
+  generatedAt: string;
+  run: RunDescription | null;
+  categories: Record<string, { passed: number; failed: number; skipped: number }>;
+  scenarios: ScenarioResult[];
+  criteria: Criterion[];
+  sources: Record<string, number>;
+}
+
+const CRITICAL = new Set(['critical', 'blocker']);
+const FAILING = new Set(['FAILED', 'AMBIGUOUS', 'UNDEFINED', 'PENDING', 'UNKNOWN']);
+
+/** Scenario results from a Cucumber message stream (NDJSON); the last attempt of each test case counts. */
+export function scenariosFromMessages(ndjson: string): ScenarioResult[] {
+  const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
+  const testCases = new Map<string, string>();
+  const started = new Map<string, string>();
+  const worst = new Map<string, { status: string; message?: string }>();
+  const finished: { startedId: string; retried: boolean }[] = [];
+  const rank = (status: string): number => (FAILING.has(status) ? 3 : status === 'SKIPPED' ? 2 : 1);
+  for (const line of ndjson.split('\n')) {
+    if (!line.trim()) continue;
+    const envelope = JSON.parse(line) as Record<string, any>;
+    if (envelope.pickle) pickles.set(envelope.pickle.id, { name: envelope.pickle.name, uri: envelope.pickle.uri, tags: envelope.pickle.tags.map((t: { name: string }) => t.name) });
+    if (envelope.testCase) testCases.set(envelope.testCase.id, envelope.testCase.pickleId);
+    if (envelope.testCaseStarted) started.set(envelope.testCaseStarted.id, envelope.testCaseStarted.testCaseId);
+    if (envelope.testStepFinished) {
+      const { testCaseStartedId, testStepResult } = envelope.testStepFinished;
+      const previous = worst.get(testCaseStartedId);
+      if (!previous || rank(testStepResult.status) > rank(previous.status)) {
+        worst.set(testCaseStartedId, { status: testStepResult.status, message: testStepResult.message });
+      }
+    }
+    if (envelope.testCaseFinished) finished.push({ startedId: envelope.testCaseFinished.testCaseStartedId, retried: Boolean(envelope.testCaseFinished.willBeRetried) });
+  }
+  const results: ScenarioResult[] = [];
+  for (const { startedId, retried } of finished) {
+    if (retried) continue;
+    const pickle = pickles.get(testCases.get(started.get(startedId) ?? '') ?? '');
+    if (!pickle) continue;
+    const step = worst.get(startedId) ?? { status: 'SKIPPED' };
+    const status: ScenarioStatus = FAILING.has(step.status) ? 'failed' : step.status === 'SKIPPED' ? 'skipped' : 'passed';
+    results.push({
+      name: pickle.name,
+      uri: pickle.uri,
+      category: CATEGORIES.find((c) => pickle.tags.includes(`@${c}`)) ?? 'uncategorised',
+      severity: pickle.tags.find((t) => t.startsWith('@severity:'))?.slice('@severity:'.length) ?? 'normal',
+      status,
+      message: status === 'failed' ? step.message?.split('\n')[0] : undefined,
+    });
+  }
+  return results;
+}
+
+export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null): Pick<SignOff, 'verdict' | 'reasons'> {
+  const reasons: string[] = [];
+  if (!run) reasons.push('no run description: the suite did not start');
+  else if (run.targetError) reasons.push(`the ${run.target} target did not start: ${run.targetError}`);
+  if (run?.stackFault) reasons.push(`a fault was injected into the stack (${run.stackFault}): this run is a mutation test, not a release candidate`);
+  for (const category of CATEGORIES) {
+    if (!scenarios.some((s) => s.category === category && s.status !== 'skipped')) reasons.push(`category ${category}: no scenario ran`);
+  }
+  for (const s of scenarios) {
+    if (s.status === 'failed' && CRITICAL.has(s.severity)) reasons.push(`critical scenario failed: ${s.name} (${s.uri})${s.message ? `: ${s.message}` : ''}`);
+  }
+  if (criteria.length === 0) reasons.push('no acceptance criterion was recorded');
+  for (const c of criteria) {
+    if (!c.passed && CRITICAL.has(c.severity)) reasons.push(`critical criterion failed: ${c.statement} (expected ${c.threshold}, measured ${formatMeasured(c.measured)} ${c.unit}, source ${c.source})`);
+    if (c.source === 'SIMULATED') reasons.push(`criterion rests on simulated data: ${c.statement}`);
+  }
+  return { verdict: reasons.length === 0 ? 'GO' : 'NO-GO', reasons: [...new Set(reasons)] };
+}
+
+export function buildSignOff(reportsDir: string): SignOff {
+  const messagesFile = path.join(reportsDir, 'cucumber-messages.ndjson');
+  const scenarios = fs.existsSync(messagesFile) ? scenariosFromMessages(fs.readFileSync(messagesFile, 'utf8')) : [];
+  const run = readRunDescription(reportsDir) ?? null;
+  const criteria = readLedger(reportsDir).filter((c) => !run || c.runId === run.runId);
+  const categories: SignOff['categories'] = {};
+  for (const category of [...CATEGORIES, 'uncategorised']) {
+    const mine = scenarios.filter((s) => s.category === category);
+    if (category === 'uncategorised' && mine.length === 0) continue;
+    categories[category] = {
+      passed: mine.filter((s) => s.status === 'passed').length,
+      failed: mine.filter((s) => s.status === 'failed').length,
+      skipped: mine.filter((s) => s.status === 'skipped').length,
+    };
+  }
+  const sources: Record<string, number> = {};
+  for (const c of criteria) sources[c.source] = (sources[c.source] ?? 0) + 1;
+  return { ...decide(scenarios, criteria, run), generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources };
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderMarkdown(signoff: SignOff): string {
+  const run = signoff.run;
+  const lines = [
+    '# Release sign-off: financial inference platform',
+    '',
+    `**Verdict: ${signoff.verdict}**`,
+    '',
+    `Generated ${signoff.generatedAt}. Every figure below was measured in this run; its source is named beside it.`,
+    '',
+    '## Run',
+    '',
+    '| item | value |',
+    '|---|---|',
+    `| run id | ${run?.runId ?? 'none'} |`,
+    `| target | ${run?.target ?? 'none'} |`,
+    `| seed | ${run?.seed ?? 'none'} |`,
+    `| MLflow store | ${run ? `${run.databaseSource}, PostgreSQL ${run.databaseServer}` : 'none'} |`,
+    `| stack | ${run?.stackUrl ?? 'none'} |`,
+    '',
+  ];
+  if (signoff.reasons.length > 0) {
+    lines.push('## Why not GO', '', ...signoff.reasons.map((r) => `- ${cell(r)}`), '');
+  }
+  lines.push('## Categories', '', '| category | passed | failed | skipped |', '|---|---|---|---|');
+  for (const [category, c] of Object.entries(signoff.categories)) lines.push(`| ${category} | ${c.passed} | ${c.failed} | ${c.skipped} |`);
+  lines.push('', '## Acceptance criteria', '', '| category | scenario | criterion | threshold | measured | source | severity | result |', '|---|---|---|---|---|---|---|---|');
+  for (const c of signoff.criteria) {
+    lines.push(
+      `| ${c.category} | ${cell(c.scenario)} | ${cell(c.statement)}${c.test ? ` (${cell(c.test)})` : ''} | ${cell(c.threshold)} | ${cell(`${formatMeasured(c.measured)} ${c.unit}`.trim())} | ${c.source} | ${c.severity} | ${c.passed ? 'passed' : '**failed**'} |`,
+    );
+  }
+  lines.push('', '## Sources of the figures', '', '| source | criteria |', '|---|---|');
+  for (const [source, n] of Object.entries(signoff.sources)) lines.push(`| ${source} | ${n} |`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function writeSignOff(reportsDir: string): { signoff: SignOff; markdown: string; json: string } {
+  const signoff = buildSignOff(reportsDir);
+  const dir = path.join(reportsDir, 'signoff');
+  fs.mkdirSync(dir, { recursive: true });
+  const markdown = path.join(dir, 'signoff.md');
+  const json = path.join(dir, 'signoff.json');
+  fs.writeFileSync(markdown, renderMarkdown(signoff));
+  fs.writeFileSync(json, JSON.stringify(signoff, null, 2));
+  return { signoff, markdown, json };
+}
