@@ -8,7 +8,7 @@ Feature: Inference latency under load
     Given the A/B testing stack is deployed
 
   @severity:critical @story:burst-latency
-  Scenario Outline: A short burst on the experiment endpoint stays fast
+  Scenario Outline: A burst of <requests> requests from <virtual users> users on the experiment endpoint stays fast
     When <virtual users> virtual users send <requests> market snapshots to the "financial-ab-test" experiment
     Then the 95th percentile latency is below <p95 ms> milliseconds
     And none of the <requests> requests fails

@@ -8,7 +8,7 @@ Feature: Malformed inference requests
     Given the A/B testing stack is deployed
 
   @severity:critical @story:bad-input
-  Scenario Outline: A malformed request is refused cleanly
+  Scenario Outline: A malformed request is refused cleanly: <malformed request>
     When a client sends <malformed request> to the "enhanced-predictor" predictor
     Then the request is refused with HTTP status <status> and an error message
     And the platform still answers a valid request to "enhanced-predictor"
