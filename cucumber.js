@@ -9,18 +9,20 @@ const base = {
     'progress-bar',
     ['message', `${reportsDir}/cucumber-messages.ndjson`],
     ['junit', `${reportsDir}/junit.xml`],
-    'allure-cucumberjs/reporter',
+    // Its own output target, so a console formatter given on the command line does not replace it.
+    ['allure-cucumberjs/reporter', `${reportsDir}/allure-reporter.out`],
   ],
   formatOptions: {
     resultsDir: `${reportsDir}/allure-results`,
+    // The epic (the category tag) is set from support/hooks.ts: label patterns keep only what follows '@key:'.
     labels: [
-      { name: 'epic', pattern: [/^@(functional|performance|integration|usability|security)$/] },
       { name: 'story', pattern: [/^@story:(.*)$/] },
       { name: 'severity', pattern: [/^@severity:(.*)$/] },
     ],
-    links: {
-      issue: { pattern: [/^@issue:(.*)$/], urlTemplate: 'https://github.com/financial-mlops/financial-mlops-uat/issues/%s' },
-    },
+    // '@issue=<n>' tags become links when UAT_ISSUE_URL_TEMPLATE (e.g. https://tracker/issues/%s) is set.
+    links: process.env.UAT_ISSUE_URL_TEMPLATE
+      ? { issue: { pattern: [/^@issue=(.*)$/], urlTemplate: process.env.UAT_ISSUE_URL_TEMPLATE } }
+      : {},
   },
   strict: true,
   tags: 'not @wip',

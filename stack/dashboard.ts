@@ -71,7 +71,7 @@ export function createDashboard(options: DashboardOptions) {
       });
       out.push({
         id: `requests:${name}`,
-        label: `${name} requests served`,
+        label: `${name} requests answered`,
         value: requests[name] ?? 0,
         unit: 'requests',
         source: 'LIVE:stack-metrics',

@@ -62,11 +62,12 @@ export class SeldonMetrics {
     this.apiSeconds.observe({ server: SERVER, server_replica: REPLICA, method: 'rest', code: String(code) }, seconds);
   }
 
-  /** Successful inference calls per external model name, read from the counters. */
+  /** Successful (HTTP 200) inference calls per external model name, read from the counters. */
   async requestsPerModel(): Promise<Record<string, number>> {
     const metric = await this.inferTotal.get();
     const counts: Record<string, number> = {};
     for (const v of metric.values) {
+      if (v.labels.code !== '200') continue;
       const model = String(v.labels.model);
       counts[model] = (counts[model] ?? 0) + v.value;
     }

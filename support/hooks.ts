@@ -4,6 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+// Registers the Allure runtime (allure.epic() and friends) and test-plan filtering for this process.
+import 'allure-cucumberjs';
+import * as allure from 'allure-js-commons';
 import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, Status } from '@cucumber/cucumber';
 import { loadConfig } from './config.ts';
 import { evidenceFile } from './evidence/ledger.ts';
@@ -36,8 +39,9 @@ BeforeAll({ timeout: 180_000 }, async function () {
   writeRunDescription(config, context.target, context.targetError);
 });
 
-Before(function (this: UatWorld, { pickle, gherkinDocument }) {
+Before(async function (this: UatWorld, { pickle, gherkinDocument }) {
   this.setScenario(pickle.name, gherkinDocument.feature?.name ?? path.basename(pickle.uri), pickle.tags.map((t) => t.name));
+  await allure.epic(this.scenario.category);
 });
 
 After(async function (this: UatWorld, { result }) {

@@ -1,4 +1,4 @@
-@functional @ab-testing @issue:2
+@functional @ab-testing @issue=2
 Feature: A/B testing of the direction predictors
   In order to decide on evidence whether the enhanced predictor should replace the baseline
   As a model risk owner

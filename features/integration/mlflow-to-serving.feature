@@ -1,4 +1,4 @@
-@integration @mlflow @issue:2
+@integration @mlflow @issue=2
 Feature: From the MLflow store to the served models and their metrics
   In order to trust that what was approved in training is what is served
   As an MLOps engineer

@@ -1,4 +1,4 @@
-@performance @latency @issue:2
+@performance @latency @issue=2
 Feature: Inference latency under load
   In order to use the predictions before the market moves
   As a trading desk lead

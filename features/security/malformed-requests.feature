@@ -1,4 +1,4 @@
-@security @input-validation @issue:2
+@security @input-validation @issue=2
 Feature: Malformed inference requests
   In order to keep the platform available when a client misbehaves
   As a security officer

@@ -1,4 +1,4 @@
-@usability @dashboard @issue:2
+@usability @dashboard @issue=2
 Feature: A/B testing dashboard
   In order to follow the A/B test without asking an engineer
   As a business stakeholder

