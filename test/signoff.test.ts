@@ -63,3 +63,14 @@ test('the markdown lists every criterion with threshold, measured value and sour
   assert.match(md, /\*\*Verdict: GO\*\*/);
   assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
 });
+
+test('the ledger and the Allure attachments must say the same', async () => {
+  const { evidenceMismatches } = await import('../support/report/allure-evidence.ts');
+  const a = criterion({ recordedAt: 't1' });
+  assert.deepEqual(evidenceMismatches([a], [a]), []);
+  const tampered = { ...a, measured: 0.9 };
+  const diff = evidenceMismatches([a], [tampered]);
+  assert.equal(diff.length, 2);
+  assert.match(diff[0], /no identical Allure attachment/);
+  assert.match(evidenceMismatches([], [a])[0], /not in the ledger/);
+});

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CATEGORIES, formatMeasured, readLedger, type Criterion } from '../evidence/ledger.ts';
+import { allureEvidence, evidenceMismatches } from './allure-evidence.ts';
 import { readRunDescription, type RunDescription } from './run-description.ts';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
@@ -100,6 +101,7 @@ export function buildSignOff(reportsDir: string): SignOff {
   const scenarios = fs.existsSync(messagesFile) ? scenariosFromMessages(fs.readFileSync(messagesFile, 'utf8')) : [];
   const run = readRunDescription(reportsDir) ?? null;
   const criteria = readLedger(reportsDir).filter((c) => !run || c.runId === run.runId);
+  const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter((c) => !run || c.runId === run.runId));
   const categories: SignOff['categories'] = {};
   for (const category of [...CATEGORIES, 'uncategorised']) {
     const mine = scenarios.filter((s) => s.category === category);
@@ -112,7 +114,12 @@ export function buildSignOff(reportsDir: string): SignOff {
   }
   const sources: Record<string, number> = {};
   for (const c of criteria) sources[c.source] = (sources[c.source] ?? 0) + 1;
-  return { ...decide(scenarios, criteria, run), generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources };
+  const decision = decide(scenarios, criteria, run);
+  if (mismatches.length > 0) {
+    decision.verdict = 'NO-GO';
+    decision.reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
+  }
+  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
