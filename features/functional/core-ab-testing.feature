@@ -28,7 +28,7 @@ Feature: A/B testing of the direction predictors
     Then the share of traffic each predictor receives matches the weights at significance level 0.001
 
   @severity:critical @story:direct-routing
-  Scenario Outline: A request that names a predictor outside the experiment reaches that predictor: <predictor>
+  Scenario Outline: A request naming a predictor other than the experiment baseline reaches that predictor: <predictor>
     When 25 market snapshots are sent to the "<predictor>" predictor
     Then every answer comes from "<predictor>"
 

@@ -61,6 +61,10 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     ];
     stack = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, STACK_MLFLOW_DB_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = stack;
+    // If the harness process ends without AfterAll (killed, crashed), take the stack down with it.
+    const killOnExit = (): void => void child.kill('SIGTERM');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     child.stderr?.pipe(stackLog);
     const url = await new Promise<string>((resolve, reject) => {
       let buffer = '';
