@@ -96,7 +96,7 @@ export function createGateway(options: GatewayOptions): http.Server {
       const wanted = request.outputs?.map((o) => o.name) ?? available;
       const unknown = wanted.find((name) => !available.includes(name));
       if (unknown) throw new OipError(400, `model ${model.name} has no output '${unknown}' (outputs: ${available.join(', ')})`);
-      if (experiment?.mirror && Math.random() * 100 < experiment.mirror.percent) {
+      if (experiment?.mirror && random() * 100 < experiment.mirror.percent) {
         const mirror = models.get(experiment.mirror.name);
         if (mirror) {
           const t0 = process.hrtime.bigint();
