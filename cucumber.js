@@ -2,16 +2,18 @@
 // Run one with `npx cucumber-js -p security`, or through `npm run uat -- --profile security`.
 const reportsDir = process.env.UAT_REPORTS_DIR ?? 'reports';
 
+// Report files every profile writes; the console formatter differs per profile.
+const reportFormats = [
+  ['message', `${reportsDir}/cucumber-messages.ndjson`],
+  ['junit', `${reportsDir}/junit.xml`],
+  // Its own output target, so a console formatter given on the command line does not replace it.
+  ['allure-cucumberjs/reporter', `${reportsDir}/allure-reporter.out`],
+];
+
 const base = {
   paths: ['features/**/*.feature'],
   import: ['support/tsx-register.mjs', 'support/**/*.ts', 'steps/**/*.ts'],
-  format: [
-    'progress-bar',
-    ['message', `${reportsDir}/cucumber-messages.ndjson`],
-    ['junit', `${reportsDir}/junit.xml`],
-    // Its own output target, so a console formatter given on the command line does not replace it.
-    ['allure-cucumberjs/reporter', `${reportsDir}/allure-reporter.out`],
-  ],
+  format: ['progress-bar', ...reportFormats],
   formatOptions: {
     resultsDir: `${reportsDir}/allure-results`,
     // The epic (the category tag) is set from support/hooks.ts: label patterns keep only what follows '@key:'.
@@ -30,7 +32,7 @@ const base = {
 
 export default base;
 
-export const ci = { ...base, format: ['summary', ...base.format.slice(1)], tags: 'not @wip and not @slow and not @soak' };
+export const ci = { ...base, format: ['summary', ...reportFormats], tags: 'not @wip and not @slow and not @soak' };
 
 export const functional = { ...base, paths: ['features/functional/**/*.feature'] };
 export const performance = { ...base, paths: ['features/performance/**/*.feature'] };

@@ -1,5 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkMetricsTotalEqualsSent, checkServedAccuracyMatchesLogged, readLoggedRuns, scoreHeldOutThroughServing } from '../support/tasks/mlflow-serving.ts';
+import { checkServedAccuracyMatchesLogged, readLoggedRuns, scoreHeldOutThroughServing } from '../support/tasks/mlflow-serving.ts';
+import { checkMetricsTotalEqualsSent } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the training runs of this release are logged in the MLflow store', function (this: UatWorld) {

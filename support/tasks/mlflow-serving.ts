@@ -78,21 +78,3 @@ export async function checkServedAccuracyMatchesLogged(world: UatWorld, toleranc
     });
   }
 }
-
-/** The total of the platform's request counter grew by exactly the requests the scenario sent. */
-export async function checkMetricsTotalEqualsSent(world: UatWorld): Promise<void> {
-  if (!world.metricsBefore) throw new Error('no traffic was sent in this scenario');
-  const sent = world.traffic.reduce((n, t) => n + t.responses.length, 0);
-  const after = await world.metrics.snapshot();
-  const counted = after.sum('seldon_model_infer_total') - world.metricsBefore.sum('seldon_model_infer_total');
-  await world.check({
-    id: 'metrics-total-equals-requests-sent',
-    statement: 'the request count in the platform metrics equals the requests sent',
-    threshold: `counted == ${sent} sent`,
-    measured: counted,
-    unit: 'requests',
-    source: 'LIVE:stack-metrics',
-    passed: sent > 0 && counted === sent,
-    details: { metric: 'sum(seldon_model_infer_total)', before: world.metricsBefore.takenAt, after: after.takenAt },
-  });
-}
