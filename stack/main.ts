@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ARTIFACT_FILE, artifactFolder, loadPredictor } from '../fixtures/model-artifact.ts';
+import { ARTIFACT_FILE, loadPredictor } from '../fixtures/model-artifact.ts';
+import { artifactFolder, parseStorageMapping } from '../fixtures/storage-map.ts';
 import { createDashboard } from './dashboard.ts';
 import { createGateway, FAULTS, type Fault, type ServedExperiment, type ServedModel } from './gateway.ts';
 import { checkReferences, loadManifests, ManifestError, unsupportedReason, type SeldonResource } from './manifests.ts';
@@ -24,9 +25,7 @@ function fatal(message: string): never {
 
 function parseStorageMap(entries: string[]): [string, string][] {
   return entries.map((entry) => {
-    const at = entry.lastIndexOf('=');
-    if (at <= 0) fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`);
-    return [entry.slice(0, at), path.resolve(entry.slice(at + 1))];
+    return parseStorageMapping(entry) ?? fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`);
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseStorageMapping } from '../fixtures/storage-map.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -50,10 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   const reportsDir = path.resolve(e.UAT_REPORTS_DIR);
   const storageMap: [string, string][] = (e.UAT_STORAGE_MAP ?? `gs://financial-mlops-models/=${path.join(reportsDir, 'model-store')}`)
     .split(',')
-    .map((pair) => {
-      const at = pair.lastIndexOf('=');
-      return [pair.slice(0, at), path.resolve(pair.slice(at + 1))];
-    });
+    .map((pair) => parseStorageMapping(pair) as [string, string]); // the schema's regex already admitted only well-formed pairs
   return {
     target: e.UAT_TARGET,
     seed: e.UAT_SEED,

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ARTIFACT_FILE, artifactFolder } from '../../fixtures/model-artifact.ts';
+import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
+import { artifactFolder } from '../../fixtures/storage-map.ts';
 import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
