@@ -10,11 +10,12 @@ import { BAD_INPUTS } from '../fixtures/bad-inputs.ts';
 import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
-import { referenceDir, runStack, SKIP_NO_REFERENCE, startStack, tempDir, type StartedStack } from './helpers.ts';
+import type { StackProcess } from '../support/targets/stack-process.ts';
+import { referenceDir, runStack, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
 
 const MANIFESTS = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
 const store = tempDir('model-store');
-let stack: StartedStack;
+let stack: StackProcess;
 let oip: OipClient;
 let heldOutRows: number[][];
 

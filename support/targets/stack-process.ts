@@ -1,0 +1,75 @@
+/**
+ * Starting and stopping the embedded stack program (`stack/main.ts`) as a child process: it is
+ * ready when it prints its `{"event":"ready","url":...}` line, within a deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { PROJECT_ROOT } from '../config.ts';
+
+export class StackStartError extends Error {
+  constructor(message: string, readonly exitCode: number | null, readonly stderr: string) {
+    super(message);
+    this.name = 'StackStartError';
+  }
+}
+
+export interface StackProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_DEADLINE_MS = 30_000;
+
+/** Spawn the stack with the given CLI arguments; resolves with its URL once it reports ready. */
+export async function launchStack(options: { args: string[]; env?: NodeJS.ProcessEnv; log?: Writable; deadlineMs?: number }): Promise<StackProcess> {
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'stack', 'main.ts'), ...options.args], {
+    cwd: PROJECT_ROOT,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // If the harness process ends without stopping the stack (killed, crashed), take the stack down with it.
+  const killOnExit = (): void => void child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  if (options.log) {
+    child.stdout!.pipe(options.log, { end: false });
+    child.stderr!.pipe(options.log, { end: false });
+  }
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let errors = '';
+      const timer = setTimeout(() => reject(new StackStartError(`the embedded stack did not report ready within ${deadlineMs} ms`, null, errors)), deadlineMs);
+      child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n').find((l) => l.includes('"event":"ready"'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).url as string);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new StackStartError(`the embedded stack exited with code ${code} before it was ready: ${errors.trim() || 'no message'}`, code, errors));
+      });
+    });
+    return { url, child, stop: () => stopChild(child) };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
