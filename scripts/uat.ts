@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
 import { writeSignOff } from '../support/report/signoff.ts';
@@ -30,7 +30,7 @@ fs.rmSync(path.join(config.reportsDir, ALLURE_RESULTS), { recursive: true, force
 fs.rmSync(path.join(config.reportsDir, 'cucumber-messages.ndjson'), { force: true });
 fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
 
-const cucumber = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js'), '-p', values.profile], {
+const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },

@@ -8,6 +8,9 @@ import { parseStorageMapping } from '../fixtures/storage-map.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
+/** Cucumber's CLI, run with the current Node by the UAT script and the meta tests. */
+export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
+
 const schema = z.object({
   UAT_TARGET: z.enum(['local', 'kubernetes']).default('local'),
   UAT_SEED: z.coerce.number().int().nonnegative().default(42),

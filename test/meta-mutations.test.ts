@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../support/config.ts';
+import { CUCUMBER_BIN, PROJECT_ROOT } from '../support/config.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { scenariosFromMessages } from '../support/report/signoff.ts';
 import { tempDir } from './helpers.ts';
@@ -17,7 +17,7 @@ function runSuiteWithFault(fault: string, profile: string, nameFilter: string) {
   const reportsDir = tempDir(`meta-${fault}`);
   const result = spawnSync(
     process.execPath,
-    [path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js'), '-p', profile, '--name', nameFilter, '--format', 'summary'],
+    [CUCUMBER_BIN, '-p', profile, '--name', nameFilter, '--format', 'summary'],
     { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, UAT_STACK_FAULT: fault, UAT_REPORTS_DIR: reportsDir }, timeout: 150_000 },
   );
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
