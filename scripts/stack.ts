@@ -1,11 +1,12 @@
 /**
- * Start the local target alone (PostgreSQL with the MLflow store, training, the embedded stack)
- * and print its URLs. Ctrl-C stops everything.
+ * Start the local target alone (PostgreSQL with the MLflow store, training, the embedded stack,
+ * Prometheus, the live dashboard) and print its URLs. Ctrl-C stops everything.
  */
 import { loadConfig } from '../support/config.ts';
 import { startLocalTarget } from '../support/targets/local-target.ts';
 
-const config = loadConfig();
+// The dashboard gets its usual port here (the test suite lets the system pick a free one).
+const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
 const target = await startLocalTarget(config, (line) => console.log(line));
 console.log(`
 Embedded stack is up (seed ${target.seed}):
@@ -13,7 +14,8 @@ Embedded stack is up (seed ${target.seed}):
   health          ${target.inferenceUrl}/v2/health/ready
   metrics         ${target.metricsUrl}
   dashboard       ${target.dashboardUrl}
-  MLflow store    ${target.database.maskedUrl} (${target.database.source})
+  Prometheus      ${'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source})` : `unavailable: ${target.prometheus.problem}`}
+  MLflow store    ${'source' in target.database ? `${target.database.maskedUrl} (${target.database.source})` : target.database.problem}
 Press Ctrl-C to stop.`);
 const stop = async (): Promise<void> => {
   await target.stop();

@@ -1,7 +1,7 @@
 /**
  * The embedded stack's HTTP gateway: Open Inference Protocol v2 REST with Seldon's routing
- * (`seldon-model` header, experiments with weighted candidates, `x-seldon-route`), Seldon metrics
- * on /metrics and the first dashboard page.
+ * (`seldon-model` header, experiments with weighted candidates, `x-seldon-route`), and the pod's
+ * metrics endpoints (agent, inference server, container).
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +26,10 @@ export interface ServedExperiment {
 }
 
 /** Deliberate defects for the harness's own mutation tests; never set in normal runs. */
-export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input'] as const;
+/** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
+const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
+
+export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
@@ -36,7 +39,6 @@ export interface GatewayOptions {
   seed: number;
   maxBodyBytes: number;
   fault?: Fault;
-  dashboard: (path: string) => Promise<{ status: number; type: string; body: string } | null>;
 }
 
 const internalName = (m: ServedModel): string => `${m.name}_${m.version}`;
@@ -162,15 +164,19 @@ export function createGateway(options: GatewayOptions): http.Server {
           if (path === '/v2/health/live') return send(200, { live: true });
           if (path === '/v2/health/ready') return send(200, { ready: true });
           if (path === '/v2' || path === '/v2/') return send(200, { name: 'financial-mlops-embedded-stack', version: '0.1.0', extensions: [] });
-          if (path === '/metrics') {
-            const text = await options.metrics.registry.metrics();
-            res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+          const registry = METRICS_PATHS[path as keyof typeof METRICS_PATHS];
+          if (registry) {
+            if (options.fault === 'metrics-down') return send(503, { error: 'metrics endpoint disabled by the metrics-down fault' });
+            const text = await options.metrics[registry].metrics();
+            res.writeHead(200, { 'content-type': options.metrics[registry].contentType });
             return res.end(text);
           }
           const match = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
           if (match) {
             const [, name, , action] = match;
             if (action === '/infer') {
+              const done = options.metrics.requestStarted(req.method ?? 'POST', '/v2/models/{model_name}/infer');
+              res.once('finish', () => done(res.statusCode));
               if (req.method !== 'POST') return send(405, { error: `use POST for ${path}` });
               if (tooLarge) return send(413, { error: `request body exceeds ${options.maxBodyBytes} bytes` });
               const result = await infer(decodeURIComponent(name), req, Buffer.concat(chunks).toString('utf8'));
@@ -180,11 +186,6 @@ export function createGateway(options: GatewayOptions): http.Server {
             if (!model) return send(404, { error: `model ${decodeURIComponent(name)} not found` });
             if (action === '/ready') return send(200, { name: model.name, ready: true });
             return send(200, modelMetadata(model));
-          }
-          const page = await options.dashboard(path);
-          if (page) {
-            res.writeHead(page.status, { 'content-type': page.type });
-            return res.end(page.body);
           }
           return send(404, { error: `no route for ${req.method} ${path}` });
         } catch (error) {

@@ -5,15 +5,13 @@
  *   tsx stack/main.ts --manifests k8s/ab-testing --storage-map gs://bucket/=/abs/dir [--port 0] [--seed 42]
  *
  * When listening it prints one JSON line: {"event":"ready","url":"http://127.0.0.1:<port>",...}.
- * The MLflow store URL for the dashboard comes from the STACK_MLFLOW_DB_URL environment variable
- * (never a command-line argument, so it does not show in process lists).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { ARTIFACT_FILE, loadPredictor } from '../fixtures/model-artifact.ts';
 import { artifactFolder, parseStorageMapping } from '../fixtures/storage-map.ts';
-import { createDashboard } from './dashboard.ts';
 import { createGateway, FAULTS, type Fault, type ServedExperiment, type ServedModel } from './gateway.ts';
 import { checkReferences, loadManifests, ManifestError, unsupportedReason, type SeldonResource } from './manifests.ts';
 import { SeldonMetrics } from './metrics.ts';
@@ -38,7 +36,6 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
       'max-body-bytes': { type: 'string', default: String(1024 * 1024) },
-      'mlflow-experiment': { type: 'string', default: 'financial-direction-predictors' },
       fault: { type: 'string' },
     },
   });
@@ -62,7 +59,7 @@ async function main(): Promise<void> {
     return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
   }
 
-  const metrics = new SeldonMetrics();
+  const metrics = new SeldonMetrics(v8.getHeapStatistics().heap_size_limit);
   const models: ServedModel[] = [];
   for (const r of resources) {
     if (r.kind !== 'Model') continue;
@@ -77,7 +74,7 @@ async function main(): Promise<void> {
       const { artifact, predict } = loadPredictor(JSON.parse(fs.readFileSync(file, 'utf8')));
       const version = String(r.spec.artifactVersion ?? 1);
       models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict });
-      metrics.modelLoaded(`${r.metadata.name}_${version}`);
+      metrics.modelLoaded(r.metadata.name, `${r.metadata.name}_${version}`, fs.statSync(file).size);
     } catch (error) {
       fatal(`Model ${r.metadata.name}: cannot load ${file}: ${(error as Error).message}`);
     }
@@ -86,13 +83,7 @@ async function main(): Promise<void> {
     r.kind === 'Experiment' ? [{ name: r.metadata.name, defaultModel: r.spec.default, candidates: r.spec.candidates, mirror: r.spec.mirror }] : [],
   );
 
-  const dashboard = createDashboard({
-    experiments,
-    metrics,
-    mlflowDbUrl: process.env.STACK_MLFLOW_DB_URL || undefined,
-    mlflowExperiment: values['mlflow-experiment'],
-  });
-  const server = createGateway({ models, experiments, metrics, seed, maxBodyBytes, fault: values.fault as Fault | undefined, dashboard: dashboard.handle });
+  const server = createGateway({ models, experiments, metrics, seed, maxBodyBytes, fault: values.fault as Fault | undefined });
   server.keepAliveTimeout = 5000;
   server.listen(port, values.host, () => {
     const address = server.address();
@@ -104,7 +95,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     server.close();
     server.closeAllConnections();
-    void dashboard.close().finally(() => process.exit(0));
+    process.exit(0);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -1,6 +1,10 @@
 /**
- * Seldon Core v2 agent metrics, same names, labels and buckets as Seldon
- * (scheduler/pkg/metrics/agent.go), exposed through prom-client.
+ * The metrics a Seldon Core v2 server pod exposes, under the same names, labels and buckets, through
+ * prom-client, in three registries that are scraped as three endpoints like the pod's containers:
+ *  - `agent` (/metrics): Seldon's agent (scheduler/pkg/metrics/agent.go);
+ *  - `mlserver` (/metrics/mlserver): the inference server's own REST and queue histograms;
+ *  - `container` (/metrics/cadvisor): this process's CPU and memory under the kubelet's cAdvisor names.
+ * The scrape configuration adds namespace, pod and container labels, as a PodMonitor does.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -10,6 +14,8 @@ const REPLICA = '0';
 
 export class SeldonMetrics {
   readonly registry = new Registry();
+  readonly mlserverRegistry = new Registry();
+  readonly containerRegistry = new Registry();
   private readonly inferTotal = new Counter({
     name: 'seldon_model_infer_total',
     help: 'A count of server inference calls',
@@ -48,8 +54,102 @@ export class SeldonMetrics {
     registers: [this.registry],
   });
 
-  modelLoaded(modelInternal: string): void {
+  private readonly loadedBytes = new Gauge({
+    name: 'seldon_loaded_model_memory_bytes_gauge',
+    help: 'Gauge of memory of models loaded onto server replica',
+    labelNames: ['server', 'server_replica', 'model_internal'],
+    registers: [this.registry],
+  });
+  private readonly evictedBytes = new Gauge({
+    name: 'seldon_evicted_model_memory_bytes_gauge',
+    help: 'Gauge of memory of models evicted from server replica',
+    labelNames: ['server', 'server_replica', 'model_internal'],
+    registers: [this.registry],
+  });
+  private readonly capacityBytes = new Gauge({
+    name: 'seldon_server_replica_memory_capacity_bytes_gauge',
+    help: 'Gauge of memory capacity of server replica',
+    labelNames: ['server', 'server_replica'],
+    registers: [this.registry],
+  });
+  private readonly overcommitBytes = new Gauge({
+    name: 'seldon_server_replica_memory_capacity_overcommit_bytes_gauge',
+    help: 'Gauge of memory capacity with overcommit of server replica',
+    labelNames: ['server', 'server_replica'],
+    registers: [this.registry],
+  });
+  private readonly loadCounter = new Counter({ name: 'seldon_load_model_counter', help: 'A count of models loaded', labelNames: ['server', 'server_replica'], registers: [this.registry] });
+  private readonly unloadCounter = new Counter({ name: 'seldon_unload_model_counter', help: 'A count of models unloaded', labelNames: ['server', 'server_replica'], registers: [this.registry] });
+  private readonly evictCounter = new Counter({ name: 'seldon_cache_evict_count', help: 'A count of models evicted from the cache', labelNames: ['server', 'server_replica'], registers: [this.registry] });
+  private readonly missCounter = new Counter({ name: 'seldon_cache_miss_count', help: 'A count of model cache misses', labelNames: ['server', 'server_replica'], registers: [this.registry] });
+
+  private readonly restDuration = new Histogram({
+    name: 'rest_server_request_duration_seconds',
+    help: 'Duration of REST requests handled by the inference server',
+    labelNames: ['method', 'path', 'status_code'],
+    registers: [this.mlserverRegistry],
+  });
+  private readonly queue = new Histogram({
+    name: 'parallel_request_queue',
+    help: 'Requests waiting or in flight in the inference server when a request arrives',
+    buckets: [0, 1, 2, 4, 8, 16, 32, 64],
+    registers: [this.mlserverRegistry],
+  });
+  private inFlight = 0;
+
+  constructor(memoryCapacityBytes: number) {
+    for (const counter of [this.loadCounter, this.unloadCounter, this.evictCounter, this.missCounter]) counter.inc({ server: SERVER, server_replica: REPLICA }, 0);
+    this.capacityBytes.set({ server: SERVER, server_replica: REPLICA }, memoryCapacityBytes);
+    this.overcommitBytes.set({ server: SERVER, server_replica: REPLICA }, memoryCapacityBytes);
+    new Counter({
+      name: 'container_cpu_usage_seconds_total',
+      help: 'Cumulative cpu time consumed in seconds',
+      labelNames: ['container'],
+      registers: [this.containerRegistry],
+      collect() {
+        const used = process.cpuUsage();
+        this.reset();
+        this.inc({ container: SERVER }, (used.user + used.system) / 1e6);
+      },
+    });
+    new Gauge({
+      name: 'container_memory_working_set_bytes',
+      help: 'Current working set in bytes',
+      labelNames: ['container'],
+      registers: [this.containerRegistry],
+      collect() {
+        this.set({ container: SERVER }, process.memoryUsage().rss);
+      },
+    });
+  }
+
+  /** A model was loaded onto the server; `bytes` is the size of its artifact. */
+  modelLoaded(model: string, modelInternal: string, bytes: number): void {
     this.loaded.set({ server: SERVER, server_replica: REPLICA, model_internal: modelInternal }, 1);
+    this.loadedBytes.set({ server: SERVER, server_replica: REPLICA, model_internal: modelInternal }, bytes);
+    this.evictedBytes.set({ server: SERVER, server_replica: REPLICA, model_internal: modelInternal }, 0);
+    this.loadCounter.inc({ server: SERVER, server_replica: REPLICA });
+    // Series of a successful call exist from the start (at zero), so the first requests are not
+    // lost to a rate() or increase() that has no earlier sample to compare with.
+    const labels = { server: SERVER, server_replica: REPLICA, model, model_internal: modelInternal, method_type: 'rest', code: '200' };
+    this.inferTotal.inc(labels, 0);
+    this.inferSeconds.inc(labels, 0);
+    this.aggregateTotal.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, 0);
+    this.aggregateSeconds.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, 0);
+    this.apiSeconds.zero({ server: SERVER, server_replica: REPLICA, method: 'rest', code: '200' });
+    this.restDuration.zero({ method: 'POST', path: '/v2/models/{model_name}/infer', status_code: '200' });
+    this.queue.zero({});
+  }
+
+  /** Start of one REST request to the inference server; call the returned function when it is answered. */
+  requestStarted(method: string, path: string): (status: number) => void {
+    this.queue.observe(this.inFlight);
+    this.inFlight += 1;
+    const end = this.restDuration.startTimer({ method, path });
+    return (status) => {
+      this.inFlight -= 1;
+      end({ status_code: String(status) });
+    };
   }
 
   /** One REST inference call that reached a model. */

@@ -23,8 +23,12 @@ const schema = z.object({
     .string()
     .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
     .optional(),
-  UAT_STACK_FAULT: z.enum(['ignore-weights', 'swap-outputs', 'crash-on-bad-input']).optional(),
+  UAT_STACK_FAULT: z.enum(['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down']).optional(),
   UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
+  PROMETHEUS_URL: z.string().url().optional(),
+  PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
+  UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
 });
 
 export interface HarnessConfig {
@@ -36,7 +40,14 @@ export interface HarnessConfig {
   keep: boolean;
   reportsDir: string;
   storageMap: [string, string][];
-  stackFault?: 'ignore-weights' | 'swap-outputs' | 'crash-on-bad-input';
+  stackFault?: 'ignore-weights' | 'swap-outputs' | 'crash-on-bad-input' | 'metrics-down';
+  /** A running Prometheus (a cluster's); when absent the local target starts `prometheusBin`. */
+  prometheusUrl?: string;
+  prometheusBin: string;
+  /** Port of the dashboard the local target starts; 0 picks a free one. */
+  dashboardPort: number;
+  /** Namespace of the Seldon servers, for PromQL on a cluster's Prometheus. */
+  namespace?: string;
   mlflowExperiment: string;
   manifests: string[];
 }
@@ -66,6 +77,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     storageMap,
     stackFault: e.UAT_STACK_FAULT,
     mlflowExperiment: e.UAT_MLFLOW_EXPERIMENT,
+    prometheusUrl: e.PROMETHEUS_URL?.replace(/\/$/, ''),
+    prometheusBin: e.PROMETHEUS_BIN,
+    dashboardPort: e.UAT_DASHBOARD_PORT,
+    namespace: e.UAT_NAMESPACE,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
   };
 }

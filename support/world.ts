@@ -12,7 +12,8 @@ import { launchChromium } from './browser/chromium.ts';
 import { appendCriterion, CATEGORIES, CriterionFailed, type Category, type Criterion, type CriterionInput } from './evidence/ledger.ts';
 import type { K6LikeSummary } from './load/builtin-engine.ts';
 import type { RunningTarget } from './targets/local-target.ts';
-import type { LoggedAccuracy } from './clients/mlflow-store.ts';
+import type { LoggedAccuracy, MlflowStore } from './clients/mlflow-store.ts';
+import { PrometheusClient } from './clients/prometheus-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 
 export interface RunContext {
@@ -68,6 +69,20 @@ export class UatWorld extends World {
   get target(): RunningTarget {
     if (this.run.target) return this.run.target;
     throw new Error(`the ${this.run.config.target} target is not running: ${this.run.targetError?.message ?? 'unknown cause'}`);
+  }
+
+  /** The MLflow store; fails the step naming why it is unavailable (e.g. PostgreSQL unreachable). */
+  get store(): MlflowStore {
+    const target = this.target;
+    if (target.store) return target.store;
+    throw new Error(`the MLflow store is unavailable: ${'problem' in target.database ? target.database.problem : 'no store configured'}`);
+  }
+
+  /** Prometheus's client; fails the step naming why there is no Prometheus. */
+  get prometheus(): PrometheusClient {
+    const { prometheus } = this.target;
+    if ('url' in prometheus) return new PrometheusClient(prometheus.url);
+    throw new Error(`Prometheus is unavailable: ${prometheus.problem}`);
   }
 
   get oip(): OipClient {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
+import { freePort } from '../support/free-port.ts';
 import { launchStack, StackStartError, type StackProcess } from '../support/targets/stack-process.ts';
 
 /** The shared reference folder, or undefined (tests that need it skip with a visible message). */
@@ -34,3 +35,6 @@ export async function runStack(args: string[]): Promise<{ code: number | null; s
     throw error;
   }
 }
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export const closedPort = freePort;

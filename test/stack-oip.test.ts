@@ -4,12 +4,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { BAD_INPUTS } from '../fixtures/bad-inputs.ts';
 import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
+import { MetricsSnapshot } from '../support/clients/metrics-reader.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
 import { referenceDir, runStack, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
 
@@ -86,17 +86,17 @@ test('the experiment routes by weight, sets x-seldon-route, and honours a sticky
 
 test('/metrics exposes Seldon v2 metric names, labels and latency buckets', async () => {
   const res = await fetch(`${stack.url}/metrics`);
-  const families = parsePrometheusTextFormat(await res.text());
-  const names = families.map((f) => f.name);
+  const { families } = await MetricsSnapshot.parse(await res.text());
+  const names = Object.keys(families);
   for (const n of ['seldon_model_infer_total', 'seldon_model_infer_seconds_total', 'seldon_model_infer_api_seconds', 'seldon_model_aggregate_infer_total']) {
     assert.ok(names.includes(n), `missing ${n}`);
   }
-  const total = families.find((f) => f.name === 'seldon_model_infer_total')!;
-  assert.deepEqual(Object.keys(total.metrics[0].labels ?? {}).sort(), ['code', 'method_type', 'model', 'model_internal', 'server', 'server_replica']);
-  const histogram = families.find((f) => f.name === 'seldon_model_infer_api_seconds')!;
-  assert.equal(histogram.type, 'HISTOGRAM');
+  const total = families.seldon_model_infer_total.data[0];
+  assert.deepEqual(Object.keys(total.labels).sort(), ['code', 'method_type', 'model', 'model_internal', 'server', 'server_replica']);
+  const histogram = families.seldon_model_infer_api_seconds;
+  assert.equal(histogram.type, 'histogram');
   assert.deepEqual(
-    Object.keys(histogram.metrics[0].buckets ?? {}).map(Number).filter(Number.isFinite).sort((a, b) => a - b),
+    Object.keys((histogram.data[0] as { buckets: Record<string, number> }).buckets).map(Number).filter(Number.isFinite).sort((a, b) => a - b),
     [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
   );
 });

@@ -1,5 +1,7 @@
 /**
- * Page object of the A/B testing dashboard page.
+ * Page object of the live dashboard: opening it (timed until the first figures are drawn), reading
+ * its figures and source badges, changing the window and the model filter, keyboard navigation,
+ * and an axe-core accessibility scan.
  */
 import type { Browser, Page } from 'playwright-core';
 
@@ -18,8 +20,10 @@ export class DashboardPage {
     const page = await browser.newPage({ viewport });
     const started = performance.now();
     const response = await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
-    const loadMs = performance.now() - started;
     if (!response || !response.ok()) throw new Error(`dashboard ${url} answered ${response?.status() ?? 'nothing'}`);
+    // loaded = the page has drawn its first figures from the API, not just fetched its HTML
+    await page.waitForSelector('body[data-generated-at]', { timeout: 15_000 });
+    const loadMs = performance.now() - started;
     return new DashboardPage(page, loadMs);
   }
 
@@ -30,7 +34,7 @@ export class DashboardPage {
         const raw = valueNode?.getAttribute('data-value') ?? '';
         return {
           id: node.getAttribute('data-figure') ?? '',
-          label: node.querySelector('h2')?.textContent?.trim() ?? '',
+          label: node.querySelector('h3')?.textContent?.trim() ?? '',
           text: valueNode?.textContent?.trim() ?? '',
           value: raw === '' ? null : Number(raw),
           source: node.querySelector('.source-badge')?.getAttribute('data-source') ?? null,

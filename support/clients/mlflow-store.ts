@@ -65,6 +65,46 @@ export interface LoggedAccuracy {
   params: Record<string, string>;
 }
 
+export interface ExperimentRecord {
+  experimentId: string;
+  name: string;
+  artifactLocation: string | null;
+  lifecycleStage: string;
+  creationTime: Date | null;
+}
+
+export interface RunRecord {
+  runUuid: string;
+  name: string | null;
+  status: string;
+  startTime: Date | null;
+  endTime: Date | null;
+  lifecycleStage: string;
+  artifactUri: string | null;
+  /** The served model this run trained (tag `seldon.model`), if any. */
+  model: string | null;
+}
+
+export interface MetricRecord {
+  key: string;
+  /** NaN when MLflow stored the value as NaN (`is_nan`). */
+  value: number;
+  step: number;
+  timestamp: Date | null;
+}
+
+export interface ModelVersionRecord {
+  name: string;
+  version: number;
+  currentStage: string | null;
+  status: string | null;
+  runId: string | null;
+  source: string | null;
+  creationTime: Date | null;
+}
+
+const msToDate = (ms: string | number | null): Date | null => (ms === null ? null : new Date(Number(ms)));
+
 export class MlflowStore {
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -146,6 +186,63 @@ export class MlflowStore {
     } finally {
       client.release();
     }
+  }
+
+  /** An experiment by name, or undefined when there is none. */
+  async experimentByName(name: string): Promise<ExperimentRecord | undefined> {
+    const result = await this.pool.query<{ experiment_id: string; name: string; artifact_location: string | null; lifecycle_stage: string; creation_time: string | null }>(
+      `SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time FROM experiments WHERE name = $1`,
+      [name],
+    );
+    const row = result.rows[0];
+    return row && { experimentId: String(row.experiment_id), name: row.name, artifactLocation: row.artifact_location, lifecycleStage: row.lifecycle_stage, creationTime: msToDate(row.creation_time) };
+  }
+
+  /** Active runs of an experiment, newest first, with status and times. */
+  async runs(experimentId: string, limit = 100): Promise<RunRecord[]> {
+    const result = await this.pool.query<{ run_uuid: string; name: string | null; status: string; start_time: string | null; end_time: string | null; lifecycle_stage: string; artifact_uri: string | null; model: string | null }>(
+      `SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time, r.lifecycle_stage, r.artifact_uri,
+              (SELECT t.value FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = 'seldon.model') AS model
+       FROM runs r WHERE r.experiment_id = $1 AND r.lifecycle_stage = 'active'
+       ORDER BY r.start_time DESC NULLS LAST LIMIT $2`,
+      [experimentId, limit],
+    );
+    return result.rows.map((r) => ({
+      runUuid: r.run_uuid,
+      name: r.name,
+      status: r.status,
+      startTime: msToDate(r.start_time),
+      endTime: msToDate(r.end_time),
+      lifecycleStage: r.lifecycle_stage,
+      artifactUri: r.artifact_uri,
+      model: r.model,
+    }));
+  }
+
+  /** A run's latest value of each metric (what MLflow's REST API returns as the run's metrics). */
+  async latestMetrics(runUuid: string): Promise<MetricRecord[]> {
+    const result = await this.pool.query<{ key: string; value: number; step: string; timestamp: string | null; is_nan: boolean }>(
+      `SELECT key, value, step, timestamp, is_nan FROM latest_metrics WHERE run_uuid = $1 ORDER BY key`,
+      [runUuid],
+    );
+    return result.rows.map((m) => ({ key: m.key, value: m.is_nan ? NaN : Number(m.value), step: Number(m.step), timestamp: msToDate(m.timestamp) }));
+  }
+
+  /** Registered model versions, newest first; all registered models when `name` is absent. */
+  async modelVersions(name?: string): Promise<ModelVersionRecord[]> {
+    const result = await this.pool.query<{ name: string; version: number; current_stage: string | null; status: string | null; run_id: string | null; source: string | null; creation_time: string | null }>(
+      `SELECT name, version, current_stage, status, run_id, source, creation_time FROM model_versions
+       WHERE ($1::text IS NULL OR name = $1) ORDER BY name, version DESC`,
+      [name ?? null],
+    );
+    return result.rows.map((v) => ({ name: v.name, version: v.version, currentStage: v.current_stage, status: v.status, runId: v.run_id, source: v.source, creationTime: msToDate(v.creation_time) }));
+  }
+
+  /** The server's version string and the round trip of a trivial query, in ms. */
+  async ping(): Promise<{ version: string; latencyMs: number }> {
+    const started = performance.now();
+    const result = await this.pool.query<{ server_version: string }>('SHOW server_version');
+    return { version: result.rows[0].server_version, latencyMs: performance.now() - started };
   }
 
   /**

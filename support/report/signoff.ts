@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CATEGORIES, formatMeasured, readLedger, type Criterion } from '../evidence/ledger.ts';
+import { CATEGORIES, formatMeasured, readLedger, readShownFigures, type Criterion, type ShownFigure } from '../evidence/ledger.ts';
 import { allureEvidence, evidenceMismatches } from './allure-evidence.ts';
 import { readRunDescription, type RunDescription } from './run-description.ts';
 
@@ -29,7 +29,10 @@ export interface SignOff {
   categories: Record<string, { passed: number; failed: number; skipped: number }>;
   scenarios: ScenarioResult[];
   criteria: Criterion[];
+  /** Criteria per source. */
   sources: Record<string, number>;
+  /** Figures the run showed (dashboard, charts) per source. */
+  figureSources: Record<string, number>;
 }
 
 const CRITICAL = new Set(['critical', 'blocker']);
@@ -77,7 +80,7 @@ export function scenariosFromMessages(ndjson: string): ScenarioResult[] {
   return results;
 }
 
-export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null): Pick<SignOff, 'verdict' | 'reasons'> {
+export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null, shown: ShownFigure[] = []): Pick<SignOff, 'verdict' | 'reasons'> {
   const reasons: string[] = [];
   if (!run) reasons.push('no run description: the suite did not start');
   else if (run.targetError) reasons.push(`the ${run.target} target did not start: ${run.targetError}`);
@@ -93,6 +96,10 @@ export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: 
     if (!c.passed && CRITICAL.has(c.severity)) reasons.push(`critical criterion failed: ${c.statement} (expected ${c.threshold}, measured ${formatMeasured(c.measured)} ${c.unit}, source ${c.source})`);
     if (c.source === 'SIMULATED') reasons.push(`criterion rests on simulated data: ${c.statement}`);
   }
+  const simulated = shown.filter((f) => f.source === 'SIMULATED');
+  if (simulated.length > 0) {
+    reasons.push(`${simulated.length} figure(s) shown in this run were simulated, e.g. ${simulated[0].label} in ${simulated[0].shownIn}${simulated[0].note ? ` (${simulated[0].note})` : ''}`);
+  }
   return { verdict: reasons.length === 0 ? 'GO' : 'NO-GO', reasons: [...new Set(reasons)] };
 }
 
@@ -101,6 +108,7 @@ export function buildSignOff(reportsDir: string): SignOff {
   const scenarios = fs.existsSync(messagesFile) ? scenariosFromMessages(fs.readFileSync(messagesFile, 'utf8')) : [];
   const run = readRunDescription(reportsDir) ?? null;
   const criteria = readLedger(reportsDir).filter((c) => !run || c.runId === run.runId);
+  const shown = readShownFigures(reportsDir).filter((f) => !run || f.runId === run.runId);
   const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter((c) => !run || c.runId === run.runId));
   const categories: SignOff['categories'] = {};
   for (const category of [...CATEGORIES, 'uncategorised']) {
@@ -114,12 +122,14 @@ export function buildSignOff(reportsDir: string): SignOff {
   }
   const sources: Record<string, number> = {};
   for (const c of criteria) sources[c.source] = (sources[c.source] ?? 0) + 1;
-  const decision = decide(scenarios, criteria, run);
+  const figureSources: Record<string, number> = {};
+  for (const f of shown) figureSources[f.source] = (figureSources[f.source] ?? 0) + 1;
+  const decision = decide(scenarios, criteria, run, shown);
   if (mismatches.length > 0) {
     decision.verdict = 'NO-GO';
     decision.reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
   }
-  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources };
+  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -140,7 +150,9 @@ export function renderMarkdown(signoff: SignOff): string {
     `| run id | ${run?.runId ?? 'none'} |`,
     `| target | ${run?.target ?? 'none'} |`,
     `| seed | ${run?.seed ?? 'none'} |`,
-    `| MLflow store | ${run ? `${run.databaseSource}, PostgreSQL ${run.databaseServer}` : 'none'} |`,
+    `| MLflow store | ${!run ? 'none' : run.databaseProblem ? cell(run.databaseProblem) : `${run.databaseSource}, PostgreSQL ${run.databaseServer}`} |`,
+    `| Prometheus | ${run ? cell(run.prometheus) : 'none'} |`,
+    `| dashboard | ${run?.dashboardUrl ?? 'none'} |`,
     `| stack | ${run?.stackUrl ?? 'none'} |`,
     '',
   ];
@@ -157,6 +169,10 @@ export function renderMarkdown(signoff: SignOff): string {
   }
   lines.push('', '## Sources of the figures', '', '| source | criteria |', '|---|---|');
   for (const [source, n] of Object.entries(signoff.sources)) lines.push(`| ${source} | ${n} |`);
+  if (Object.keys(signoff.figureSources).length > 0) {
+    lines.push('', '## Sources of the figures shown (dashboard, charts)', '', '| source | figures |', '|---|---|');
+    for (const [source, n] of Object.entries(signoff.figureSources)) lines.push(`| ${source} | ${n} |`);
+  }
   lines.push('');
   return lines.join('\n');
 }

@@ -1,7 +1,9 @@
 /**
- * The local target: a real PostgreSQL holding the MLflow store, the training step, and the
- * embedded stack (`stack/`) as a child process on loopback (stack-process.ts). Only targets/ knows
- * how to start the stack; everything else talks to it over the network.
+ * The local target: a real PostgreSQL holding the MLflow store, the training step, the embedded
+ * stack (`stack/`) as a child process on loopback, a real Prometheus scraping it (or PROMETHEUS_URL),
+ * and the live dashboard. Only targets/ knows how to start them; everything else talks to them over
+ * the network. A database or Prometheus that cannot be had does not stop the run: the target says
+ * what is missing and why, and the scenarios that need it fail with that cause.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,8 @@ import { MlflowStore } from '../clients/mlflow-store.ts';
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { waitFor } from '../wait.ts';
-import { launchStack, type StackProcess } from './stack-process.ts';
+import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
+import { launchDashboard, launchStack, type StackProcess } from './stack-process.ts';
 
 export interface RunningTarget {
   kind: 'local';
@@ -20,10 +23,17 @@ export interface RunningTarget {
   inferenceUrl: string;
   metricsUrl: string;
   dashboardUrl: string;
-  database: Pick<Database, 'source' | 'maskedUrl' | 'serverVersion' | 'skipped'>;
-  store: MlflowStore;
+  /** The database, or why there is none. */
+  database: Pick<Database, 'source' | 'maskedUrl' | 'serverVersion' | 'skipped'> | { problem: string };
+  store?: MlflowStore;
+  /** Prometheus: its URL and where it came from, or why there is none. */
+  prometheus: { url: string; source: 'PROMETHEUS_URL' | 'local binary'; version: string } | { problem: string };
+  /** Namespace label the Seldon series carry in Prometheus. */
+  namespace?: string;
   published: PublishedPredictor[];
   stackFault?: string;
+  /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
+  stopPrometheus(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -31,11 +41,26 @@ const STACK_START_DEADLINE_MS = 30_000;
 
 export async function startLocalTarget(config: HarnessConfig, log: (line: string) => void): Promise<RunningTarget> {
   const uatRunId = randomUUID();
-  const db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: config.keep, log });
-  const store = MlflowStore.connect(db.url);
-  let started: StackProcess | undefined;
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
   try {
-    await store.ensureSchema();
+    let db: Database | undefined;
+    let database: RunningTarget['database'];
+    try {
+      db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: config.keep, log });
+      cleanup.push(() => db!.stop());
+      database = { source: db.source, maskedUrl: db.maskedUrl, serverVersion: db.serverVersion, skipped: db.skipped };
+    } catch (error) {
+      database = { problem: `PostgreSQL unreachable: ${(error as Error).message}` };
+      log(`${database.problem}; the MLflow store is unavailable for this run`);
+    }
+    const store = db ? MlflowStore.connect(db.url) : undefined;
+    if (store) {
+      cleanup.push(() => store.close());
+      await store.ensureSchema();
+    }
     const t0 = Date.now();
     const published = await publishPredictors({
       seed: config.seed,
@@ -45,24 +70,26 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       experimentName: config.mlflowExperiment,
       uatRunId,
     });
-    log(`trained and logged ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
+    log(`trained${store ? ' and logged' : ' (not logged: no MLflow store)'} ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
 
     const logDir = path.join(config.reportsDir, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    const stackLog = fs.createWriteStream(path.join(logDir, 'stack.log'), { flags: 'a' });
+    const logFile = (name: string) => {
+      const stream = fs.createWriteStream(path.join(logDir, name), { flags: 'a' });
+      cleanup.push(async () => stream.end());
+      return stream;
+    };
     const stack = await launchStack({
       args: [
         ...config.manifests.flatMap((m) => ['--manifests', m]),
         ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
         '--seed', String(config.seed),
-        '--mlflow-experiment', config.mlflowExperiment,
         ...(config.stackFault ? ['--fault', config.stackFault] : []),
       ],
-      env: { ...process.env, STACK_MLFLOW_DB_URL: db.url },
-      log: stackLog,
+      log: logFile('stack.log'),
       deadlineMs: STACK_START_DEADLINE_MS,
     });
-    started = stack;
+    cleanup.push(() => stack.stop());
     const { url } = stack;
     await waitFor('the embedded stack answers /v2/health/ready', 10_000, async () => {
       const res = await fetch(`${url}/v2/health/ready`).catch(() => undefined);
@@ -70,28 +97,64 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     });
     log(`embedded stack ready at ${url}${config.stackFault ? ` (fault injected: ${config.stackFault})` : ''}`);
 
+    let prometheus: RunningTarget['prometheus'];
+    let localPrometheus: PrometheusServer | undefined;
+    let namespace = config.namespace;
+    if (config.prometheusUrl) {
+      prometheus = { url: config.prometheusUrl, source: 'PROMETHEUS_URL', version: 'unknown' };
+      log(`Prometheus: PROMETHEUS_URL ${config.prometheusUrl}`);
+    } else {
+      try {
+        localPrometheus = await startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: logFile('prometheus.log'), keepData: config.keep });
+        cleanup.push(() => localPrometheus!.stop());
+        prometheus = { url: localPrometheus.url, source: 'local binary', version: localPrometheus.version };
+        namespace ??= LOCAL_POD.namespace;
+        log(`Prometheus ${localPrometheus.version} at ${localPrometheus.url}, scraping the stack every second`);
+      } catch (error) {
+        prometheus = { problem: (error as Error).message };
+        log(`Prometheus not available: ${prometheus.problem}; serving figures will come from the stack's /metrics`);
+      }
+    }
+
+    const dashboard = await launchDashboard({
+      args: [
+        '--port', String(config.dashboardPort),
+        '--metrics-url', `${url}/metrics`,
+        ...('url' in prometheus ? ['--prometheus-url', prometheus.url] : []),
+        ...(namespace ? ['--namespace', namespace] : []),
+        ...config.manifests.flatMap((m) => ['--manifests', m]),
+        '--mlflow-experiment', config.mlflowExperiment,
+        '--refresh-seconds', '2',
+        '--seed', String(config.seed),
+      ],
+      env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
+      log: logFile('dashboard.log'),
+    });
+    cleanup.push(() => dashboard.stop());
+    log(`dashboard at ${dashboard.url}`);
+
     return {
       kind: 'local',
       uatRunId,
       seed: config.seed,
       inferenceUrl: url,
       metricsUrl: `${url}/metrics`,
-      dashboardUrl: `${url}/dashboard`,
-      database: { source: db.source, maskedUrl: db.maskedUrl, serverVersion: db.serverVersion, skipped: db.skipped },
+      dashboardUrl: dashboard.url,
+      database,
       store,
+      prometheus,
+      namespace,
       published,
       stackFault: config.stackFault,
-      stop: async () => {
-        await stack.stop();
-        stackLog.end();
-        await store.close();
-        await db.stop();
+      stopPrometheus: async () => {
+        if (!localPrometheus) return false;
+        await localPrometheus.stop();
+        return true;
       },
+      stop: stopAll,
     };
   } catch (error) {
-    if (started) await started.stop();
-    await store.close().catch(() => undefined);
-    await db.stop().catch(() => undefined);
+    await stopAll();
     throw error;
   }
 }

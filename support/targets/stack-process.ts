@@ -1,6 +1,7 @@
 /**
- * Starting and stopping the embedded stack program (`stack/main.ts`) as a child process: it is
- * ready when it prints its `{"event":"ready","url":...}` line, within a deadline.
+ * Starting and stopping the harness's own programs (the embedded stack `stack/main.ts`, the live
+ * dashboard `dashboard/main.ts`) as child processes: each is ready when it prints its
+ * `{"event":"ready","url":...}` line, within a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -22,15 +23,31 @@ export interface StackProcess {
 
 const DEFAULT_DEADLINE_MS = 30_000;
 
+export interface LaunchOptions {
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  log?: Writable;
+  deadlineMs?: number;
+}
+
 /** Spawn the stack with the given CLI arguments; resolves with its URL once it reports ready. */
-export async function launchStack(options: { args: string[]; env?: NodeJS.ProcessEnv; log?: Writable; deadlineMs?: number }): Promise<StackProcess> {
+export function launchStack(options: LaunchOptions): Promise<StackProcess> {
+  return launchProgram('the embedded stack', path.join(PROJECT_ROOT, 'stack', 'main.ts'), options);
+}
+
+/** Spawn the live dashboard; resolves with its URL once it reports ready. */
+export function launchDashboard(options: LaunchOptions): Promise<StackProcess> {
+  return launchProgram('the dashboard', path.join(PROJECT_ROOT, 'dashboard', 'main.ts'), options);
+}
+
+async function launchProgram(title: string, script: string, options: LaunchOptions): Promise<StackProcess> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'stack', 'main.ts'), ...options.args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...options.args], {
     cwd: PROJECT_ROOT,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // If the harness process ends without stopping the stack (killed, crashed), take the stack down with it.
+  // If the harness process ends without stopping the child (killed, crashed), take the child down with it.
   const killOnExit = (): void => void child.kill('SIGTERM');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
@@ -42,7 +59,7 @@ export async function launchStack(options: { args: string[]; env?: NodeJS.Proces
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       let errors = '';
-      const timer = setTimeout(() => reject(new StackStartError(`the embedded stack did not report ready within ${deadlineMs} ms`, null, errors)), deadlineMs);
+      const timer = setTimeout(() => reject(new StackStartError(`${title} did not report ready within ${deadlineMs} ms`, null, errors)), deadlineMs);
       child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
@@ -54,7 +71,7 @@ export async function launchStack(options: { args: string[]; env?: NodeJS.Proces
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new StackStartError(`the embedded stack exited with code ${code} before it was ready: ${errors.trim() || 'no message'}`, code, errors));
+        reject(new StackStartError(`${title} exited with code ${code} before it was ready: ${errors.trim() || 'no message'}`, code, errors));
       });
     });
     return { url, child, stop: () => stopChild(child) };

@@ -2,6 +2,7 @@
  * The A/B dashboard as a stakeholder sees it in Chromium.
  */
 import { DashboardPage } from '../browser/dashboard-page.ts';
+import { FIGURE_SOURCES } from '../evidence/figure.ts';
 import type { UatWorld } from '../world.ts';
 
 export async function openDashboard(world: UatWorld): Promise<void> {
@@ -29,7 +30,7 @@ export async function checkLoadTime(world: UatWorld, thresholdMs: number): Promi
 
 export async function checkAccuracyShown(world: UatWorld, predictors: string[]): Promise<void> {
   const figures = await page(world).figures();
-  const logged = await world.target.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
+  const logged = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
   for (const predictor of predictors) {
     const figure = figures.find((f) => f.id === `accuracy:${predictor}`);
     const expected = logged.find((l) => l.model === predictor)?.accuracy;
@@ -49,7 +50,7 @@ export async function checkAccuracyShown(world: UatWorld, predictors: string[]):
 
 export async function checkEveryFigureHasSource(world: UatWorld): Promise<void> {
   const figures = await page(world).figures();
-  const unlabelled = figures.filter((f) => !f.source || !/^(LIVE:[a-z0-9-]+|SIMULATED)$/.test(f.source));
+  const unlabelled = figures.filter((f) => !f.source || !FIGURE_SOURCES.includes(f.source));
   await world.check({
     id: 'dashboard-figures-name-source',
     statement: 'every figure on the dashboard names its data source',

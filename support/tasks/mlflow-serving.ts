@@ -17,7 +17,7 @@ export interface ServedAccuracy {
 }
 
 export async function readLoggedRuns(world: UatWorld): Promise<void> {
-  const runs = await world.target.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
+  const runs = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
   const expected = world.target.published.map((p) => p.name).sort();
   const found = runs.map((r) => r.model).sort();
   if (JSON.stringify(found) !== JSON.stringify(expected)) {

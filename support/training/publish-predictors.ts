@@ -1,6 +1,8 @@
 /**
  * The training step of the local target: fit the predictors on the seeded market data, write each
- * artifact to the folder its Model's storageUri maps to, and log each fit as an MLflow run.
+ * artifact to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
+ * store is reachable: without it the models are still served, and scenarios that need the store
+ * fail with the reason it is missing).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,8 @@ import { storageUris } from '../k8s/manifest-reader.ts';
 
 export interface PublishedPredictor {
   name: string;
-  runUuid: string;
+  /** The MLflow run, or null when no store was reachable. */
+  runUuid: string | null;
   storageUri: string;
   accuracy: number;
   trainMillis: number;
@@ -22,7 +25,7 @@ export async function publishPredictors(options: {
   seed: number;
   manifests: string[];
   storageMap: [string, string][];
-  store: MlflowStore;
+  store?: MlflowStore;
   experimentName: string;
   uatRunId: string;
 }): Promise<PublishedPredictor[]> {
@@ -30,7 +33,7 @@ export async function publishPredictors(options: {
   const started = Date.now();
   const training = { seed: options.seed, ...DEFAULT_TRAINING };
   const { predictors } = trainPredictors(training);
-  const experimentId = await options.store.experimentId(options.experimentName, 'gs://financial-mlops-models/mlflow');
+  const experimentId = await options.store?.experimentId(options.experimentName, 'gs://financial-mlops-models/mlflow');
   const published: PublishedPredictor[] = [];
   for (const p of predictors) {
     const storageUri = uris.get(p.spec.name);
@@ -38,7 +41,7 @@ export async function publishPredictors(options: {
     const folder = artifactFolder(storageUri, options.storageMap);
     fs.mkdirSync(folder, { recursive: true });
     fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(p.artifact));
-    const runUuid = await options.store.logRun(experimentId, {
+    const runUuid = !options.store || experimentId === undefined ? null : await options.store.logRun(experimentId, {
       name: `${p.spec.name}-seed-${options.seed}`,
       artifactUri: storageUri,
       startTime: started,

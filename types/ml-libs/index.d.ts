@@ -37,24 +37,6 @@ declare module 'jstat' {
   export default jstat;
 }
 
-declare module 'parse-prometheus-text-format' {
-  export interface ParsedSample {
-    labels?: Record<string, string>;
-    value?: string;
-    buckets?: Record<string, string>;
-    count?: string;
-    sum?: string;
-    quantiles?: Record<string, string>;
-  }
-  export interface ParsedFamily {
-    name: string;
-    help: string;
-    type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
-    metrics: ParsedSample[];
-  }
-  export default function parsePrometheusTextFormat(text: string): ParsedFamily[];
-}
-
 declare module 'async-exit-hook' {
   interface ExitHook {
     (hook: (done?: () => void) => void): void;

@@ -1,0 +1,95 @@
+/**
+ * The live dashboard, as a program:
+ *
+ *   tsx dashboard/main.ts [--port 8050] [--host 127.0.0.1] [--prometheus-url URL] [--metrics-url URL]
+ *                         [--manifests k8s/ab-testing] [--experiment financial-ab-test]
+ *                         [--mlflow-experiment financial-direction-predictors] [--refresh-seconds 5]
+ *
+ * The MLflow store URL comes from MLFLOW_DB_URL (never an argument, so it stays out of process
+ * lists). With no Prometheus URL the figures come from --metrics-url, labelled LIVE:stack-metrics.
+ * When listening it prints one JSON line: {"event":"ready","url":"http://127.0.0.1:8050"}.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../support/config.ts';
+import { MlflowStore } from '../support/clients/mlflow-store.ts';
+import { readManifests } from '../support/k8s/manifest-reader.ts';
+import { LiveMetrics } from '../support/metrics/live-metrics.ts';
+import { createDashboardServer } from './server.ts';
+
+function fatal(message: string): never {
+  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8050' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'prometheus-url': { type: 'string' },
+    'metrics-url': { type: 'string' },
+    namespace: { type: 'string' },
+    manifests: { type: 'string', multiple: true, default: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')] },
+    experiment: { type: 'string', default: 'financial-ab-test' },
+    'mlflow-experiment': { type: 'string', default: 'financial-direction-predictors' },
+    'refresh-seconds': { type: 'string', default: '5' },
+    seed: { type: 'string', default: '42' },
+  },
+});
+const port = Number(values.port);
+const refreshSeconds = Number(values['refresh-seconds']);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
+if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) fatal(`--refresh-seconds must be a number >= 1, got '${values['refresh-seconds']}'`);
+for (const flag of ['prometheus-url', 'metrics-url'] as const) {
+  const value = values[flag];
+  if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
+}
+
+let resources;
+try {
+  resources = readManifests(values.manifests);
+} catch (error) {
+  fatal(`cannot read manifests: ${(error as Error).message}`);
+}
+const experiment = resources.find((r) => r.kind === 'Experiment' && r.name === values.experiment);
+if (!experiment) fatal(`no Experiment '${values.experiment}' in ${values.manifests.join(', ')}`);
+const candidates = (experiment.spec.candidates ?? []) as { name: string; weight: number }[];
+const models = resources.filter((r) => r.kind === 'Model').map((r) => r.name);
+
+const live = new LiveMetrics({
+  prometheusUrl: values['prometheus-url']?.replace(/\/$/, ''),
+  metricsUrl: values['metrics-url'],
+  scope: values.namespace ? { namespace: values.namespace } : {},
+  weights: Object.fromEntries(candidates.map((c) => [c.name, c.weight])),
+  seed: Number(values.seed),
+});
+live.startSampling();
+const dbUrl = process.env.MLFLOW_DB_URL || undefined;
+const store = dbUrl ? MlflowStore.connect(dbUrl) : undefined;
+
+const server = createDashboardServer({
+  sources: {
+    live,
+    store,
+    storeProblem: dbUrl ? undefined : 'MLFLOW_DB_URL is not set',
+    mlflowExperiment: values['mlflow-experiment'],
+    experiment: { name: experiment.name, candidates },
+    models,
+  },
+  refreshSeconds,
+});
+server.keepAliveTimeout = 5000;
+server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
+server.listen(port, values.host, () => {
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, prometheus: values['prometheus-url'] ?? null })}\n`);
+});
+const stop = (): void => {
+  live.stopSampling();
+  server.close();
+  server.closeAllConnections();
+  void (store?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,155 @@
+// The dashboard page: polls /api/dashboard, draws every figure with its source badge and every
+// chart with ECharts (SVG renderer), and keeps the window and model filter in the address bar.
+/* global echarts */
+(function () {
+  'use strict';
+  const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {} };
+  const $ = (selector) => document.querySelector(selector);
+
+  function readAddress() {
+    const params = new URLSearchParams(location.search);
+    if (params.get('window')) state.window = params.get('window');
+    state.models = (params.get('models') || '').split(',').filter(Boolean);
+  }
+
+  function writeAddress() {
+    const params = new URLSearchParams();
+    params.set('window', state.window);
+    if (state.models.length > 0) params.set('models', state.models.join(','));
+    history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
+  }
+
+  function formatValue(f) {
+    if (f.value === null) return 'n/a';
+    if (f.unit === 'ratio') return `${(f.value * 100).toFixed(1)} %`;
+    if (f.unit === 'ms') return `${f.value.toFixed(2)} ms`;
+    if (f.unit === 'req/s') return `${f.value.toFixed(2)} req/s`;
+    if (Number.isInteger(f.value)) return `${f.value.toLocaleString('en')} ${f.unit}`;
+    return `${f.value.toFixed(Math.abs(f.value) < 1 ? 4 : 2)} ${f.unit}`;
+  }
+
+  function renderFigures(container, figures) {
+    container.replaceChildren(
+      ...figures.map((f) => {
+        const card = document.createElement('section');
+        card.className = 'figure';
+        card.dataset.figure = f.id;
+        card.setAttribute('aria-label', f.label);
+        const title = document.createElement('h3');
+        title.textContent = f.label;
+        const value = document.createElement('p');
+        value.className = 'value';
+        value.dataset.value = f.value === null ? '' : String(f.value);
+        value.textContent = formatValue(f);
+        const badge = document.createElement('p');
+        badge.className = 'source-badge';
+        badge.dataset.source = f.source;
+        badge.textContent = `source: ${f.source}`;
+        badge.title = `read ${f.observedAt}`;
+        card.append(title, value, badge);
+        if (f.note) {
+          const note = document.createElement('p');
+          note.className = 'note';
+          note.textContent = f.note;
+          card.append(note);
+        }
+        return card;
+      }),
+    );
+  }
+
+  function renderChart(name, option) {
+    const node = document.getElementById(`chart-${name}`);
+    if (!node || !option) return;
+    let chart = state.charts[name];
+    if (!chart) chart = state.charts[name] = echarts.init(node, null, { renderer: 'svg' });
+    chart.setOption(option, true);
+    const title = option.title || {};
+    node.setAttribute('role', 'img');
+    node.setAttribute('aria-label', `${title.text || name}. ${title.subtext || ''}`);
+    const categories = option.xAxis && option.xAxis.data ? option.xAxis.data : null;
+    node.dataset.charted = JSON.stringify({ window: state.window, categories, series: (option.series || []).map((s) => s.name) });
+    const caption = document.querySelector(`[data-chart-source="${name}"]`);
+    if (caption) caption.textContent = title.subtext || '';
+  }
+
+  function renderControls(data) {
+    const select = $('#window');
+    if (select.options.length === 0) {
+      for (const w of data.windows) select.add(new Option(`last ${w}`, w));
+    }
+    select.value = data.window;
+    if (!state.knownModels) {
+      state.knownModels = data.models;
+      const fieldset = $('#model-filter');
+      for (const m of data.models) {
+        const id = `model-${m}`;
+        const input = document.createElement('input');
+        input.type = 'checkbox';
+        input.id = id;
+        input.value = m;
+        input.checked = state.models.length === 0 || state.models.includes(m);
+        const label = document.createElement('label');
+        label.htmlFor = id;
+        label.textContent = m;
+        const wrap = document.createElement('span');
+        wrap.className = 'control';
+        wrap.append(input, label);
+        fieldset.append(wrap);
+        input.addEventListener('change', onFilterChange);
+      }
+    }
+  }
+
+  function onFilterChange() {
+    const checked = [...document.querySelectorAll('#model-filter input:checked')].map((i) => i.value);
+    state.models = checked.length === state.knownModels.length ? [] : checked;
+    writeAddress();
+    void load();
+  }
+
+  async function load() {
+    const params = new URLSearchParams({ window: state.window });
+    if (state.models.length > 0) params.set('models', state.models.join(','));
+    try {
+      const res = await fetch(`/api/dashboard?${params}`, { cache: 'no-store' });
+      const data = await res.json();
+      if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+      state.refreshSeconds = data.refreshSeconds;
+      renderControls(data);
+      $('#experiment-summary').textContent = `Experiment ${data.experiment.name}: ${data.experiment.candidates.map((c) => `${c.name} weight ${c.weight}`).join(', ')}`;
+      renderFigures($('#ab-figures'), data.ab.figures);
+      renderFigures($('#business-figures'), data.business.figures);
+      const note = $('#ab-note');
+      note.hidden = !data.ab.servingNote;
+      note.textContent = data.ab.servingNote ? `Serving figures: ${data.ab.servingNote}` : '';
+      for (const [name, option] of Object.entries(data.ab.charts)) renderChart(name, option);
+      for (const [name, option] of Object.entries(data.business.charts)) renderChart(name, option);
+      for (const key of ['bandit', 'drift', 'explanations']) document.querySelector(`[data-empty="${key}"]`).textContent = data[key].empty;
+      document.body.dataset.generatedAt = data.generatedAt;
+      document.body.dataset.window = data.window;
+      document.body.dataset.models = data.selected.join(',');
+      const sources = Object.entries(data.sources).map(([s, n]) => `${n} ${s}`).join(', ');
+      $('#status').textContent = `Updated ${new Date(data.generatedAt).toLocaleTimeString('en-GB')} (window ${data.window}); figures by source: ${sources}`;
+    } catch (error) {
+      $('#status').textContent = `Could not refresh: ${error.message}. Showing the last figures read.`;
+    }
+    schedule();
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    if ($('#auto-refresh').checked) state.timer = setTimeout(load, state.refreshSeconds * 1000);
+  }
+
+  readAddress();
+  $('#window').addEventListener('change', (event) => {
+    state.window = event.target.value;
+    writeAddress();
+    void load();
+  });
+  $('#auto-refresh').addEventListener('change', schedule);
+  $('#refresh-now').addEventListener('click', () => void load());
+  window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
+  void load();
+})();

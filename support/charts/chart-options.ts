@@ -1,0 +1,83 @@
+/**
+ * Apache ECharts options for the A/B and business-impact views. The same option objects are drawn
+ * by the dashboard in the browser and rendered server-side to SVG and PNG by `npm run charts`:
+ * every chart has a title, axis names with units, and a caption naming the sources of its data.
+ * Options are plain JSON (no functions) so they travel to the browser unchanged.
+ */
+import type { Figure } from '../evidence/figure.ts';
+import type { ServingView } from '../metrics/live-metrics.ts';
+
+export type ChartOption = Record<string, unknown>;
+
+const PALETTE = ['#1f5fa8', '#c2410c', '#15803d', '#7e22ce', '#a16207', '#0f766e'];
+
+function caption(figures: Figure[]): string {
+  const sources = [...new Set(figures.map((f) => f.source))];
+  return `Source: ${sources.join(', ')}`;
+}
+
+function base(title: string, sourceCaption: string): ChartOption {
+  return {
+    color: PALETTE,
+    aria: { enabled: true },
+    animation: false,
+    title: { text: title, subtext: sourceCaption, left: 'center', textStyle: { fontSize: 15 }, subtextStyle: { color: '#374151' } },
+    grid: { left: 64, right: 24, top: 72, bottom: 64, containLabel: true },
+    tooltip: { trigger: 'axis' },
+    textStyle: { fontFamily: 'DejaVu Sans, Arial, sans-serif' },
+  };
+}
+
+export function abCharts(figures: Figure[], view: ServingView, models: string[], weights: Record<string, number>): Record<string, ChartOption> {
+  const shares = models.map((m) => figures.find((f) => f.id === `share:${m}`)!);
+  const totalWeight = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
+  const accuracy = models.map((m) => figures.find((f) => f.id === `accuracy:${m}`)!);
+  const rateSeries = models.filter((m) => view.rateSeries[m]);
+  const timeAxis = { type: 'time', name: 'time (UTC)', nameLocation: 'middle', nameGap: 32 };
+  return {
+    split: {
+      ...base('Traffic split: observed share vs experiment weight', caption(shares)),
+      legend: { bottom: 0 },
+      xAxis: { type: 'category', data: models, name: 'model', nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: models.length > 2 ? 15 : 0 } },
+      yAxis: { type: 'value', name: 'share of requests (%)', max: 100 },
+      series: [
+        { name: 'observed share (%)', type: 'bar', data: shares.map((f) => (f.value === null ? null : +(f.value * 100).toFixed(2))) },
+        { name: 'experiment weight (%)', type: 'bar', data: models.map((m) => (m in weights ? +((weights[m] / totalWeight) * 100).toFixed(2) : 0)) },
+      ],
+    },
+    accuracy: {
+      ...base('Held-out accuracy per model', caption(accuracy)),
+      xAxis: { type: 'category', data: models, name: 'model', nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: models.length > 2 ? 15 : 0 } },
+      yAxis: { type: 'value', name: 'accuracy (%)', min: 0, max: 100 },
+      series: [{ name: 'accuracy (%)', type: 'bar', data: accuracy.map((f) => (f.value === null ? null : +(f.value * 100).toFixed(2))), label: { show: true, position: 'top' } }],
+    },
+    requestRate: {
+      ...base(`Request rate per model (window ${view.window})`, `Source: ${view.source}`),
+      legend: { bottom: 0 },
+      xAxis: timeAxis,
+      yAxis: { type: 'value', name: 'requests per second' },
+      series: rateSeries.map((m) => ({ name: m, type: 'line', showSymbol: false, data: view.rateSeries[m].map((p) => [p.time * 1000, +p.value.toFixed(4)]) })),
+    },
+    latency: {
+      ...base(`P95 inference latency (window ${view.window})`, `Source: ${view.source}`),
+      xAxis: timeAxis,
+      yAxis: { type: 'value', name: 'P95 latency (ms)' },
+      series: [{ name: 'P95 latency (ms)', type: 'line', showSymbol: false, data: view.p95Series.map((p) => [p.time * 1000, +(p.value * 1000).toFixed(3)]) }],
+    },
+  };
+}
+
+export function businessCharts(figures: Figure[]): Record<string, ChartOption> {
+  const ids = ['extra-value', 'extra-cost', 'net-benefit'];
+  const shown = ids.map((id) => figures.find((f) => f.id === id)!);
+  const unit = figures.find((f) => f.id === 'assumption:value-per-correct')?.unit ?? '';
+  return {
+    impact: {
+      ...base('Business impact of the challenger in the window', `${caption(figures)} (assumptions: fixtures/roi-assumptions.yaml)`),
+      xAxis: { type: 'category', data: ['extra value', 'extra serving cost', 'net benefit'], name: 'component', nameLocation: 'middle', nameGap: 32 },
+      yAxis: { type: 'value', name: `amount (${unit})` },
+      series: [{ name: unit, type: 'bar', data: shown.map((f) => (f.value === null ? null : +f.value.toFixed(4))), label: { show: true, position: 'top' } }],
+      tooltip: { trigger: 'item' },
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * What the dashboard and the publication charts show, assembled from the live sources: accuracy
+ * from the MLflow store, serving figures from Prometheus (or its labelled fallbacks), business
+ * impact computed from both and the stakeholders' ROI assumptions. Every figure carries its source;
+ * the bandit, drift and explanation views say plainly that their stacks are not deployed yet.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { PROJECT_ROOT } from '../config.ts';
+import type { MlflowStore } from '../clients/mlflow-store.ts';
+import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
+import type { LiveMetrics, ServingView } from '../metrics/live-metrics.ts';
+import { windowSeconds, type Window } from '../metrics/promql.ts';
+import { abCharts, businessCharts, type ChartOption } from '../charts/chart-options.ts';
+
+export const WINDOWS: Window[] = ['1m', '5m', '15m', '1h'];
+
+export interface ExperimentShape {
+  name: string;
+  candidates: { name: string; weight: number }[];
+}
+
+export interface ViewSources {
+  live: LiveMetrics;
+  /** The MLflow store, or undefined with the reason it is not available. */
+  store?: MlflowStore;
+  storeProblem?: string;
+  mlflowExperiment: string;
+  experiment: ExperimentShape;
+  /** Every served model, for the filter. */
+  models: string[];
+}
+
+export interface EmptySection {
+  empty: string;
+}
+
+export interface DashboardData {
+  generatedAt: string;
+  window: Window;
+  models: string[];
+  selected: string[];
+  experiment: ExperimentShape;
+  ab: { figures: Figure[]; charts: Record<string, ChartOption>; servingNote?: string };
+  business: { figures: Figure[]; charts: Record<string, ChartOption>; assumptionsFile: string };
+  bandit: EmptySection;
+  drift: EmptySection;
+  explanations: EmptySection;
+  sources: Record<string, number>;
+}
+
+const assumptionsSchema = z.object({
+  currency: z.string().min(1),
+  value_per_correct_prediction: z.number().nonnegative(),
+  extra_cost_per_1000_requests: z.number().nonnegative(),
+});
+
+export const ROI_ASSUMPTIONS_FILE = path.join(PROJECT_ROOT, 'fixtures', 'roi-assumptions.yaml');
+
+export function readRoiAssumptions(file = ROI_ASSUMPTIONS_FILE): z.infer<typeof assumptionsSchema> {
+  const parsed = assumptionsSchema.safeParse(parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${path.relative(PROJECT_ROOT, file)}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+async function accuracyFigures(sources: ViewSources, models: string[]): Promise<Figure[]> {
+  let logged = new Map<string, number>();
+  let problem = sources.storeProblem ?? 'MLflow store not configured';
+  if (sources.store) {
+    try {
+      logged = new Map((await sources.store.latestAccuracies(sources.mlflowExperiment)).map((a) => [a.model, a.accuracy]));
+      problem = 'no finished run logged for this model';
+    } catch (error) {
+      problem = `MLflow store unreachable: ${(error as Error).message}`;
+    }
+  }
+  return models.map((m) => figure(`accuracy:${m}`, `${m} accuracy on held-out days`, logged.get(m) ?? null, 'ratio', 'LIVE:mlflow-postgres', logged.has(m) ? undefined : problem));
+}
+
+function servingFigures(view: ServingView, models: string[]): Figure[] {
+  const at = new Date(view.observedAt);
+  const total = models.reduce((t, m) => t + (view.requestsTotal[m] ?? 0), 0);
+  const out: Figure[] = [];
+  for (const m of models) {
+    out.push(figure(`requests:${m}`, `${m} requests answered`, view.requestsTotal[m] ?? 0, 'requests', view.source, view.note, at));
+    out.push(figure(`share:${m}`, `${m} share of answered requests`, total > 0 ? (view.requestsTotal[m] ?? 0) / total : null, 'ratio', view.source, total > 0 ? view.note : 'no requests answered yet', at));
+    out.push(figure(`rate:${m}`, `${m} request rate (${view.window})`, view.requestRate[m] ?? 0, 'req/s', view.source, view.note, at));
+  }
+  out.push(figure('p95-latency', `P95 inference latency (${view.window})`, view.p95Seconds === null ? null : view.p95Seconds * 1000, 'ms', view.source, view.p95Seconds === null ? 'no requests in the window' : view.note, at));
+  out.push(figure('error-ratio', `Error ratio (${view.window})`, view.errorRatio, 'ratio', view.source, view.errorRatio === null ? 'no requests in the window' : view.note, at));
+  return out;
+}
+
+function businessFigures(accuracy: Figure[], view: ServingView, experiment: ExperimentShape): Figure[] {
+  const assumptions = readRoiAssumptions();
+  const [baseline, challenger] = experiment.candidates.map((c) => c.name);
+  const find = (id: string): Figure => accuracy.find((f) => f.id === id) ?? figure(id, id, null, 'ratio', 'UNAVAILABLE', 'not shown under the current filter');
+  const at = new Date(view.observedAt);
+  const challengerRequests = figure(`window-requests:${challenger}`, `${challenger} requests in the window (${view.window})`, (view.requestRate[challenger] ?? 0) * windowSeconds(view.window), 'requests', view.source, view.note, at);
+  const valuePer = figure('assumption:value-per-correct', 'Value of one more correct call', assumptions.value_per_correct_prediction, assumptions.currency, 'ASSUMPTION', 'fixtures/roi-assumptions.yaml');
+  const costPer = figure('assumption:extra-cost', `Extra serving cost per 1000 ${challenger} requests`, assumptions.extra_cost_per_1000_requests, assumptions.currency, 'ASSUMPTION', 'fixtures/roi-assumptions.yaml');
+  const uplift = derived('accuracy-uplift', `Accuracy uplift of ${challenger} over ${baseline}`, 'ratio', [find(`accuracy:${challenger}`), find(`accuracy:${baseline}`)], ([c, b]) => c - b);
+  const extraCorrect = derived('extra-correct-calls', `Extra correct calls from ${challenger} in the window`, 'calls', [uplift, challengerRequests], ([u, n]) => u * n);
+  const value = derived('extra-value', 'Value of the extra correct calls', assumptions.currency, [extraCorrect, valuePer], ([n, v]) => n * v);
+  const cost = derived('extra-cost', `Extra serving cost of ${challenger}`, assumptions.currency, [challengerRequests, costPer], ([n, c]) => (n / 1000) * c);
+  const net = derived('net-benefit', 'Net benefit in the window', assumptions.currency, [value, cost], ([v, c]) => v - c);
+  const roi = derived('roi', 'Return on the extra serving cost', 'ratio', [net, cost], ([n, c]) => (c > 0 ? n / c : NaN));
+  return [uplift, challengerRequests, valuePer, costPer, extraCorrect, value, cost, net, roi];
+}
+
+export async function dashboardData(sources: ViewSources, window: Window, selectedModels: string[] = []): Promise<DashboardData> {
+  const selected = selectedModels.filter((m) => sources.models.includes(m));
+  const models = selected.length > 0 ? selected : sources.models;
+  const [accuracy, view] = await Promise.all([accuracyFigures(sources, models), sources.live.view(window, selected)]);
+  const abFigures = [...accuracy, ...servingFigures(view, models)];
+  const business = businessFigures(accuracy, view, sources.experiment);
+  const weights = Object.fromEntries(sources.experiment.candidates.map((c) => [c.name, c.weight]));
+  return {
+    generatedAt: new Date().toISOString(),
+    window,
+    models: sources.models,
+    selected: models,
+    experiment: sources.experiment,
+    ab: { figures: abFigures, charts: abCharts(abFigures, view, models, weights), servingNote: view.note },
+    business: { figures: business, charts: businessCharts(business), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
+    bandit: { empty: 'The multi-armed bandit stack is not deployed yet: no allocation to show.' },
+    drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
+    explanations: { empty: 'The SHAP explainer stack is not deployed yet: no explanation to show.' },
+    sources: countSources([...abFigures, ...business]),
+  };
+}
