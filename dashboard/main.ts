@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
-import { readManifests } from '../support/k8s/manifest-reader.ts';
+import { experimentCandidates, modelNames } from '../support/k8s/manifest-reader.ts';
 import { LiveMetrics } from '../support/metrics/live-metrics.ts';
 import { createDashboardServer } from './server.ts';
 
@@ -45,16 +45,14 @@ for (const flag of ['prometheus-url', 'metrics-url'] as const) {
   if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
 }
 
-let resources;
+let candidates: { name: string; weight: number }[];
+let models: string[];
 try {
-  resources = readManifests(values.manifests);
+  candidates = experimentCandidates(values.manifests, values.experiment);
+  models = modelNames(values.manifests);
 } catch (error) {
   fatal(`cannot read manifests: ${(error as Error).message}`);
 }
-const experiment = resources.find((r) => r.kind === 'Experiment' && r.name === values.experiment);
-if (!experiment) fatal(`no Experiment '${values.experiment}' in ${values.manifests.join(', ')}`);
-const candidates = (experiment.spec.candidates ?? []) as { name: string; weight: number }[];
-const models = resources.filter((r) => r.kind === 'Model').map((r) => r.name);
 
 const live = new LiveMetrics({
   prometheusUrl: values['prometheus-url']?.replace(/\/$/, ''),
@@ -73,7 +71,7 @@ const server = createDashboardServer({
     store,
     storeProblem: dbUrl ? undefined : 'MLFLOW_DB_URL is not set',
     mlflowExperiment: values['mlflow-experiment'],
-    experiment: { name: experiment.name, candidates },
+    experiment: { name: values.experiment, candidates },
     models,
   },
   refreshSeconds,

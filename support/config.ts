@@ -27,6 +27,7 @@ const schema = z.object({
   UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
   PROMETHEUS_URL: z.string().url().optional(),
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
+  UAT_STACK_URL: z.string().url().optional(),
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
 });
@@ -44,6 +45,8 @@ export interface HarnessConfig {
   /** A running Prometheus (a cluster's); when absent the local target starts `prometheusBin`. */
   prometheusUrl?: string;
   prometheusBin: string;
+  /** A running inference stack for `npm run doctor` to check (the embedded stack or seldon-mesh). */
+  stackUrl?: string;
   /** Port of the dashboard the local target starts; 0 picks a free one. */
   dashboardPort: number;
   /** Namespace of the Seldon servers, for PromQL on a cluster's Prometheus. */
@@ -79,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     mlflowExperiment: e.UAT_MLFLOW_EXPERIMENT,
     prometheusUrl: e.PROMETHEUS_URL?.replace(/\/$/, ''),
     prometheusBin: e.PROMETHEUS_BIN,
+    stackUrl: e.UAT_STACK_URL?.replace(/\/$/, ''),
     dashboardPort: e.UAT_DASHBOARD_PORT,
     namespace: e.UAT_NAMESPACE,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],

@@ -12,13 +12,14 @@ export type ChartOption = Record<string, unknown>;
 const PALETTE = ['#1f5fa8', '#c2410c', '#15803d', '#7e22ce', '#a16207', '#0f766e'];
 
 function caption(figures: Figure[]): string {
-  const sources = [...new Set(figures.map((f) => f.source))];
+  const sources = [...new Set(figures.flatMap((f) => f.basis ?? [f.source]))];
   return `Source: ${sources.join(', ')}`;
 }
 
 function base(title: string, sourceCaption: string): ChartOption {
   return {
     color: PALETTE,
+    useUTC: true,
     aria: { enabled: true },
     animation: false,
     title: { text: title, subtext: sourceCaption, left: 'center', textStyle: { fontSize: 15 }, subtextStyle: { color: '#374151' } },
@@ -37,7 +38,7 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
   return {
     split: {
       ...base('Traffic split: observed share vs experiment weight', caption(shares)),
-      legend: { bottom: 0 },
+      legend: { bottom: 0, itemGap: 28 },
       xAxis: { type: 'category', data: models, name: 'model', nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: models.length > 2 ? 15 : 0 } },
       yAxis: { type: 'value', name: 'share of requests (%)', max: 100 },
       series: [
@@ -53,7 +54,7 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
     },
     requestRate: {
       ...base(`Request rate per model (window ${view.window})`, `Source: ${view.source}`),
-      legend: { bottom: 0 },
+      legend: { bottom: 0, itemGap: 28, type: 'scroll' },
       xAxis: timeAxis,
       yAxis: { type: 'value', name: 'requests per second' },
       series: rateSeries.map((m) => ({ name: m, type: 'line', showSymbol: false, data: view.rateSeries[m].map((p) => [p.time * 1000, +p.value.toFixed(4)]) })),

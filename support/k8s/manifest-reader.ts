@@ -27,11 +27,22 @@ export function readManifests(dirs: string[]): ManifestResource[] {
   return out;
 }
 
-export function experimentWeights(dirs: string[], experiment: string): Record<string, number> {
+/** An Experiment's candidates and weights, in manifest order. */
+export function experimentCandidates(dirs: string[], experiment: string): { name: string; weight: number }[] {
   const found = readManifests(dirs).find((r) => r.kind === 'Experiment' && r.name === experiment);
   if (!found) throw new Error(`no Experiment '${experiment}' in the manifests under ${dirs.join(', ')}`);
-  const candidates = (found.spec.candidates ?? []) as { name: string; weight: number }[];
-  return Object.fromEntries(candidates.map((c) => [c.name, c.weight]));
+  return (found.spec.candidates ?? []) as { name: string; weight: number }[];
+}
+
+export function experimentWeights(dirs: string[], experiment: string): Record<string, number> {
+  return Object.fromEntries(experimentCandidates(dirs, experiment).map((c) => [c.name, c.weight]));
+}
+
+/** Names of every Model in the manifests. */
+export function modelNames(dirs: string[]): string[] {
+  return readManifests(dirs)
+    .filter((r) => r.kind === 'Model')
+    .map((r) => r.name);
 }
 
 /** Model name -> storageUri. */

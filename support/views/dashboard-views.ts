@@ -8,10 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../config.ts';
+import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
+import { experimentCandidates, modelNames } from '../k8s/manifest-reader.ts';
+import type { RunningTarget } from '../targets/local-target.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
-import type { LiveMetrics, ServingView } from '../metrics/live-metrics.ts';
+import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';
 import { windowSeconds, type Window } from '../metrics/promql.ts';
 import { abCharts, businessCharts, type ChartOption } from '../charts/chart-options.ts';
 
@@ -111,6 +113,25 @@ function businessFigures(accuracy: Figure[], view: ServingView, experiment: Expe
   const net = derived('net-benefit', 'Net benefit in the window', assumptions.currency, [value, cost], ([v, c]) => v - c);
   const roi = derived('roi', 'Return on the extra serving cost', 'ratio', [net, cost], ([n, c]) => (c > 0 ? n / c : NaN));
   return [uplift, challengerRequests, valuePer, costPer, extraCorrect, value, cost, net, roi];
+}
+
+/** The live sources of a running target, as the dashboard itself reads them. */
+export function targetViewSources(target: RunningTarget, config: HarnessConfig, experiment = 'financial-ab-test'): ViewSources {
+  const candidates = experimentCandidates(config.manifests, experiment);
+  return {
+    live: new LiveMetrics({
+      prometheusUrl: 'url' in target.prometheus ? target.prometheus.url : undefined,
+      metricsUrl: target.metricsUrl,
+      scope: target.namespace ? { namespace: target.namespace } : {},
+      weights: Object.fromEntries(candidates.map((c) => [c.name, c.weight])),
+      seed: target.seed,
+    }),
+    store: target.store,
+    storeProblem: 'problem' in target.database ? target.database.problem : undefined,
+    mlflowExperiment: config.mlflowExperiment,
+    experiment: { name: experiment, candidates },
+    models: modelNames(config.manifests),
+  };
 }
 
 export async function dashboardData(sources: ViewSources, window: Window, selectedModels: string[] = []): Promise<DashboardData> {

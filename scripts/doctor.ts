@@ -1,0 +1,33 @@
+/**
+ * `npm run doctor`: check PostgreSQL and the MLflow schema, Prometheus, the inference stack and the
+ * tools the suite uses; print a table; exit 1 when a required check fails (2 on bad configuration).
+ */
+import Table from 'cli-table3';
+import { ConfigError, loadConfig } from '../support/config.ts';
+import { runDoctor } from '../support/doctor/checks.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(2);
+}
+const results = await runDoctor(config);
+const table = new Table({
+  head: ['check', 'status', 'what', 'version', 'latency', 'missing / how to fix'],
+  colWidths: [20, 8, 34, 18, 10, 52],
+  wordWrap: true,
+  style: { head: [], border: [] },
+});
+for (const r of results) {
+  const status = r.ok ? (r.problem ? 'WARN' : 'OK') : r.required ? 'FAIL' : 'absent';
+  table.push([r.name, status, r.target, r.version, r.latencyMs === null ? '-' : `${r.latencyMs.toFixed(1)} ms`, r.problem || '-']);
+}
+console.log(table.toString());
+const failed = results.filter((r) => r.required && !r.ok);
+if (failed.length > 0) {
+  console.log(`\n${failed.length} required check(s) failed: ${failed.map((r) => r.name).join(', ')}`);
+  process.exit(1);
+}
+console.log('\nall required checks passed');
