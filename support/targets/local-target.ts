@@ -34,6 +34,8 @@ export interface RunningTarget {
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
+  /** Start the local Prometheus again on the same address, with an empty history. */
+  restartPrometheus(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,12 +102,14 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     let prometheus: RunningTarget['prometheus'];
     let localPrometheus: PrometheusServer | undefined;
     let namespace = config.namespace;
+    const prometheusLog = logFile('prometheus.log');
+    const launchPrometheus = (port?: number) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port });
     if (config.prometheusUrl) {
       prometheus = { url: config.prometheusUrl, source: 'PROMETHEUS_URL', version: 'unknown' };
       log(`Prometheus: PROMETHEUS_URL ${config.prometheusUrl}`);
     } else {
       try {
-        localPrometheus = await startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: logFile('prometheus.log'), keepData: config.keep });
+        localPrometheus = await launchPrometheus();
         cleanup.push(() => localPrometheus!.stop());
         prometheus = { url: localPrometheus.url, source: 'local binary', version: localPrometheus.version };
         namespace ??= LOCAL_POD.namespace;
@@ -150,6 +154,11 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
         if (!localPrometheus) return false;
         await localPrometheus.stop();
         return true;
+      },
+      restartPrometheus: async () => {
+        if (!localPrometheus || (localPrometheus.child.exitCode === null && localPrometheus.child.signalCode === null)) return; // none, or still running
+        const again = await launchPrometheus(localPrometheus.port);
+        Object.assign(localPrometheus, again);
       },
       stop: stopAll,
     };

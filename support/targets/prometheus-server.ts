@@ -2,7 +2,8 @@
  * A real Prometheus server for the local target: the `prometheus` binary (PROMETHEUS_BIN or PATH)
  * with a generated scrape configuration (1 s interval) for the stack's three metrics endpoints,
  * labelled the way a Seldon PodMonitor and the kubelet label a server pod, a temporary data folder,
- * and a readiness wait that lasts until every target has been scraped once.
+ * and a readiness wait that lasts until every target has been scraped once (up or not: a target
+ * that is down is the scenarios' business, and they say so).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +30,7 @@ export class PrometheusMissing extends Error {
 
 export interface PrometheusServer {
   url: string;
+  port: number;
   version: string;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -62,13 +64,13 @@ export function findPrometheusBinary(bin: string): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean }): Promise<PrometheusServer> {
+export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number }): Promise<PrometheusServer> {
   const binary = findPrometheusBinary(options.bin);
   if (!binary) throw new PrometheusMissing(options.bin);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(configFile, stringify(scrapeConfig(options.stackUrl)));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     binary,
@@ -91,13 +93,13 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
   const client = new PrometheusClient(url);
   try {
     const deadline = options.deadlineMs ?? 20_000;
-    await waitFor(`Prometheus at ${url} is ready and has scraped every stack target`, deadline, async () => {
+    await waitFor(`Prometheus at ${url} is ready and has scraped every stack target once`, deadline, async () => {
       if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}: ${errors.trim() || 'no message'}`);
       if (!(await client.ready())) return undefined;
       const targets = await client.targets();
-      return targets.length === 3 && targets.every((t) => t.health === 'up') ? true : undefined;
+      return targets.length === 3 && targets.every((t) => t.health !== 'unknown') ? true : undefined;
     });
-    return { url, version: await client.version(), child, stop };
+    return { url, port, version: await client.version(), child, stop };
   } catch (error) {
     await stop();
     throw error;
