@@ -53,6 +53,11 @@ After(async function (this: UatWorld, { result }) {
   }
 });
 
+// A scenario that stops Prometheus leaves it running again for the rest of the run, even when it failed.
+After({ tags: '@prometheus-outage', timeout: 30_000 }, async function (this: UatWorld) {
+  await this.run.target?.restartPrometheus();
+});
+
 AfterAll({ timeout: 60_000 }, async function () {
   const context = getRunContext();
   if (context.browser) await (await context.browser.catch(() => undefined))?.close();

@@ -60,6 +60,12 @@ export class UatWorld extends World {
   declaredWeights?: Record<string, number>;
   loggedRuns?: LoggedAccuracy[];
   servedAccuracies?: ServedAccuracy[];
+  /** PromQL request totals per model before this scenario's traffic. */
+  prometheusBefore?: Record<string, number>;
+  /** Requests per model Prometheus counted for this scenario's traffic. */
+  prometheusCounted?: Record<string, number>;
+  prometheusStoppedAt?: number;
+  doctorRun?: { exitCode: number | null; output: string; secret: string };
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -1,7 +1,8 @@
 /**
  * Meta tests: the suite must catch a broken platform. Each test starts the real local target with
- * one deliberate defect injected into the stack (UAT_STACK_FAULT), runs the scenario that guards
- * against it, and asserts that this scenario failed on the right criterion.
+ * one deliberate defect (a fault injected into the stack with UAT_STACK_FAULT, or a database that
+ * does not answer), runs the scenarios that guard against it, and asserts that they failed with the
+ * right cause, while the scenarios that do not depend on the broken part still pass.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,14 +12,18 @@ import { test } from 'node:test';
 import { CUCUMBER_BIN, PROJECT_ROOT } from '../support/config.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { scenariosFromMessages } from '../support/report/signoff.ts';
-import { tempDir } from './helpers.ts';
+import { closedPort, tempDir } from './helpers.ts';
 
 function runSuiteWithFault(fault: string, profile: string, nameFilter: string) {
-  const reportsDir = tempDir(`meta-${fault}`);
+  return runSuite({ UAT_STACK_FAULT: fault }, ['-p', profile, '--name', nameFilter]);
+}
+
+function runSuite(env: Record<string, string>, args: string[]) {
+  const reportsDir = tempDir('meta');
   const result = spawnSync(
     process.execPath,
-    [CUCUMBER_BIN, '-p', profile, '--name', nameFilter, '--format', 'summary'],
-    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, UAT_STACK_FAULT: fault, UAT_REPORTS_DIR: reportsDir }, timeout: 150_000 },
+    [CUCUMBER_BIN, ...args, '--format', 'summary'],
+    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 150_000 },
   );
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messages) ? scenariosFromMessages(fs.readFileSync(messages, 'utf8')) : [];
@@ -53,4 +58,31 @@ test('bad input that causes a 500 fails the malformed-request scenario', { timeo
   assert.ok(refused);
   assert.equal(refused.passed, false);
   assert.equal(refused.measured, 500);
+});
+
+test('a platform whose metrics endpoints fail makes the live-metrics scenarios fail on the scrape', { timeout: 160_000 }, () => {
+  const run = runSuiteWithFault('metrics-down', 'integration', '^Requests flow from the trained models through serving to Prometheus and the dashboard$');
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const scrape = run.criteria.find((c) => c.id === 'prometheus-scrapes-platform');
+  assert.ok(scrape, 'the scrape criterion was recorded');
+  assert.equal(scrape.passed, false);
+  assert.equal(scrape.measured, '0 of 3 up');
+  assert.match(JSON.stringify(scrape.details), /503/);
+});
+
+test('an unreachable MLflow database fails the scenarios that need it, with that cause, and the others still run', { timeout: 160_000 }, async () => {
+  const url = `postgres://mlflow:meta-secret@127.0.0.1:${await closedPort()}/mlflow`;
+  const run = runSuite({ MLFLOW_DB_URL: url }, [
+    'features/integration/mlflow-to-serving.feature',
+    'features/functional/core-ab-testing.feature',
+    '--name', '^(The accuracy logged in MLflow is the accuracy of the served model|Traffic follows the experiment weights)$',
+  ]);
+  assert.equal(run.status, 1, run.output);
+  const byName = Object.fromEntries(run.scenarios.map((s) => [s.name, s]));
+  assert.equal(byName['Traffic follows the experiment weights']?.status, 'passed', run.output);
+  const mlflow = byName['The accuracy logged in MLflow is the accuracy of the served model'];
+  assert.equal(mlflow?.status, 'failed');
+  assert.match(mlflow.message ?? '', /MLflow store is unavailable: PostgreSQL unreachable: MLFLOW_DB_URL \(postgres:\/\/mlflow:\*\*\*\*@127\.0\.0\.1:\d+\/mlflow\) does not answer: .*ECONNREFUSED/);
+  assert.ok(!run.output.includes('meta-secret'), 'the password was printed');
 });

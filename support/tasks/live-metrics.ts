@@ -1,0 +1,264 @@
+/**
+ * The live-data path end to end: Prometheus scrapes the platform, counts each request under the
+ * model that answered it, the dashboard shows what PromQL returns; when Prometheus stops the
+ * dashboard switches to the platform's own metrics, labelled, and comes back when it returns. Also
+ * the doctor naming an unreachable database.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config.ts';
+import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
+import { freePort } from '../free-port.ts';
+import { PROMQL } from '../metrics/promql.ts';
+import { waitFor, WaitTimeoutError } from '../wait.ts';
+import type { UatWorld } from '../world.ts';
+import { allResponses, routeCounts } from './traffic.ts';
+
+const SERVING_FIGURE = /^(requests|share|rate):|^p95-latency$|^error-ratio$/;
+
+async function promTotals(world: UatWorld): Promise<Record<string, number>> {
+  const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace }));
+  return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
+}
+
+async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
+  return (await world.metrics.snapshot()).sumBy('seldon_model_infer_total', 'model', { code: '200' });
+}
+
+const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+};
+
+/** Every scrape target is up, and Prometheus has caught up with the platform's own counters. */
+export async function ensurePrometheusScraping(world: UatWorld): Promise<void> {
+  const prometheus = world.prometheus;
+  const targets = await prometheus.targets();
+  const down = targets.filter((t) => t.health !== 'up');
+  await world.check({
+    id: 'prometheus-scrapes-platform',
+    statement: 'Prometheus scrapes every platform endpoint',
+    threshold: 'every scrape target up',
+    measured: `${targets.length - down.length} of ${targets.length} up`,
+    unit: 'targets',
+    source: 'LIVE:prometheus',
+    passed: targets.length > 0 && down.length === 0,
+    details: { targets, down: down.map((t) => `${t.job} ${t.scrapeUrl}: ${t.health} (${t.lastError})`) },
+  });
+  world.prometheusBefore = await waitFor('Prometheus to have scraped the latest platform counters', 10_000, async () => {
+    const [prom, stack] = await Promise.all([promTotals(world), stackTotals(world)]);
+    return sameCounts(prom, stack) ? prom : undefined;
+  });
+}
+
+export async function checkPrometheusCountsPerModel(world: UatWorld, seconds: number): Promise<void> {
+  if (!world.prometheusBefore) throw new Error('the Prometheus baseline was not taken: add "Prometheus is scraping the platform" before sending traffic');
+  const before = world.prometheusBefore;
+  const answered = routeCounts(allResponses(world).filter((r) => r.status === 200));
+  const started = Date.now();
+  let counted: Record<string, number> = {};
+  let caughtUp = true;
+  try {
+    counted = await waitFor(`Prometheus to count ${JSON.stringify(answered)} more requests`, seconds * 1000, async () => {
+      const now = await promTotals(world);
+      const delta = Object.fromEntries(Object.keys(now).map((m) => [m, now[m] - (before[m] ?? 0)]).filter(([, n]) => n !== 0));
+      counted = delta;
+      return sameCounts(delta, answered) ? delta : undefined;
+    }, 250);
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    caughtUp = false;
+  }
+  const models = [...new Set([...Object.keys(answered), ...Object.keys(counted)])].sort();
+  const off = models.filter((m) => (answered[m] ?? 0) !== (counted[m] ?? 0));
+  world.prometheusCounted = counted;
+  await world.check({
+    id: 'prometheus-counts-each-request-per-model',
+    statement: `within ${seconds} s Prometheus counts each answered request under the model that answered it`,
+    threshold: '0 models whose count differs from the requests they answered',
+    measured: off.length,
+    unit: 'models',
+    source: 'LIVE:prometheus',
+    passed: caughtUp && off.length === 0,
+    details: { answeredPerRouteHeader: answered, countedByPromQL: counted, query: PROMQL.requestsTotalByModel({ namespace: world.target.namespace }), waitedMs: Date.now() - started },
+  });
+}
+
+export async function checkCountedModelsHaveRuns(world: UatWorld): Promise<void> {
+  const counted = Object.keys(world.prometheusCounted ?? {});
+  const runs = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
+  const logged = new Set(runs.map((r) => r.model));
+  const without = counted.filter((m) => !logged.has(m));
+  await world.check({
+    id: 'counted-models-have-mlflow-runs',
+    statement: 'every model Prometheus counts requests for has a finished training run of this release in the MLflow store',
+    threshold: '0 served models without a run',
+    measured: without.length,
+    unit: 'models',
+    source: 'LIVE:mlflow-postgres',
+    passed: counted.length > 0 && without.length === 0,
+    details: { counted, logged: [...logged], without },
+  });
+}
+
+async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
+  world.dashboard ??= await DashboardPage.open(await world.browser(), world.target.dashboardUrl);
+  return world.dashboard;
+}
+
+export async function openDashboardForOutage(world: UatWorld): Promise<void> {
+  await openOrReuse(world);
+}
+
+const requestFigures = (figures: DashboardFigure[]) => Object.fromEntries(figures.filter((f) => f.id.startsWith('requests:')).map((f) => [f.id.slice('requests:'.length), f.value ?? NaN]));
+
+export async function checkDashboardMatchesPromql(world: UatWorld): Promise<void> {
+  const dashboard = await openOrReuse(world);
+  await dashboard.refreshNow();
+  const [figures, promql] = await Promise.all([dashboard.figures(), promTotals(world)]);
+  const shown = requestFigures(figures);
+  const badges = figures.filter((f) => f.id.startsWith('requests:')).map((f) => f.source);
+  const models = Object.keys(shown);
+  const off = models.filter((m) => shown[m] !== (promql[m] ?? 0));
+  await world.check({
+    id: 'dashboard-matches-promql',
+    statement: 'the dashboard shows the request counts PromQL returns, labelled LIVE:prometheus',
+    threshold: '0 models whose count differs from PromQL',
+    measured: off.length,
+    unit: 'models',
+    source: 'LIVE:browser',
+    passed: models.length > 0 && off.length === 0 && badges.every((b) => b === 'LIVE:prometheus'),
+    details: { dashboard: shown, promql, badges },
+  });
+}
+
+export async function stopPrometheus(world: UatWorld): Promise<void> {
+  if (!(await world.target.stopPrometheus())) throw new Error('this target has no local Prometheus to stop (PROMETHEUS_URL is set, or the binary is missing)');
+  world.prometheusStoppedAt = Date.now();
+}
+
+export async function restartPrometheus(world: UatWorld): Promise<void> {
+  world.prometheusStoppedAt = Date.now();
+  await world.target.restartPrometheus();
+}
+
+/**
+ * Wait (bounded) until every serving figure on the dashboard carries `source` and its request
+ * counts equal the platform's own counters; seconds since the source changed, or null.
+ */
+async function waitForServingSource(world: UatWorld, source: string, seconds: number): Promise<{ after: number | null; figures: DashboardFigure[] }> {
+  const dashboard = await openOrReuse(world);
+  const since = world.prometheusStoppedAt ?? Date.now();
+  let figures: DashboardFigure[] = [];
+  try {
+    await waitFor(`the dashboard's serving figures to be labelled ${source}`, seconds * 1000, async () => {
+      figures = (await dashboard.figures()).filter((f) => SERVING_FIGURE.test(f.id));
+      const counts = figures.filter((f) => f.id.startsWith('requests:'));
+      const labelled = counts.length > 0 && counts.every((f) => f.source === source) && figures.every((f) => f.source === source || f.source === 'UNAVAILABLE');
+      return labelled && sameCounts(requestFigures(figures), await stackTotals(world)) ? true : undefined;
+    }, 250);
+    return { after: (Date.now() - since) / 1000, figures };
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) return { after: null, figures };
+    throw error;
+  }
+}
+
+export async function checkDashboardFallsBack(world: UatWorld, seconds: number): Promise<void> {
+  const { after, figures } = await waitForServingSource(world, 'LIVE:stack-metrics', seconds);
+  const note = figures.find((f) => f.id.startsWith('requests:'))?.note ?? '';
+  await world.attach(await (await openOrReuse(world)).screenshot(), { mediaType: 'image/png', fileName: 'dashboard-prometheus-down.png' });
+  await world.check({
+    id: 'dashboard-falls-back-when-prometheus-stops',
+    statement: "when Prometheus stops, the dashboard labels its serving figures LIVE:stack-metrics, with the platform's counts, and names the cause",
+    threshold: `<= ${seconds} s, note names Prometheus as unreachable`,
+    measured: after ?? `not within ${seconds} s`,
+    unit: 's',
+    source: 'LIVE:browser',
+    passed: after !== null && after <= seconds && /Prometheus .* unreachable/.test(note),
+    details: { note, badges: figures.map((f) => `${f.id}=${f.source}`) },
+  });
+}
+
+export async function checkFallbackMatchesStack(world: UatWorld): Promise<void> {
+  const dashboard = await openOrReuse(world);
+  await dashboard.refreshNow();
+  const [figures, stack] = await Promise.all([dashboard.figures(), stackTotals(world)]);
+  const shown = requestFigures(figures);
+  const off = Object.keys(shown).filter((m) => shown[m] !== (stack[m] ?? 0));
+  await world.check({
+    id: 'fallback-matches-stack-counters',
+    statement: "in the fallback, the dashboard's request counts equal the platform's own counters",
+    threshold: '0 models whose count differs',
+    measured: off.length,
+    unit: 'models',
+    source: 'LIVE:stack-metrics',
+    passed: Object.keys(shown).length > 0 && off.length === 0,
+    details: { dashboard: shown, stackMetrics: stack },
+  });
+}
+
+export async function checkStillAnswering(world: UatWorld): Promise<void> {
+  const dashboard = await openOrReuse(world);
+  const health = await fetch(`${world.target.dashboardUrl}/healthz`).then((r) => r.status, () => 0);
+  const api = await fetch(`${world.target.dashboardUrl}/api/dashboard?window=1m`).then((r) => r.status, () => 0);
+  const ready = await world.oip.isReady();
+  const problems = [
+    ...(health === 200 ? [] : [`dashboard /healthz answered ${health}`]),
+    ...(api === 200 ? [] : [`dashboard API answered ${api}`]),
+    ...(ready ? [] : ['the platform is not ready']),
+    ...dashboard.pageErrors.map((e) => `page error: ${e}`),
+  ];
+  await world.check({
+    id: 'nothing-crashes-when-prometheus-stops',
+    statement: 'with Prometheus stopped, the dashboard and the platform keep answering and the page raises no error',
+    threshold: '0 problems',
+    measured: problems.length,
+    unit: 'problems',
+    source: 'LIVE:browser',
+    passed: problems.length === 0,
+    details: { problems },
+  });
+}
+
+export async function checkDashboardBackOnPrometheus(world: UatWorld, seconds: number): Promise<void> {
+  const { after, figures } = await waitForServingSource(world, 'LIVE:prometheus', seconds);
+  await world.check({
+    id: 'dashboard-returns-to-prometheus',
+    statement: "when Prometheus is back, the dashboard labels its serving figures LIVE:prometheus again, with the platform's counts",
+    threshold: `<= ${seconds} s`,
+    measured: after ?? `not within ${seconds} s`,
+    unit: 's',
+    source: 'LIVE:browser',
+    passed: after !== null && after <= seconds,
+    details: { badges: figures.map((f) => `${f.id}=${f.source}`) },
+  });
+}
+
+export async function runDoctorAgainstDeadDatabase(world: UatWorld): Promise<void> {
+  const url = `postgres://mlflow:doctor-check-secret@127.0.0.1:${await freePort()}/mlflow`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'doctor.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, MLFLOW_DB_URL: url },
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  world.doctorRun = { exitCode: run.status, output: `${run.stdout}${run.stderr}`, secret: 'doctor-check-secret' };
+  await world.attach(world.doctorRun.output, { mediaType: 'text/plain', fileName: 'doctor-output.txt' });
+}
+
+export async function checkDoctorNamesDatabase(world: UatWorld): Promise<void> {
+  const run = world.doctorRun;
+  if (!run) throw new Error('the doctor was not run in this scenario');
+  const names = /PostgreSQL\s+│ FAIL/.test(run.output) && /PostgreSQL unreachable/.test(run.output);
+  const leaks = run.output.includes(run.secret);
+  await world.check({
+    id: 'doctor-names-unreachable-database',
+    statement: 'the doctor names PostgreSQL as unreachable, fails, and does not print the password',
+    threshold: 'exit code 1, PostgreSQL FAIL, no password',
+    measured: `exit ${run.exitCode}, ${names ? 'PostgreSQL named' : 'PostgreSQL not named'}, ${leaks ? 'password printed' : 'no password'}`,
+    unit: '',
+    source: 'LIVE:doctor',
+    passed: run.exitCode === 1 && names && !leaks,
+  });
+}
