@@ -34,6 +34,7 @@
         const card = document.createElement('section');
         card.className = 'figure';
         card.dataset.figure = f.id;
+        card.dataset.unit = f.unit;
         card.setAttribute('aria-label', f.label);
         const title = document.createElement('h3');
         title.textContent = f.label;

@@ -12,6 +12,7 @@ export interface DashboardFigure {
   label: string;
   text: string;
   value: number | null;
+  unit: string;
   source: string | null;
   note: string | null;
 }
@@ -60,6 +61,7 @@ export class DashboardPage {
           label: node.querySelector('h3')?.textContent?.trim() ?? '',
           text: valueNode?.textContent?.trim() ?? '',
           value: raw === '' ? null : Number(raw),
+          unit: node.getAttribute('data-unit') ?? '',
           source: node.querySelector('.source-badge')?.getAttribute('data-source') ?? null,
           note: node.querySelector('.note')?.textContent?.trim() ?? null,
         };

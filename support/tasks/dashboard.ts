@@ -19,7 +19,7 @@ function logShown(world: UatWorld, figures: DashboardFigure[]): void {
   const observedAt = new Date().toISOString();
   appendShownFigures(
     world.run.config.reportsDir,
-    figures.map((f) => ({ runId: world.target.uatRunId, shownIn: world.scenario.name, id: f.id, label: f.label, value: f.value, unit: '', source: f.source ?? 'none', observedAt, note: f.note ?? undefined })),
+    figures.map((f) => ({ runId: world.target.uatRunId, shownIn: world.scenario.name, id: f.id, label: f.label, value: f.value, unit: f.unit, source: f.source ?? 'none', observedAt, note: f.note ?? undefined })),
   );
 }
 

@@ -25,9 +25,9 @@ export interface ExperimentShape {
 }
 
 export interface ViewSources {
-  live: LiveMetrics;
+  live: Pick<LiveMetrics, 'view'>;
   /** The MLflow store, or undefined with the reason it is not available. */
-  store?: MlflowStore;
+  store?: Pick<MlflowStore, 'latestAccuracies'>;
   storeProblem?: string;
   mlflowExperiment: string;
   experiment: ExperimentShape;

@@ -1,0 +1,147 @@
+/**
+ * The dashboard's data and server without a browser: figures and their sources (live, derived,
+ * assumption, unavailable, simulated), the ROI arithmetic, the HTTP API's answers to bad input,
+ * and the publication charts (titles, axis units, source captions, valid PNG).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createDashboardServer } from '../dashboard/server.ts';
+import { renderCharts } from '../support/charts/render-charts.ts';
+import { derived, figure } from '../support/evidence/figure.ts';
+import type { ServingView } from '../support/metrics/live-metrics.ts';
+import { simulatedServing } from '../support/metrics/simulated-serving.ts';
+import { dashboardData, readRoiAssumptions, type ViewSources } from '../support/views/dashboard-views.ts';
+import { tempDir } from './helpers.ts';
+
+const MODELS = ['baseline-predictor', 'enhanced-predictor'];
+const serving: ServingView = {
+  source: 'LIVE:prometheus',
+  observedAt: new Date(0).toISOString(),
+  window: '1m',
+  requestsTotal: { 'baseline-predictor': 280, 'enhanced-predictor': 120 },
+  requestRate: { 'baseline-predictor': 4, 'enhanced-predictor': 2 },
+  errorRatio: 0,
+  p95Seconds: 0.012,
+  rateSeries: { 'baseline-predictor': [{ time: 1, value: 4 }], 'enhanced-predictor': [{ time: 1, value: 2 }] },
+  p95Series: [{ time: 1, value: 0.012 }],
+};
+
+function sources(over: Partial<ViewSources> = {}): ViewSources {
+  return {
+    live: { view: async () => serving },
+    store: { latestAccuracies: async () => [
+      { model: 'baseline-predictor', runUuid: 'a', accuracy: 0.5, params: {} },
+      { model: 'enhanced-predictor', runUuid: 'b', accuracy: 0.6, params: {} },
+    ] },
+    mlflowExperiment: 'exp',
+    experiment: { name: 'financial-ab-test', candidates: [{ name: 'baseline-predictor', weight: 70 }, { name: 'enhanced-predictor', weight: 30 }] },
+    models: MODELS,
+    ...over,
+  };
+}
+
+const byId = (figures: { id: string }[], id: string) => figures.find((f) => f.id === id) as ReturnType<typeof figure>;
+
+test('a derived figure is simulated if any input is, unavailable if any is missing, and names its root sources', () => {
+  const live = figure('a', 'a', 2, 'x', 'LIVE:prometheus');
+  const assumed = figure('b', 'b', 3, 'x', 'ASSUMPTION');
+  const product = derived('p', 'p', 'x', [live, assumed], ([a, b]) => a * b);
+  assert.deepEqual([product.value, product.source, product.basis], [6, 'DERIVED', ['LIVE:prometheus', 'ASSUMPTION']]);
+  const again = derived('q', 'q', 'x', [product, live], ([p, a]) => p + a);
+  assert.deepEqual(again.basis, ['LIVE:prometheus', 'ASSUMPTION'], 'basis is flattened, never "DERIVED"');
+  assert.equal(derived('s', 's', 'x', [live, figure('c', 'c', 1, 'x', 'SIMULATED')], ([a]) => a).source, 'SIMULATED');
+  const missing = derived('m', 'm', 'x', [live, figure('d', 'missing input', null, 'x', 'LIVE:mlflow-postgres')], ([a]) => a);
+  assert.deepEqual([missing.value, missing.source, missing.note], [null, 'UNAVAILABLE', 'needs missing input']);
+});
+
+test('business impact: uplift x challenger requests x value, minus the extra serving cost', async () => {
+  const { value_per_correct_prediction: v, extra_cost_per_1000_requests: c } = readRoiAssumptions();
+  const data = await dashboardData(sources(), '1m');
+  const f = data.business.figures;
+  const requests = 2 * 60; // enhanced rate x window
+  assert.equal(byId(f, 'window-requests:enhanced-predictor').value, requests);
+  assert.ok(Math.abs(byId(f, 'accuracy-uplift').value! - 0.1) < 1e-12);
+  assert.ok(Math.abs(byId(f, 'extra-value').value! - 0.1 * requests * v) < 1e-9);
+  assert.ok(Math.abs(byId(f, 'extra-cost').value! - (requests / 1000) * c) < 1e-9);
+  assert.ok(Math.abs(byId(f, 'roi').value! - (0.1 * requests * v - (requests / 1000) * c) / ((requests / 1000) * c)) < 1e-9);
+  assert.equal(byId(f, 'assumption:value-per-correct').source, 'ASSUMPTION');
+  assert.equal(byId(data.ab.figures, 'share:baseline-predictor').value, 0.7);
+  assert.equal(byId(data.ab.figures, 'p95-latency').value, 12);
+  assert.deepEqual(data.sources, { 'LIVE:mlflow-postgres': 2, 'LIVE:prometheus': 9, DERIVED: 6, ASSUMPTION: 2 });
+});
+
+test('an unreachable store leaves accuracy and ROI unavailable, with the cause, never a number', async () => {
+  const data = await dashboardData(sources({ store: { latestAccuracies: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } } }), '1m');
+  const accuracy = byId(data.ab.figures, 'accuracy:enhanced-predictor');
+  assert.deepEqual([accuracy.value, accuracy.source], [null, 'UNAVAILABLE']);
+  assert.match(accuracy.note!, /MLflow store unreachable: connect ECONNREFUSED/);
+  assert.equal(byId(data.business.figures, 'roi').source, 'UNAVAILABLE');
+});
+
+test('simulated serving figures are labelled SIMULATED and so is everything computed from them', async () => {
+  const simulated = { ...simulatedServing('1m', { 'baseline-predictor': 70, 'enhanced-predictor': 30 }, [], 42), note: 'both sources down' };
+  const data = await dashboardData(sources({ live: { view: async () => simulated } }), '1m');
+  assert.equal(byId(data.ab.figures, 'requests:baseline-predictor').source, 'SIMULATED');
+  assert.equal(byId(data.business.figures, 'roi').source, 'SIMULATED');
+  assert.equal(byId(data.ab.figures, 'accuracy:baseline-predictor').source, 'LIVE:mlflow-postgres');
+});
+
+test('a broken ROI assumptions file names the field', () => {
+  const dir = tempDir('roi');
+  const file = path.join(dir, 'roi.yaml');
+  fs.writeFileSync(file, 'currency: USD\nvalue_per_correct_prediction: -1\nextra_cost_per_1000_requests: 0.3\n');
+  assert.throws(() => readRoiAssumptions(file), /field value_per_correct_prediction: Too small/i);
+});
+
+test('publication charts carry a title, axis units and a source caption; PNGs are real images', async () => {
+  const dir = tempDir('charts');
+  const charts = renderCharts(await dashboardData(sources(), '1m'), dir);
+  assert.deepEqual(charts.map((c) => c.name), ['split', 'accuracy', 'requestRate', 'latency', 'impact']);
+  const split = fs.readFileSync(path.join(dir, 'split.svg'), 'utf8');
+  assert.match(split, /Traffic split: observed share vs experiment weight/);
+  assert.match(split, /share of requests \(%\)/);
+  assert.match(split, /Source: LIVE:prometheus/);
+  assert.match(fs.readFileSync(path.join(dir, 'latency.svg'), 'utf8'), /P95 latency \(ms\)/);
+  assert.match(fs.readFileSync(path.join(dir, 'impact.svg'), 'utf8'), /Source: LIVE:mlflow-postgres, LIVE:prometheus, ASSUMPTION/);
+  for (const c of charts) assert.deepEqual([...fs.readFileSync(c.png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${c.png} is not a PNG`);
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'charts.json'), 'utf8'));
+  assert.equal(index.charts.length, 5);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+let base = '';
+let server: ReturnType<typeof createDashboardServer>;
+before(async () => {
+  server = createDashboardServer({ sources: sources(), refreshSeconds: 5 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+test('the dashboard API answers bad input with a 400 that says what is allowed', async () => {
+  const window = await fetch(`${base}/api/dashboard?window=2m`);
+  assert.equal(window.status, 400);
+  assert.match((await window.json()).error, /window must be one of 1m, 5m, 15m, 1h, got '2m'/);
+  const model = await fetch(`${base}/api/dashboard?models=nope`);
+  assert.equal(model.status, 400);
+  assert.match((await model.json()).error, /unknown model\(s\) nope; known: baseline-predictor, enhanced-predictor/);
+  assert.equal((await fetch(`${base}/api/dashboard`, { method: 'POST' })).status, 405);
+  assert.equal((await fetch(`${base}/nothing-here`)).status, 404);
+});
+
+test('the dashboard serves its page, scripts and data', async () => {
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<html lang="en">/);
+  assert.equal((await fetch(`${base}/assets/echarts.min.js`)).status, 200);
+  const data = await (await fetch(`${base}/api/dashboard?window=1m&models=enhanced-predictor`)).json();
+  assert.deepEqual(data.selected, ['enhanced-predictor']);
+  assert.ok(data.ab.figures.every((f: { source: string }) => typeof f.source === 'string'));
+  assert.deepEqual(data.ab.charts.split.xAxis.data, ['enhanced-predictor']);
+});
