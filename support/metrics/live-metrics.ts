@@ -93,7 +93,7 @@ export class LiveMetrics {
   /** The serving figures over `window`, from the first source that answers. */
   async view(window: Window, models: string[] = []): Promise<ServingView> {
     const scope: QueryScope = { ...this.options.scope, models };
-    let prometheusProblem = 'PROMETHEUS_URL not set and no local Prometheus running';
+    let prometheusProblem = 'no Prometheus configured';
     if (this.prometheus) {
       try {
         return await this.fromPrometheus(window, scope);
