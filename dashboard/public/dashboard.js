@@ -59,9 +59,29 @@
     );
   }
 
-  function renderChart(name, option) {
+  // On a narrow screen: titles wrap, category labels slant and get room below them.
+  function fitToWidth(option, width) {
+    if (width >= 520) return option;
+    const fitted = {
+      ...option,
+      // the source caption stays in the figure caption below the chart
+      title: { ...option.title, subtext: '', textStyle: { ...(option.title || {}).textStyle, fontSize: 13, width: width - 24, overflow: 'break' } },
+      grid: { ...option.grid, top: 96, left: 40, right: 12 },
+    };
+    const axis = option.xAxis;
+    if (axis && axis.type === 'category') {
+      fitted.grid.bottom = 120;
+      fitted.xAxis = { ...axis, nameGap: 90, axisLabel: { ...axis.axisLabel, rotate: 45, fontSize: 10 } };
+    }
+    return fitted;
+  }
+
+  function renderChart(name, original) {
     const node = document.getElementById(`chart-${name}`);
-    if (!node || !option) return;
+    if (!node || !original) return;
+    const option = fitToWidth(original, node.clientWidth);
+    const caption = document.querySelector(`[data-chart-source="${name}"]`);
+    if (caption) caption.textContent = (original.title || {}).subtext || '';
     let chart = state.charts[name];
     if (!chart) chart = state.charts[name] = echarts.init(node, null, { renderer: 'svg' });
     chart.setOption(option, true);
@@ -70,8 +90,6 @@
     node.setAttribute('aria-label', `${title.text || name}. ${title.subtext || ''}`);
     const categories = option.xAxis && option.xAxis.data ? option.xAxis.data : null;
     node.dataset.charted = JSON.stringify({ window: state.window, categories, series: (option.series || []).map((s) => s.name) });
-    const caption = document.querySelector(`[data-chart-source="${name}"]`);
-    if (caption) caption.textContent = title.subtext || '';
   }
 
   function renderControls(data) {

@@ -6,6 +6,7 @@
  */
 import type { Figure } from '../evidence/figure.ts';
 import type { ServingView } from '../metrics/live-metrics.ts';
+import { windowSeconds } from '../metrics/promql.ts';
 
 export type ChartOption = Record<string, unknown>;
 
@@ -34,7 +35,11 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
   const totalWeight = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const accuracy = models.map((m) => figures.find((f) => f.id === `accuracy:${m}`)!);
   const rateSeries = models.filter((m) => view.rateSeries[m]);
-  const timeAxis = { type: 'time', name: 'time (UTC)', nameLocation: 'middle', nameGap: 32 };
+  // the time axis spans the selected window, whatever data falls in it
+  const end = new Date(view.observedAt).getTime();
+  const timeAxis = { type: 'time', name: 'time (UTC)', nameLocation: 'middle', nameGap: 32, min: end - windowSeconds(view.window) * 1000, max: end, axisLabel: { hideOverlap: true } };
+  const noData = (empty: boolean) =>
+    empty ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: `No samples in the last ${view.window} yet`, fontSize: 14, fill: '#374151' } }] } : {};
   return {
     split: {
       ...base('Traffic split: observed share vs experiment weight', caption(shares)),
@@ -57,12 +62,14 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
       legend: { bottom: 0, itemGap: 28, type: 'scroll' },
       xAxis: timeAxis,
       yAxis: { type: 'value', name: 'requests per second' },
+      ...noData(rateSeries.every((m) => view.rateSeries[m].length === 0)),
       series: rateSeries.map((m) => ({ name: m, type: 'line', showSymbol: false, data: view.rateSeries[m].map((p) => [p.time * 1000, +p.value.toFixed(4)]) })),
     },
     latency: {
       ...base(`P95 inference latency (window ${view.window})`, `Source: ${view.source}`),
       xAxis: timeAxis,
       yAxis: { type: 'value', name: 'P95 latency (ms)' },
+      ...noData(view.p95Series.length === 0),
       series: [{ name: 'P95 latency (ms)', type: 'line', showSymbol: false, data: view.p95Series.map((p) => [p.time * 1000, +(p.value * 1000).toFixed(3)]) }],
     },
   };
