@@ -4,6 +4,8 @@
  * (axe-core) and the keyboard. Every figure read off the page is logged as a shown figure, so the
  * sign-off counts their sources.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
 import { FIGURE_SOURCES } from '../evidence/figure.ts';
 import { appendShownFigures } from '../evidence/ledger.ts';
@@ -11,7 +13,13 @@ import type { UatWorld } from '../world.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
   world.dashboard = await DashboardPage.open(await world.browser(), world.target.dashboardUrl, viewport);
-  await world.attach(await world.dashboard.screenshot(), { mediaType: 'image/png', fileName: `dashboard-${viewport.width}x${viewport.height}.png` });
+  const name = `dashboard-${viewport.width}x${viewport.height}.png`;
+  const png = await world.dashboard.screenshot();
+  await world.attach(png, { mediaType: 'image/png', fileName: name });
+  // also under a stable name, for people who read the reports folder rather than Allure
+  const dir = path.join(world.run.config.reportsDir, 'screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, name), png);
   logShown(world, await world.dashboard.figures());
 }
 
