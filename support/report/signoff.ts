@@ -33,6 +33,17 @@ export interface SignOff {
   sources: Record<string, number>;
   /** Figures the run showed (dashboard, charts) per source. */
   figureSources: Record<string, number>;
+  /** The business-impact figures as last shown in the run (dashboard or charts). */
+  businessImpact: ShownFigure[];
+}
+
+const BUSINESS_FIGURE = /^(accuracy-uplift|window-requests:.*|assumption:.*|extra-correct-calls|extra-value|extra-cost|net-benefit|roi)$/;
+
+/** The last shown value of each business-impact figure, in the order the dashboard lists them. */
+export function latestBusinessImpact(shown: ShownFigure[]): ShownFigure[] {
+  const latest = new Map<string, ShownFigure>();
+  for (const f of shown) if (BUSINESS_FIGURE.test(f.id)) latest.set(f.id, f);
+  return [...latest.values()];
 }
 
 const CRITICAL = new Set(['critical', 'blocker']);
@@ -129,7 +140,7 @@ export function buildSignOff(reportsDir: string): SignOff {
     decision.verdict = 'NO-GO';
     decision.reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
   }
-  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources };
+  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, businessImpact: latestBusinessImpact(shown) };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -166,6 +177,21 @@ export function renderMarkdown(signoff: SignOff): string {
     lines.push(
       `| ${c.category} | ${cell(c.scenario)} | ${cell(c.statement)}${c.test ? ` (${cell(c.test)})` : ''} | ${cell(c.threshold)} | ${cell(`${formatMeasured(c.measured)} ${c.unit}`.trim())} | ${c.source} | ${c.severity} | ${c.passed ? 'passed' : '**failed**'} |`,
     );
+  }
+  if (signoff.businessImpact.length > 0) {
+    lines.push(
+      '',
+      '## Business impact (ROI), as last shown in this run',
+      '',
+      'Computed by the dashboard from live figures and the assumptions in `fixtures/roi-assumptions.yaml`; the window is in the figure names.',
+      '',
+      '| figure | value | source | basis | shown in |',
+      '|---|---|---|---|---|',
+    );
+    for (const f of signoff.businessImpact) {
+      const value = f.value === null ? 'n/a' : `${formatMeasured(f.value)} ${f.unit}`.trim();
+      lines.push(`| ${cell(f.label)} | ${cell(value)} | ${f.source} | ${cell(f.note ?? '')} | ${cell(f.shownIn)} at ${f.observedAt} |`);
+    }
   }
   lines.push('', '## Sources of the figures', '', '| source | criteria |', '|---|---|');
   for (const [source, n] of Object.entries(signoff.sources)) lines.push(`| ${source} | ${n} |`);
