@@ -13,8 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
-import { experimentCandidates, modelNames } from '../support/k8s/manifest-reader.ts';
-import { LiveMetrics } from '../support/metrics/live-metrics.ts';
+import { viewSources } from '../support/views/dashboard-views.ts';
 import { createDashboardServer } from './server.ts';
 
 function fatal(message: string): never {
@@ -45,37 +44,28 @@ for (const flag of ['prometheus-url', 'metrics-url'] as const) {
   if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
 }
 
-let candidates: { name: string; weight: number }[];
-let models: string[];
+const dbUrl = process.env.MLFLOW_DB_URL || undefined;
+const store = dbUrl ? MlflowStore.connect(dbUrl) : undefined;
+let sources: ReturnType<typeof viewSources>;
 try {
-  candidates = experimentCandidates(values.manifests, values.experiment);
-  models = modelNames(values.manifests);
+  sources = viewSources({
+    prometheusUrl: values['prometheus-url']?.replace(/\/$/, ''),
+    metricsUrl: values['metrics-url'],
+    namespace: values.namespace,
+    store,
+    storeProblem: dbUrl ? undefined : 'MLFLOW_DB_URL is not set',
+    manifests: values.manifests,
+    experiment: values.experiment,
+    mlflowExperiment: values['mlflow-experiment'],
+    seed: Number(values.seed),
+  });
 } catch (error) {
   fatal(`cannot read manifests: ${(error as Error).message}`);
 }
-
-const live = new LiveMetrics({
-  prometheusUrl: values['prometheus-url']?.replace(/\/$/, ''),
-  metricsUrl: values['metrics-url'],
-  scope: values.namespace ? { namespace: values.namespace } : {},
-  weights: Object.fromEntries(candidates.map((c) => [c.name, c.weight])),
-  seed: Number(values.seed),
-});
+const { live } = sources;
 live.startSampling();
-const dbUrl = process.env.MLFLOW_DB_URL || undefined;
-const store = dbUrl ? MlflowStore.connect(dbUrl) : undefined;
 
-const server = createDashboardServer({
-  sources: {
-    live,
-    store,
-    storeProblem: dbUrl ? undefined : 'MLFLOW_DB_URL is not set',
-    mlflowExperiment: values['mlflow-experiment'],
-    experiment: { name: values.experiment, candidates },
-    models,
-  },
-  refreshSeconds,
-});
+const server = createDashboardServer({ sources, refreshSeconds });
 server.keepAliveTimeout = 5000;
 server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
 server.listen(port, values.host, () => {

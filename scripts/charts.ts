@@ -14,12 +14,10 @@ import { MlflowStore } from '../support/clients/mlflow-store.ts';
 import { featuresRequest } from '../support/clients/oip-client.ts';
 import { renderCharts } from '../support/charts/render-charts.ts';
 import { appendShownFigures } from '../support/evidence/ledger.ts';
-import { experimentCandidates, modelNames } from '../support/k8s/manifest-reader.ts';
 import { runBuiltinLoad } from '../support/load/builtin-engine.ts';
-import { LiveMetrics } from '../support/metrics/live-metrics.ts';
 import { startLocalTarget, type RunningTarget } from '../support/targets/local-target.ts';
 import { marketSnapshots } from '../support/tasks/traffic.ts';
-import { dashboardData, targetViewSources, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
+import { dashboardData, targetViewSources, viewSources, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
 
 const EXPERIMENT = 'financial-ab-test';
 const { values } = parseArgs({
@@ -48,14 +46,15 @@ let external: MlflowStore | undefined;
 try {
   if (config.prometheusUrl && config.mlflowDbUrl) {
     external = MlflowStore.connect(config.mlflowDbUrl);
-    const candidates = experimentCandidates(config.manifests, EXPERIMENT);
-    sources = {
-      live: new LiveMetrics({ prometheusUrl: config.prometheusUrl, scope: config.namespace ? { namespace: config.namespace } : {}, weights: Object.fromEntries(candidates.map((c) => [c.name, c.weight])), seed: config.seed }),
+    sources = viewSources({
+      prometheusUrl: config.prometheusUrl,
+      namespace: config.namespace,
       store: external,
+      manifests: config.manifests,
+      experiment: EXPERIMENT,
       mlflowExperiment: config.mlflowExperiment,
-      experiment: { name: EXPERIMENT, candidates },
-      models: modelNames(config.manifests),
-    };
+      seed: config.seed,
+    });
     runId = `charts-${new Date().toISOString()}`;
     console.log(`reading PROMETHEUS_URL ${config.prometheusUrl} and the MLflow store at MLFLOW_DB_URL`);
   } else {

@@ -145,3 +145,34 @@ test('the dashboard serves its page, scripts and data', async () => {
   assert.ok(data.ab.figures.every((f: { source: string }) => typeof f.source === 'string'));
   assert.deepEqual(data.ab.charts.split.xAxis.data, ['enhanced-predictor']);
 });
+
+test('the dashboard program refuses bad settings with a message naming the flag', async () => {
+  const { launchDashboard, StackStartError } = await import('../support/targets/stack-process.ts');
+  const refused = async (args: string[]) => {
+    try {
+      await (await launchDashboard({ args, deadlineMs: 20_000 })).stop();
+      return 'started';
+    } catch (error) {
+      assert.ok(error instanceof StackStartError, String(error));
+      return `${error.exitCode}: ${error.stderr}`;
+    }
+  };
+  assert.match(await refused(['--port', 'eighty']), /^2: .*--port must be 0\.\.65535, got 'eighty'/);
+  assert.match(await refused(['--port', '0', '--prometheus-url', 'not a url']), /^2: .*--prometheus-url must be a URL/);
+  assert.match(await refused(['--port', '0', '--experiment', 'no-such-experiment']), /^2: .*no Experiment 'no-such-experiment'/);
+});
+
+test('the dashboard program starts without Prometheus or a database and says so on every figure', async () => {
+  const { launchDashboard } = await import('../support/targets/stack-process.ts');
+  const dashboard = await launchDashboard({ args: ['--port', '0'], env: { ...process.env, MLFLOW_DB_URL: '' } });
+  try {
+    const data = await (await fetch(`${dashboard.url}/api/dashboard?window=1m`)).json();
+    const accuracy = data.ab.figures.find((f: { id: string }) => f.id === 'accuracy:baseline-predictor');
+    assert.deepEqual([accuracy.value, accuracy.source, accuracy.note], [null, 'UNAVAILABLE', 'MLFLOW_DB_URL is not set']);
+    const requests = data.ab.figures.find((f: { id: string }) => f.id === 'requests:baseline-predictor');
+    assert.equal(requests.source, 'SIMULATED');
+    assert.match(requests.note, /no Prometheus configured; stack metrics unreachable: .*showing simulated figures/);
+  } finally {
+    await dashboard.stop();
+  }
+});

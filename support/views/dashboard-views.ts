@@ -115,23 +115,51 @@ function businessFigures(accuracy: Figure[], view: ServingView, experiment: Expe
   return [uplift, challengerRequests, valuePer, costPer, extraCorrect, value, cost, net, roi];
 }
 
-/** The live sources of a running target, as the dashboard itself reads them. */
-export function targetViewSources(target: RunningTarget, config: HarnessConfig, experiment = 'financial-ab-test'): ViewSources {
-  const candidates = experimentCandidates(config.manifests, experiment);
+/** Where the live figures come from: Prometheus, the stack's /metrics, the MLflow store, the manifests. */
+export interface SourceSettings {
+  prometheusUrl?: string;
+  metricsUrl?: string;
+  namespace?: string;
+  store?: MlflowStore;
+  storeProblem?: string;
+  manifests: string[];
+  experiment: string;
+  mlflowExperiment: string;
+  seed: number;
+}
+
+/** The view sources for the settings (throws when the manifests hold no such experiment). */
+export function viewSources(settings: SourceSettings): ViewSources & { live: LiveMetrics } {
+  const candidates = experimentCandidates(settings.manifests, settings.experiment);
   return {
     live: new LiveMetrics({
-      prometheusUrl: 'url' in target.prometheus ? target.prometheus.url : undefined,
-      metricsUrl: target.metricsUrl,
-      scope: target.namespace ? { namespace: target.namespace } : {},
+      prometheusUrl: settings.prometheusUrl,
+      metricsUrl: settings.metricsUrl,
+      scope: settings.namespace ? { namespace: settings.namespace } : {},
       weights: Object.fromEntries(candidates.map((c) => [c.name, c.weight])),
-      seed: target.seed,
+      seed: settings.seed,
     }),
+    store: settings.store,
+    storeProblem: settings.storeProblem,
+    mlflowExperiment: settings.mlflowExperiment,
+    experiment: { name: settings.experiment, candidates },
+    models: modelNames(settings.manifests),
+  };
+}
+
+/** The live sources of a running target, as the dashboard itself reads them. */
+export function targetViewSources(target: RunningTarget, config: HarnessConfig, experiment = 'financial-ab-test'): ViewSources {
+  return viewSources({
+    prometheusUrl: 'url' in target.prometheus ? target.prometheus.url : undefined,
+    metricsUrl: target.metricsUrl,
+    namespace: target.namespace,
     store: target.store,
     storeProblem: 'problem' in target.database ? target.database.problem : undefined,
+    manifests: config.manifests,
+    experiment,
     mlflowExperiment: config.mlflowExperiment,
-    experiment: { name: experiment, candidates },
-    models: modelNames(config.manifests),
-  };
+    seed: target.seed,
+  });
 }
 
 export async function dashboardData(sources: ViewSources, window: Window, selectedModels: string[] = []): Promise<DashboardData> {
