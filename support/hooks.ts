@@ -9,7 +9,7 @@ import 'allure-cucumberjs';
 import * as allure from 'allure-js-commons';
 import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, Status } from '@cucumber/cucumber';
 import { loadConfig } from './config.ts';
-import { evidenceFile } from './evidence/ledger.ts';
+import { evidenceFile, figuresFile } from './evidence/ledger.ts';
 import { writeRunDescription } from './report/run-description.ts';
 import { startLocalTarget } from './targets/local-target.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
@@ -24,6 +24,7 @@ const log = (line: string): void => {
 BeforeAll({ timeout: 180_000 }, async function () {
   const config = loadConfig();
   fs.rmSync(evidenceFile(config.reportsDir), { force: true });
+  fs.rmSync(figuresFile(config.reportsDir), { force: true });
   const context: RunContext = { config, log };
   setRunContext(context);
   try {

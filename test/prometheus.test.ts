@@ -121,6 +121,9 @@ test('the /metrics fallback gives the same totals and P95 as Prometheus', { skip
   const viaPrometheus = await new LiveMetrics({ prometheusUrl: prometheus!.url }).view('1m');
   const fallback = await new LiveMetrics({ metricsUrl: `${stack!.url}/metrics` }).view('1m');
   assert.equal(viaPrometheus.source, 'LIVE:prometheus');
+  // the series come from query_range: points for every model that answered, and P95 over time
+  for (const model of Object.keys(sent)) assert.ok((viaPrometheus.rateSeries[model]?.length ?? 0) > 0, `no rate series for ${model}`);
+  assert.ok(viaPrometheus.p95Series.length > 0 && viaPrometheus.p95Series.every((p) => p.value > 0));
   assert.equal(fallback.source, 'LIVE:stack-metrics');
   assert.match(fallback.note ?? '', /no Prometheus configured; figures computed from the stack's \/metrics/);
   assert.deepEqual(fallback.requestsTotal, viaPrometheus.requestsTotal);
