@@ -105,7 +105,9 @@ test('publication charts carry a title, axis units and a source caption; PNGs ar
   assert.match(split, /share of requests \(%\)/);
   assert.match(split, /Source: LIVE:prometheus/);
   assert.match(fs.readFileSync(path.join(dir, 'latency.svg'), 'utf8'), /P95 latency \(ms\)/);
-  assert.match(fs.readFileSync(path.join(dir, 'impact.svg'), 'utf8'), /Source: LIVE:mlflow-postgres, LIVE:prometheus, ASSUMPTION/);
+  const impact = fs.readFileSync(path.join(dir, 'impact.svg'), 'utf8');
+  assert.match(impact, /Source: LIVE:mlflow-postgres, LIVE:prometheus, ASSUMPTION/);
+  assert.match(impact, /Assumptions: fixtures\/roi-assumptions.yaml/);
   for (const c of charts) assert.deepEqual([...fs.readFileSync(c.png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${c.png} is not a PNG`);
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'charts.json'), 'utf8'));
   assert.equal(index.charts.length, 5);

@@ -81,7 +81,8 @@ export function businessCharts(figures: Figure[]): Record<string, ChartOption> {
   const unit = figures.find((f) => f.id === 'assumption:value-per-correct')?.unit ?? '';
   return {
     impact: {
-      ...base('Business impact of the challenger in the window', `${caption(figures)} (assumptions: fixtures/roi-assumptions.yaml)`),
+      ...base('Business impact of the challenger in the window', `${caption(figures)}\nAssumptions: fixtures/roi-assumptions.yaml`),
+      grid: { left: 64, right: 24, top: 88, bottom: 64, containLabel: true },
       xAxis: { type: 'category', data: ['extra value', 'extra serving cost', 'net benefit'], name: 'component', nameLocation: 'middle', nameGap: 32 },
       yAxis: { type: 'value', name: `amount (${unit})` },
       series: [{ name: unit, type: 'bar', data: shown.map((f) => (f.value === null ? null : +f.value.toFixed(4))), label: { show: true, position: 'top' } }],
