@@ -75,13 +75,13 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
   };
 }
 
-export function businessCharts(figures: Figure[]): Record<string, ChartOption> {
+export function businessCharts(figures: Figure[], window: string): Record<string, ChartOption> {
   const ids = ['extra-value', 'extra-cost', 'net-benefit'];
   const shown = ids.map((id) => figures.find((f) => f.id === id)!);
   const unit = figures.find((f) => f.id === 'assumption:value-per-correct')?.unit ?? '';
   return {
     impact: {
-      ...base('Business impact of the challenger in the window', `${caption(figures)}\nAssumptions: fixtures/roi-assumptions.yaml`),
+      ...base(`Business impact of the challenger (window ${window})`, `${caption(figures)}\nAssumptions: fixtures/roi-assumptions.yaml`),
       grid: { left: 64, right: 24, top: 88, bottom: 64, containLabel: true },
       xAxis: { type: 'category', data: ['extra value', 'extra serving cost', 'net benefit'], name: 'component', nameLocation: 'middle', nameGap: 32 },
       yAxis: { type: 'value', name: `amount (${unit})` },

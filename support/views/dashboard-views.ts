@@ -176,7 +176,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     selected: models,
     experiment: sources.experiment,
     ab: { figures: abFigures, charts: abCharts(abFigures, view, models, weights), servingNote: view.note },
-    business: { figures: business, charts: businessCharts(business), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
+    business: { figures: business, charts: businessCharts(business, window), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
     bandit: { empty: 'The multi-armed bandit stack is not deployed yet: no allocation to show.' },
     drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
     explanations: { empty: 'The SHAP explainer stack is not deployed yet: no explanation to show.' },
