@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { PrometheusClient } from '../clients/prometheus-client.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
-import { stopChild } from './stack-process.ts';
+import { stopChild, superviseChild } from './stack-process.ts';
 
 /** Where the stack's pod seems to live, as Prometheus labels its series. */
 export const LOCAL_POD = { namespace: 'seldon-mesh', pod: 'mlserver-0' } as const;
@@ -77,15 +77,9 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
     [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--storage.tsdb.retention.time=1d'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const killOnExit = (): void => void child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  superviseChild(child, options.log);
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
-  if (options.log) {
-    child.stdout!.pipe(options.log, { end: false });
-    child.stderr!.pipe(options.log, { end: false });
-  }
   const stop = async (): Promise<void> => {
     await stopChild(child);
     if (!options.keepData) fs.rmSync(dir, { recursive: true, force: true });

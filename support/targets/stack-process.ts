@@ -47,14 +47,7 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // If the harness process ends without stopping the child (killed, crashed), take the child down with it.
-  const killOnExit = (): void => void child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
-  if (options.log) {
-    child.stdout!.pipe(options.log, { end: false });
-    child.stderr!.pipe(options.log, { end: false });
-  }
+  superviseChild(child, options.log);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -78,6 +71,20 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
   } catch (error) {
     await stopChild(child);
     throw error;
+  }
+}
+
+/**
+ * Take a child down with the harness if the harness ends without stopping it (killed, crashed),
+ * and copy its output to `log`.
+ */
+export function superviseChild(child: ChildProcess, log?: Writable): void {
+  const killOnExit = (): void => void child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  if (log) {
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
   }
 }
 
