@@ -42,6 +42,11 @@ export class MetricsSnapshot {
     return out;
   }
 
+  /** Successful (HTTP 200) inference calls per external model name, from Seldon's agent counter. */
+  answeredPerModel(): Record<string, number> {
+    return this.sumBy('seldon_model_infer_total', 'model', { code: '200' });
+  }
+
   /** A histogram's cumulative buckets summed over the matching series (like `sum by (le)`). */
   buckets(name: string, filter: Filter = {}): Buckets {
     const family = this.families[name];

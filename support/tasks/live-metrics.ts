@@ -22,7 +22,7 @@ async function promTotals(world: UatWorld): Promise<Record<string, number>> {
 }
 
 async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
-  return (await world.metrics.snapshot()).sumBy('seldon_model_infer_total', 'model', { code: '200' });
+  return (await world.metrics.snapshot()).answeredPerModel();
 }
 
 const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {

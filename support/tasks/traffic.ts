@@ -91,8 +91,8 @@ export async function checkMetricsCountEachPredictor(world: UatWorld): Promise<v
   if (!world.metricsBefore) throw new Error('no traffic was sent in this scenario');
   const after = await world.metrics.snapshot();
   const routed = routeCounts(allResponses(world).filter((r) => r.status === 200));
-  const before = world.metricsBefore.sumBy('seldon_model_infer_total', 'model', { code: '200' });
-  const now = after.sumBy('seldon_model_infer_total', 'model', { code: '200' });
+  const before = world.metricsBefore.answeredPerModel();
+  const now = after.answeredPerModel();
   const models = [...new Set([...Object.keys(routed), ...Object.keys(now)])];
   const differences = models
     .map((m) => ({ model: m, sent: routed[m] ?? 0, counted: (now[m] ?? 0) - (before[m] ?? 0) }))
