@@ -4,10 +4,9 @@
  * dashboard switches to the platform's own metrics, labelled, and comes back when it returns. Also
  * the doctor naming an unreachable database.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../config.ts';
+import { randomBytes } from 'node:crypto';
 import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
+import { runDoctorProgram } from '../doctor/doctor-program.ts';
 import { freePort } from '../free-port.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
@@ -236,14 +235,10 @@ export async function checkDashboardBackOnPrometheus(world: UatWorld, seconds: n
 }
 
 export async function runDoctorAgainstDeadDatabase(world: UatWorld): Promise<void> {
-  const url = `postgres://mlflow:doctor-check-secret@127.0.0.1:${await freePort()}/mlflow`;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'doctor.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, MLFLOW_DB_URL: url },
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  world.doctorRun = { exitCode: run.status, output: `${run.stdout}${run.stderr}`, secret: 'doctor-check-secret' };
+  // a throw-away password, only to prove the doctor never prints one
+  const secret = randomBytes(9).toString('hex');
+  const run = runDoctorProgram({ MLFLOW_DB_URL: `postgres://mlflow:${secret}@127.0.0.1:${await freePort()}/mlflow` });
+  world.doctorRun = { ...run, secret };
   await world.attach(world.doctorRun.output, { mediaType: 'text/plain', fileName: 'doctor-output.txt' });
 }
 
