@@ -3,11 +3,24 @@
  * Prometheus, the live dashboard) and print its URLs. Ctrl-C stops everything.
  */
 import { loadConfig } from '../support/config.ts';
-import { startLocalTarget } from '../support/targets/local-target.ts';
+import { startLocalTarget, type RunningTarget } from '../support/targets/local-target.ts';
 
 // The dashboard gets its usual port here (the test suite lets the system pick a free one).
 const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
-const target = await startLocalTarget(config, (line) => console.log(line));
+// A part that dies while the user works with the stack is reported at once, and the command ends
+// with a non-zero exit code instead of running on without it.
+let stopping = false;
+let running: RunningTarget | undefined;
+const target = await startLocalTarget(config, (line) => console.log(line), {
+  onDeath: (part, cause) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`The ${part} died: ${cause}\nStopping everything.`);
+    // Children still starting are killed with this process (superviseChild).
+    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  },
+});
+running = target;
 console.log(`
 Embedded stack is up (seed ${target.seed}):
   OIP v2 REST     ${target.inferenceUrl}/v2/models/<model>/infer   (header seldon-model: <model> or financial-ab-test.experiment)
@@ -18,6 +31,7 @@ Embedded stack is up (seed ${target.seed}):
   MLflow store    ${'source' in target.database ? `${target.database.maskedUrl} (${target.database.source})` : target.database.problem}
 Press Ctrl-C to stop.`);
 const stop = async (): Promise<void> => {
+  stopping = true;
   await target.stop();
   process.exit(0);
 };

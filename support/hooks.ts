@@ -46,6 +46,11 @@ Before(async function (this: UatWorld, { pickle, gherkinDocument }) {
 });
 
 After(async function (this: UatWorld, { result }) {
+  // A part of the target that died explains a failure better than the refused connection it caused.
+  const deaths = this.run.target?.deaths() ?? [];
+  if (result?.status === Status.FAILED && deaths.length > 0) {
+    await this.attach(deaths.join('\n'), { mediaType: 'text/plain', fileName: 'target-part-died.txt' });
+  }
   if (this.dashboard) {
     if (result?.status === Status.FAILED) {
       await this.attach(await this.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });

@@ -87,16 +87,25 @@ export class UatWorld extends World {
   /** Prometheus's client; fails the step naming why there is no Prometheus. */
   get prometheus(): PrometheusClient {
     const { prometheus } = this.target;
+    this.target.requireRunning('prometheus');
     if ('url' in prometheus) return new PrometheusClient(prometheus.url);
     throw new Error(`Prometheus is unavailable: ${prometheus.problem}`);
   }
 
   get oip(): OipClient {
+    this.target.requireRunning('stack');
     return new OipClient(this.target.inferenceUrl);
   }
 
   get metrics(): MetricsReader {
+    this.target.requireRunning('stack');
     return new MetricsReader(this.target.metricsUrl);
+  }
+
+  /** The live dashboard's URL; fails the step with the cause when the dashboard died. */
+  get dashboardUrl(): string {
+    this.target.requireRunning('dashboard');
+    return this.target.dashboardUrl;
   }
 
   async browser(): Promise<Browser> {

@@ -14,7 +14,7 @@ import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { waitFor } from '../wait.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
-import { launchDashboard, launchStack, type StackProcess } from './stack-process.ts';
+import { launchDashboard, launchStack, type ChildWatch } from './stack-process.ts';
 
 export interface RunningTarget {
   kind: 'local';
@@ -34,18 +34,37 @@ export interface RunningTarget {
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
+  /**
+   * Fails with the cause (process, exit code, last log lines) when the named part died during the
+   * run; a Prometheus stopped on purpose (stopPrometheus) is not a death.
+   */
+  requireRunning(part: TargetPart): void;
+  /** Every part that died during the run, with its cause. */
+  deaths(): string[];
   /** Start the local Prometheus again on the same address, with an empty history. */
   restartPrometheus(): Promise<void>;
   stop(): Promise<void>;
 }
 
+export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
+
 const STACK_START_DEADLINE_MS = 30_000;
 
-export async function startLocalTarget(config: HarnessConfig, log: (line: string) => void): Promise<RunningTarget> {
+export interface LocalTargetOptions {
+  /** Called at once when a part of the target dies during the run (after it was logged). */
+  onDeath?: (part: TargetPart, cause: string) => void;
+}
+
+export async function startLocalTarget(config: HarnessConfig, log: (line: string) => void, options: LocalTargetOptions = {}): Promise<RunningTarget> {
   const uatRunId = randomUUID();
   const cleanup: (() => Promise<unknown>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  const watched = new Map<TargetPart, { watch: ChildWatch }>();
+  const died = (part: TargetPart) => (cause: string): void => {
+    log(`DIED: ${cause}`);
+    options.onDeath?.(part, cause);
   };
   try {
     let db: Database | undefined;
@@ -90,8 +109,10 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       ],
       log: logFile('stack.log'),
       deadlineMs: STACK_START_DEADLINE_MS,
+      onDeath: died('stack'),
     });
     cleanup.push(() => stack.stop());
+    watched.set('stack', stack);
     const { url } = stack;
     await waitFor('the embedded stack answers /v2/health/ready', 10_000, async () => {
       const res = await fetch(`${url}/v2/health/ready`).catch(() => undefined);
@@ -103,7 +124,7 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     let localPrometheus: PrometheusServer | undefined;
     let namespace = config.namespace;
     const prometheusLog = logFile('prometheus.log');
-    const launchPrometheus = (port?: number) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port });
+    const launchPrometheus = (port?: number) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus') });
     if (config.prometheusUrl) {
       prometheus = { url: config.prometheusUrl, source: 'PROMETHEUS_URL', version: 'unknown' };
       log(`Prometheus: PROMETHEUS_URL ${config.prometheusUrl}`);
@@ -111,6 +132,7 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       try {
         localPrometheus = await launchPrometheus();
         cleanup.push(() => localPrometheus!.stop());
+        watched.set('prometheus', localPrometheus);
         prometheus = { url: localPrometheus.url, source: 'local binary', version: localPrometheus.version };
         namespace ??= LOCAL_POD.namespace;
         log(`Prometheus ${localPrometheus.version} at ${localPrometheus.url}, scraping the stack every second`);
@@ -133,8 +155,10 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       ],
       env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
       log: logFile('dashboard.log'),
+      onDeath: died('dashboard'),
     });
     cleanup.push(() => dashboard.stop());
+    watched.set('dashboard', dashboard);
     log(`dashboard at ${dashboard.url}`);
 
     return {
@@ -160,6 +184,11 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
         const again = await launchPrometheus(localPrometheus.port);
         Object.assign(localPrometheus, again);
       },
+      requireRunning: (part) => {
+        const cause = watched.get(part)?.watch.deathCause();
+        if (cause) throw new Error(`the ${part} is down: ${cause}`);
+      },
+      deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,
     };
   } catch (error) {

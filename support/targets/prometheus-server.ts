@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { PrometheusClient } from '../clients/prometheus-client.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
-import { stopChild, superviseChild } from './stack-process.ts';
+import { stopChild, superviseChild, type ChildWatch } from './stack-process.ts';
 
 /** Where the stack's pod seems to live, as Prometheus labels its series. */
 export const LOCAL_POD = { namespace: 'seldon-mesh', pod: 'mlserver-0' } as const;
@@ -33,6 +33,7 @@ export interface PrometheusServer {
   port: number;
   version: string;
   child: ChildProcess;
+  watch: ChildWatch;
   stop(): Promise<void>;
 }
 
@@ -64,7 +65,7 @@ export function findPrometheusBinary(bin: string): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number }): Promise<PrometheusServer> {
+export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number; onDeath?: (cause: string) => void }): Promise<PrometheusServer> {
   const binary = findPrometheusBinary(options.bin);
   if (!binary) throw new PrometheusMissing(options.bin);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-prometheus-'));
@@ -77,7 +78,7 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
     [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--storage.tsdb.retention.time=1d'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  superviseChild(child, options.log);
+  const watch = superviseChild(child, { title: 'Prometheus', log: options.log, onDeath: options.onDeath });
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
   const stop = async (): Promise<void> => {
@@ -93,7 +94,7 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
       const targets = await client.targets();
       return targets.length === 3 && targets.every((t) => t.health !== 'unknown') ? true : undefined;
     });
-    return { url, port, version: await client.version(), child, stop };
+    return { url, port, version: await client.version(), child, watch, stop };
   } catch (error) {
     await stop();
     throw error;

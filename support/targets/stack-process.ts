@@ -18,6 +18,8 @@ export class StackStartError extends Error {
 export interface StackProcess {
   url: string;
   child: ChildProcess;
+  /** What became of the process: its death's cause once it exited without being stopped. */
+  watch: ChildWatch;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
   log?: Writable;
   deadlineMs?: number;
+  /** Called at once, with the cause, when the program exits without being stopped. */
+  onDeath?: (cause: string) => void;
 }
 
 /** Spawn the stack with the given CLI arguments; resolves with its URL once it reports ready. */
@@ -47,7 +51,7 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  superviseChild(child, options.log);
+  const watch = superviseChild(child, { title, log: options.log, onDeath: options.onDeath });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -67,29 +71,75 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
         reject(new StackStartError(`${title} exited with code ${code} before it was ready: ${errors.trim() || 'no message'}`, code, errors));
       });
     });
-    return { url, child, stop: () => stopChild(child) };
+    return { url, child, watch, stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     throw error;
   }
 }
 
+const TAIL_LINES = 15;
+const watches = new WeakMap<ChildProcess, ChildWatch>();
+
+/**
+ * What became of a supervised child: running, stopped on purpose (stopChild), or dead, with its
+ * exit code or signal and the last lines it printed.
+ */
+export class ChildWatch {
+  private readonly tail: string[] = [];
+  private partial = '';
+  exit?: { code: number | null; signal: NodeJS.Signals | null; at: Date };
+  stopping = false;
+
+  constructor(readonly title: string, readonly child: ChildProcess) {}
+
+  /** Keep the last lines of the child's output. */
+  record(chunk: Buffer): void {
+    const lines = (this.partial + chunk.toString()).split('\n');
+    this.partial = lines.pop() ?? '';
+    this.tail.push(...lines.filter((l) => l.trim() !== ''));
+    this.tail.splice(0, Math.max(0, this.tail.length - TAIL_LINES));
+  }
+
+  lastLines(): string[] {
+    return this.partial.trim() ? [...this.tail, this.partial] : [...this.tail];
+  }
+
+  /** Why the process is gone, or undefined while it runs or after it was stopped on purpose. */
+  deathCause(): string | undefined {
+    if (!this.exit || this.stopping) return undefined;
+    const how = this.exit.code !== null ? `exited with code ${this.exit.code}` : `was killed by ${this.exit.signal}`;
+    const last = this.lastLines();
+    return `${this.title} (pid ${this.child.pid}) ${how} at ${this.exit.at.toISOString()}; last lines: ${last.length > 0 ? last.join(' | ') : '(no output)'}`;
+  }
+}
+
 /**
  * Take a child down with the harness if the harness ends without stopping it (killed, crashed),
- * and copy its output to `log`.
+ * copy its output to `log`, keep its last lines, and report at once when it dies unbidden.
  */
-export function superviseChild(child: ChildProcess, log?: Writable): void {
+export function superviseChild(child: ChildProcess, options: { title?: string; log?: Writable; onDeath?: (cause: string) => void } = {}): ChildWatch {
+  const watch = new ChildWatch(options.title ?? 'a child process', child);
+  watches.set(child, watch);
   const killOnExit = (): void => void child.kill('SIGTERM');
   process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
-  if (log) {
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
+  child.once('exit', (code, signal) => {
+    process.removeListener('exit', killOnExit);
+    watch.exit = { code, signal, at: new Date() };
+    const cause = watch.deathCause();
+    if (cause) options.onDeath?.(cause);
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => watch.record(chunk));
+    if (options.log) stream?.pipe(options.log, { end: false });
   }
+  return watch;
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
 export async function stopChild(child: ChildProcess): Promise<void> {
+  const watch = watches.get(child);
+  if (watch) watch.stopping = true;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { appendShownFigures } from '../evidence/ledger.ts';
 import type { UatWorld } from '../world.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
-  world.dashboard = await DashboardPage.open(await world.browser(), world.target.dashboardUrl, viewport);
+  world.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
   const name = `dashboard-${viewport.width}x${viewport.height}.png`;
   const png = await world.dashboard.screenshot();
   await world.attach(png, { mediaType: 'image/png', fileName: name });

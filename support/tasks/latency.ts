@@ -12,7 +12,7 @@ export async function runShortLoad(world: UatWorld, target: string, virtualUsers
   const name = target.replace(/\.(experiment|pipeline)$/, '');
   const snapshot = marketSnapshots(world.target.seed)[0];
   world.load = await runBuiltinLoad({
-    url: `${world.target.inferenceUrl}/v2/models/${encodeURIComponent(name)}/infer`,
+    url: `${world.oip.baseUrl}/v2/models/${encodeURIComponent(name)}/infer`,
     headers: { 'content-type': 'application/json', 'seldon-model': target },
     body: featuresRequest([snapshot]),
     vus: virtualUsers,

@@ -101,7 +101,7 @@ export async function checkCountedModelsHaveRuns(world: UatWorld): Promise<void>
 }
 
 async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
-  world.dashboard ??= await DashboardPage.open(await world.browser(), world.target.dashboardUrl);
+  world.dashboard ??= await DashboardPage.open(await world.browser(), world.dashboardUrl);
   return world.dashboard;
 }
 
@@ -199,8 +199,8 @@ export async function checkFallbackMatchesStack(world: UatWorld): Promise<void> 
 
 export async function checkStillAnswering(world: UatWorld): Promise<void> {
   const dashboard = await openOrReuse(world);
-  const health = await fetch(`${world.target.dashboardUrl}/healthz`).then((r) => r.status, () => 0);
-  const api = await fetch(`${world.target.dashboardUrl}/api/dashboard?window=1m`).then((r) => r.status, () => 0);
+  const health = await fetch(`${world.dashboardUrl}/healthz`).then((r) => r.status, () => 0);
+  const api = await fetch(`${world.dashboardUrl}/api/dashboard?window=1m`).then((r) => r.status, () => 0);
   const ready = await world.oip.isReady();
   const problems = [
     ...(health === 200 ? [] : [`dashboard /healthz answered ${health}`]),
