@@ -1,197 +1,198 @@
 /**
- * The embedded stack's HTTP gateway: Open Inference Protocol v2 REST with Seldon's routing
- * (`seldon-model` header, experiments with weighted candidates, `x-seldon-route`), and the pod's
- * metrics endpoints (agent, inference server, container).
+ * The embedded stack's HTTP gateway: one port that plays, in order, the parts a request crosses in
+ * a Seldon Core v2 mesh, each answering the way the real part does:
+ *
+ *  1. the ingress limits (body size, timeouts, connections: stack/http-hardening.ts);
+ *  2. Envoy: routing by `seldon-model` / `x-seldon-route` (stack/routing.ts); no route is a 404
+ *     with an empty body; the route adds `x-seldon-route: :<model>_<version>:` to the answer and
+ *     mirrors a fraction of requests;
+ *  3. the Seldon agent (scheduler/pkg/agent/rproxy.go): rewrites the path to the internal model
+ *     name, counts every proxied REST request in `seldon_model_infer_total` under the answer's
+ *     code and times it in `seldon_model_infer_api_seconds` with the lower-case HTTP method
+ *     (promhttp), and adds `X-Request-Id` (the upstream's, else the request's, else a new xid);
+ *  4. MLServer: FastAPI validation (422 `{"detail": [...]}`), the model runtime (MLServer errors:
+ *     `{"error": "mlserver.errors.InferenceError: ..."}`, with parallel workers on, the default),
+ *     metadata and readiness under the internal name, and its REST metrics.
+ *
+ * Beside the mesh it serves what a cluster exposes elsewhere: the server's health and metadata
+ * (`/v2/health/*`, `/v2`), the pod's metrics endpoints, and the resources' status in the shape of
+ * the Kubernetes API (`/apis/mlops.seldon.io/v1alpha1/...`).
  */
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
-import seedrandom from 'seedrandom';
-import type { Predictor } from '../fixtures/model-artifact.ts';
-import { featureRows, OipError, parseInferenceRequest } from './inference-request.ts';
-import type { SeldonMetrics } from './metrics.ts';
+import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Deployment, ServedModel } from './deployment.ts';
+import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
+import { featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
+import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
+import { internalName, routeHeader, Router } from './routing.ts';
+import { statusApi } from './status-api.ts';
 
-export interface ServedModel {
-  name: string;
-  version: string;
-  algorithm: string;
-  inputFeatures: string[];
-  predict: Predictor;
-}
-
-export interface ServedExperiment {
-  name: string;
-  defaultModel?: string;
-  candidates: { name: string; weight: number }[];
-  mirror?: { name: string; percent: number };
-}
-
-/** Deliberate defects for the harness's own mutation tests; never set in normal runs. */
 /** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
 const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
 
+/** Deliberate defects for the harness's own mutation tests; never set in normal runs. */
 export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
-  models: ServedModel[];
-  experiments: ServedExperiment[];
+  deployment: Deployment;
   metrics: SeldonMetrics;
   seed: number;
-  maxBodyBytes: number;
+  limits: HttpLimits;
+  namespace: string;
   fault?: Fault;
 }
 
-const internalName = (m: ServedModel): string => `${m.name}_${m.version}`;
+/** Rows predicted between two turns of the event loop, so health probes answer during long work. */
+const ROWS_PER_TURN = 256;
+/** MLServer's server metadata (`GET /v2`): settings.server_name and version. */
+const SERVER_METADATA = { name: 'mlserver', version: '1.7.1', extensions: [] as string[] };
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON payload, or undefined for an empty body. */
+  payload?: unknown;
+}
+
+/** An xid-like request id (20 characters of base32hex), as the agent's util.CreateRequestId makes. */
+function newRequestId(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  return Array.from(randomBytes(20), (b) => alphabet[b & 31]).join('');
+}
+
+const firstHeader = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 export function createGateway(options: GatewayOptions): http.Server {
-  const models = new Map(options.models.map((m) => [m.name, m]));
-  const experiments = new Map(options.experiments.map((e) => [e.name, e]));
-  const byDefault = new Map(options.experiments.filter((e) => e.defaultModel).map((e) => [e.defaultModel as string, e]));
-  const random = seedrandom(`router:${options.seed}`);
-  const ordered = options.models;
+  const { deployment, metrics, fault } = options;
+  const router = new Router(deployment.models, deployment.experiments, options.seed, fault === 'ignore-weights');
+  const status = statusApi(deployment, options.namespace);
 
-  const pickCandidate = (experiment: ServedExperiment, routeHeader: string | undefined): ServedModel => {
-    // Sticky session: a request that carries an earlier x-seldon-route stays on that candidate.
-    if (routeHeader) {
-      const sticky = experiment.candidates.find((c) => models.has(c.name) && routeHeader.includes(`:${internalName(models.get(c.name)!)}:`));
-      if (sticky) return models.get(sticky.name)!;
+  /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
+  const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
+    const servedBy = fault === 'swap-outputs' ? deployment.models[(deployment.models.indexOf(model) + 1) % deployment.models.length] : model;
+    const out: number[] = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
+      if (i > 0) await yieldToEventLoop();
+      out.push(...servedBy.predict(rows.slice(i, i + ROWS_PER_TURN)));
     }
-    const weights = options.fault === 'ignore-weights' ? experiment.candidates.map(() => 1) : experiment.candidates.map((c) => c.weight);
-    const total = weights.reduce((a, b) => a + b, 0);
-    let ticket = random() * total;
-    for (let i = 0; i < weights.length; i++) {
-      ticket -= weights[i];
-      if (ticket < 0) return models.get(experiment.candidates[i].name)!;
-    }
-    return models.get(experiment.candidates[experiment.candidates.length - 1].name)!;
+    return out;
   };
 
-  const resolve = (target: string, routeHeader: string | undefined): { model: ServedModel; experiment?: ServedExperiment } => {
-    if (target.endsWith('.experiment')) {
-      const experiment = experiments.get(target.slice(0, -'.experiment'.length));
-      if (!experiment) throw new OipError(404, `experiment ${target.slice(0, -'.experiment'.length)} not found`);
-      return { model: pickCandidate(experiment, routeHeader), experiment };
-    }
-    if (target.endsWith('.pipeline')) {
-      throw new OipError(404, `pipeline ${target.slice(0, -'.pipeline'.length)} not found (pipelines are not served by the embedded stack yet)`);
-    }
-    const hijacking = byDefault.get(target);
-    if (hijacking) return { model: pickCandidate(hijacking, routeHeader), experiment: hijacking };
-    const model = models.get(target);
-    if (!model) throw new OipError(404, `model ${target} not found`);
-    return { model };
-  };
-
-  const infer = async (pathModel: string, req: http.IncomingMessage, body: string): Promise<{ headers: Record<string, string>; payload: unknown }> => {
-    const header = req.headers['seldon-model'];
-    const target = (Array.isArray(header) ? header[0] : header) || pathModel;
-    const routeHeader = req.headers['x-seldon-route'] as string | undefined;
-    const { model, experiment } = resolve(target, routeHeader);
-    const started = process.hrtime.bigint();
-    let code = 200;
-    try {
-      const request = parseInferenceRequest(body);
-      const rows = featureRows(request, model.inputFeatures.length);
-      const servedBy = options.fault === 'swap-outputs' ? ordered[(ordered.indexOf(model) + 1) % ordered.length] : model;
-      const predictions = servedBy.predict(rows);
-      const available = ['predict'];
-      const wanted = request.outputs?.map((o) => o.name) ?? available;
-      const unknown = wanted.find((name) => !available.includes(name));
-      if (unknown) throw new OipError(400, `model ${model.name} has no output '${unknown}' (outputs: ${available.join(', ')})`);
-      if (experiment?.mirror && random() * 100 < experiment.mirror.percent) {
-        const mirror = models.get(experiment.mirror.name);
-        if (mirror) {
-          const t0 = process.hrtime.bigint();
-          mirror.predict(rows);
-          options.metrics.observeInfer(mirror.name, internalName(mirror), 200, Number(process.hrtime.bigint() - t0) / 1e9);
-        }
-      }
-      return {
-        headers: { 'x-seldon-route': `:${internalName(model)}:` },
-        payload: {
-          model_name: internalName(model),
-          model_version: model.version,
-          id: request.id ?? randomUUID(),
-          parameters: {},
-          outputs: [{ name: 'predict', shape: [rows.length, 1], datatype: 'INT64', parameters: {}, data: predictions }],
-        },
-      };
-    } catch (error) {
-      code = error instanceof OipError ? error.status : 500;
-      if (options.fault === 'crash-on-bad-input' && error instanceof OipError) {
-        code = 500;
-        throw new Error(`unhandled: ${error.message}`);
-      }
-      throw error;
-    } finally {
-      options.metrics.observeInfer(model.name, internalName(model), code, Number(process.hrtime.bigint() - started) / 1e9);
-    }
-  };
-
-  const modelMetadata = (model: ServedModel) => ({
-    name: model.name,
-    versions: [model.version],
-    platform: `financial-mlops-uat/${model.algorithm}`,
-    inputs: [{ name: 'features', datatype: 'FP64', shape: [-1, model.inputFeatures.length] }],
-    outputs: [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }],
-    parameters: { feature_names: model.inputFeatures.join(',') },
-  });
-
-  return http.createServer((req, res) => {
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      const text = JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-      res.end(text);
+  /** MLServer answering a request the agent forwarded to the model `model` (path already rewritten). */
+  const mlserver = async (model: ServedModel, method: string, rest: string, contentType: string | undefined, body: Buffer): Promise<Answer> => {
+    const name = internalName(model);
+    const routes: Record<string, { method: string; template: string }> = {
+      '': { method: 'GET', template: '/v2/models/{model_name}' },
+      '/ready': { method: 'GET', template: '/v2/models/{model_name}/ready' },
+      '/infer': { method: 'POST', template: INFER_PATH },
     };
-    const fail = (error: unknown): void => {
-      if (error instanceof OipError) send(error.status, { error: error.message });
-      else send(500, { error: `internal error: ${(error as Error).message}` });
-    };
-    const url = new URL(req.url ?? '/', 'http://stack.local');
-    const path = url.pathname;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > options.maxBodyBytes) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('error', fail);
-    req.on('end', () => {
-      void (async () => {
+    const route = routes[rest];
+    if (!route) return { status: 404, headers: {}, payload: { detail: 'Not Found' } };
+    const done = metrics.requestStarted(method, route.template);
+    const answer = await (async (): Promise<Answer> => {
+      if (method !== route.method && !(method === 'HEAD' && route.method === 'GET')) return { status: 405, headers: { allow: route.method }, payload: { detail: 'Method Not Allowed' } };
+      if (rest === '/ready') return { status: 200, headers: {} };
+      if (rest === '') {
+        return {
+          status: 200,
+          headers: {},
+          payload: {
+            name,
+            versions: [model.version],
+            platform: `financial-mlops-uat/${model.algorithm}`,
+            inputs: [{ name: 'features', datatype: 'FP64', shape: [-1, model.inputFeatures.length] }],
+            outputs: [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }],
+            parameters: { content_type: 'np' },
+          },
+        };
+      }
+      try {
+        const request = parseInferenceRequest(body.toString('utf8'), contentType);
         try {
-          if (path === '/v2/health/live') return send(200, { live: true });
-          if (path === '/v2/health/ready') return send(200, { ready: true });
-          if (path === '/v2' || path === '/v2/') return send(200, { name: 'financial-mlops-embedded-stack', version: '0.1.0', extensions: [] });
-          const registry = METRICS_PATHS[path as keyof typeof METRICS_PATHS];
-          if (registry) {
-            if (options.fault === 'metrics-down') return send(503, { error: 'metrics endpoint disabled by the metrics-down fault' });
-            const text = await options.metrics[registry].metrics();
-            res.writeHead(200, { 'content-type': options.metrics[registry].contentType });
-            return res.end(text);
-          }
-          const match = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
-          if (match) {
-            const [, name, , action] = match;
-            if (action === '/infer') {
-              const done = options.metrics.requestStarted(req.method ?? 'POST', '/v2/models/{model_name}/infer');
-              res.once('finish', () => done(res.statusCode));
-              if (req.method !== 'POST') return send(405, { error: `use POST for ${path}` });
-              if (tooLarge) return send(413, { error: `request body exceeds ${options.maxBodyBytes} bytes` });
-              const result = await infer(decodeURIComponent(name), req, Buffer.concat(chunks).toString('utf8'));
-              return send(200, result.payload, result.headers);
-            }
-            const model = models.get(decodeURIComponent(name));
-            if (!model) return send(404, { error: `model ${decodeURIComponent(name)} not found` });
-            if (action === '/ready') return send(200, { name: model.name, ready: true });
-            return send(200, modelMetadata(model));
-          }
-          return send(404, { error: `no route for ${req.method} ${path}` });
+          const rows = featureRows(request, model.inputFeatures.length);
+          const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'predict');
+          if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: predict)`);
+          const predictions = await predict(model, rows);
+          metrics.modelInferred(name, true);
+          const id = request.id ?? newRequestId();
+          return {
+            status: 200,
+            headers: { 'ce-id': id, 'ce-requestid': id, 'ce-specversion': '0.3', 'ce-type': 'io.seldon.serving.inference.response', 'ce-modelid': name, 'ce-endpoint': name },
+            payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ name: 'predict', shape: [rows.length, 1], datatype: 'INT64', parameters: {}, data: predictions }] },
+          };
         } catch (error) {
-          fail(error);
+          metrics.modelInferred(name, false);
+          throw error;
         }
-      })();
+      } catch (error) {
+        if (fault === 'crash-on-bad-input') return { status: 500, headers: {}, payload: { error: `builtins.ValueError: ${(error as Error).message}` } };
+        if (error instanceof RequestValidationError) return { status: 422, headers: {}, payload: { detail: error.detail } };
+        if (error instanceof OipError) return { status: error.status, headers: {}, payload: { error: `mlserver.errors.InferenceError: ${error.message}` } };
+        throw error;
+      }
+    })();
+    done(answer.status);
+    return answer;
+  };
+
+  /** The Seldon agent in front of MLServer: path rewrite, metrics, request id. */
+  const agent = async (model: ServedModel, req: http.IncomingMessage, path: string, body: Buffer): Promise<Answer> => {
+    const started = process.hrtime.bigint();
+    // rproxy.go rewritePath: (/v2/models/)([\w\-]+)(/versions/\w+)?(.*)$ -> /v2/models/<internal>$4
+    const rewritten = /^\/v2\/models\/[\w-]+(?:\/versions\/\w+)?(.*)$/.exec(path);
+    const answer = rewritten
+      ? await mlserver(model, req.method ?? 'GET', rewritten[1], firstHeader(req.headers['content-type']), body)
+      : { status: 404, headers: {}, payload: { detail: 'Not Found' } };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.observeInfer(model.name, internalName(model), answer.status, seconds, (req.method ?? 'GET').toLowerCase());
+    const requestId = firstHeader(req.headers['x-request-id']) || newRequestId();
+    return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const target = req.url ?? '/';
+    // Origin-form targets only ("/path?query"); absolute-form and "*" are refused as a proxy would.
+    if (!target.startsWith('/')) return sendJson(res, 400, { error: `malformed request target '${target.slice(0, 100)}': expected a path` });
+    const path = target.split('?')[0];
+    const method = req.method ?? 'GET';
+
+    if (path === '/v2/health/live' || path === '/v2/health/ready') return void res.writeHead(200, { 'content-length': 0 }).end();
+    if (path === '/v2' || path === '/v2/') return sendJson(res, 200, SERVER_METADATA);
+    const registry = METRICS_PATHS[path as keyof typeof METRICS_PATHS];
+    if (registry) {
+      if (fault === 'metrics-down') return sendJson(res, 503, { error: 'metrics endpoint disabled by the metrics-down fault' });
+      const text = await metrics[registry].metrics();
+      res.writeHead(200, { 'content-type': metrics[registry].contentType, 'x-content-type-options': 'nosniff' });
+      return void res.end(text);
+    }
+    if (path.startsWith('/apis/')) {
+      const answer = status(method, path);
+      return sendJson(res, answer.status, answer.payload);
+    }
+
+    const body = await readBody(req, res, options.limits.maxBodyBytes);
+    if (body === undefined) return; // refused (413) or the client went away
+    const seldonRoute = firstHeader(req.headers['x-seldon-route']);
+    const routed = router.match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
+    if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
+    if (routed.mirror) {
+      const mirror = routed.mirror;
+      // Fire and forget, as Envoy's shadow: the answer is discarded.
+      setImmediate(() => void agent(mirror, req, path, body).catch(() => undefined));
+    }
+    const answer = await agent(routed.model, req, path, body);
+    const headers = { ...answer.headers, 'x-seldon-route': routeHeader(routed.model) };
+    if (answer.payload === undefined) return void res.writeHead(answer.status, { ...headers, 'content-length': 0 }).end();
+    return sendJson(res, answer.status, answer.payload, headers);
+  };
+
+  return createHardenedServer(options.limits, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Nothing a client sends should get here; if it does, the answer says so and the server stays up.
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${(error as Error).message}` });
+      else res.destroy();
     });
   });
 }

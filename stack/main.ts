@@ -1,33 +1,35 @@
 /**
  * The embedded Seldon-compatible stack: reads Seldon manifests, loads each Model's artifact from
- * the local folder its storageUri maps to, and serves them over OIP v2 REST on loopback.
+ * the local folder its storageUri maps to, and serves them over OIP v2 REST on loopback. Each
+ * resource is taken on its own, as a cluster does: a schema-invalid one is refused, an unservable
+ * one is reported not ready with Seldon's reason, the rest serves.
  *
  *   tsx stack/main.ts --manifests k8s/ab-testing --storage-map gs://bucket/=/abs/dir [--port 0] [--seed 42]
+ *                     [--namespace seldon-mesh] [--max-body-bytes N] [--headers-timeout-ms N]
+ *                     [--request-timeout-ms N] [--max-connections N]
  *
- * When listening it prints one JSON line: {"event":"ready","url":"http://127.0.0.1:<port>",...}.
+ * It prints one JSON line per refused or not-ready resource ({"event":"refused"|"not-ready",...}
+ * on stderr), then, when listening, {"event":"ready","url":"http://127.0.0.1:<port>",...} on stdout.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
-import { ARTIFACT_FILE, loadPredictor } from '../fixtures/model-artifact.ts';
-import { artifactFolder, parseStorageMapping } from '../fixtures/storage-map.ts';
-import { createGateway, FAULTS, type Fault, type ServedExperiment, type ServedModel } from './gateway.ts';
-import { checkReferences, loadManifests, ManifestError, unsupportedReason, type SeldonResource } from './manifests.ts';
+import { parseStorageMapping } from '../fixtures/storage-map.ts';
+import { deploy } from './deployment.ts';
+import { createGateway, FAULTS, type Fault } from './gateway.ts';
+import { limitOptions, parseLimits, type HttpLimits } from './http-hardening.ts';
+import { loadManifestDocuments, ManifestError, type ManifestDocument } from './manifests.ts';
 import { SeldonMetrics } from './metrics.ts';
+import { readyCondition } from './resource-status.ts';
+import { internalName } from './routing.ts';
 
 function fatal(message: string): never {
   process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
   process.exit(2);
 }
 
-function parseStorageMap(entries: string[]): [string, string][] {
-  return entries.map((entry) => {
-    return parseStorageMapping(entry) ?? fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`);
-  });
-}
+const event = (payload: Record<string, unknown>): void => void process.stderr.write(`${JSON.stringify(payload)}\n`);
 
-async function main(): Promise<void> {
+function main(): void {
   const { values } = parseArgs({
     options: {
       manifests: { type: 'string', multiple: true, default: [] },
@@ -35,61 +37,60 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
-      'max-body-bytes': { type: 'string', default: String(1024 * 1024) },
+      namespace: { type: 'string', default: 'seldon-mesh' },
       fault: { type: 'string' },
+      ...limitOptions,
     },
   });
   const seed = Number(values.seed);
   const port = Number(values.port);
-  const maxBodyBytes = Number(values['max-body-bytes']);
   if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got '${values.seed}'`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fatal(`--max-body-bytes must be an integer >= 1024, got '${values['max-body-bytes']}'`);
   if (values.fault !== undefined && !(FAULTS as readonly string[]).includes(values.fault)) fatal(`--fault must be one of ${FAULTS.join(', ')}`);
   if (values.manifests.length === 0) fatal('give at least one --manifests file or folder');
-  const storageMap = parseStorageMap(values['storage-map']);
-
-  let resources: SeldonResource[];
+  let limits: HttpLimits;
   try {
-    resources = loadManifests(values.manifests);
-    checkReferences(resources);
-    const refused = resources.map(unsupportedReason).filter((r): r is string => r !== null);
-    if (refused.length > 0) throw new ManifestError(refused.join('; '));
+    limits = parseLimits(values);
+  } catch (error) {
+    return fatal((error as Error).message);
+  }
+  const storageMap = values['storage-map'].map(
+    (entry) => parseStorageMapping(entry) ?? fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`),
+  );
+
+  let documents: ManifestDocument[];
+  try {
+    documents = loadManifestDocuments(values.manifests);
   } catch (error) {
     return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
   }
+  const deployment = deploy(documents, storageMap);
+  for (const r of deployment.refused) event({ event: 'refused', kind: r.kind ?? null, name: r.name ?? null, message: r.message });
+  for (const r of deployment.resources) {
+    const ready = readyCondition(r.status);
+    if (ready?.status !== 'True') event({ event: 'not-ready', kind: r.resource.kind, name: r.resource.metadata.name, reason: ready?.reason ?? null, message: ready?.message ?? null, detail: r.detail ?? null });
+  }
 
   const metrics = new SeldonMetrics(v8.getHeapStatistics().heap_size_limit);
-  const models: ServedModel[] = [];
-  for (const r of resources) {
-    if (r.kind !== 'Model') continue;
-    let file: string;
-    try {
-      file = path.join(artifactFolder(r.spec.storageUri, storageMap), ARTIFACT_FILE);
-    } catch (error) {
-      return fatal(`Model ${r.metadata.name}: ${(error as Error).message}`);
-    }
-    if (!fs.existsSync(file)) fatal(`Model ${r.metadata.name}: no artifact at ${file} (storageUri ${r.spec.storageUri}); train the predictors first`);
-    try {
-      const { artifact, predict } = loadPredictor(JSON.parse(fs.readFileSync(file, 'utf8')));
-      const version = String(r.spec.artifactVersion ?? 1);
-      models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict });
-      metrics.modelLoaded(r.metadata.name, `${r.metadata.name}_${version}`, fs.statSync(file).size);
-    } catch (error) {
-      fatal(`Model ${r.metadata.name}: cannot load ${file}: ${(error as Error).message}`);
-    }
-  }
-  const experiments: ServedExperiment[] = resources.flatMap((r) =>
-    r.kind === 'Experiment' ? [{ name: r.metadata.name, defaultModel: r.spec.default, candidates: r.spec.candidates, mirror: r.spec.mirror }] : [],
-  );
-
-  const server = createGateway({ models, experiments, metrics, seed, maxBodyBytes, fault: values.fault as Fault | undefined });
-  server.keepAliveTimeout = 5000;
+  for (const m of deployment.models) metrics.modelLoaded(m.name, internalName(m), m.artifactBytes);
+  const server = createGateway({ deployment, metrics, seed, limits, namespace: values.namespace, fault: values.fault as Fault | undefined });
+  server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
+    const notReady = deployment.resources.filter((r) => readyCondition(r.status)?.status !== 'True').map((r) => `${r.resource.kind}/${r.resource.metadata.name}`);
     process.stdout.write(
-      `${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, models: models.map((m) => m.name), experiments: experiments.map((e) => e.name), seed, fault: values.fault ?? null })}\n`,
+      `${JSON.stringify({
+        event: 'ready',
+        url: `http://${values.host}:${bound}`,
+        namespace: values.namespace,
+        models: deployment.models.map((m) => m.name),
+        experiments: deployment.experiments.map((e) => e.name),
+        notReady,
+        refused: deployment.refused,
+        seed,
+        fault: values.fault ?? null,
+      })}\n`,
     );
   });
   const stop = (): void => {
@@ -101,4 +102,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-void main();
+main();

@@ -18,6 +18,8 @@ export class ManifestError extends Error {
   }
 }
 
+/** The `pattern` of `spec.memory` in mlops.seldon.io_models.yaml (Kubernetes resource.Quantity). */
+export const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 const int32 = z.number().int().min(-2147483648).max(2147483647);
 const uint32 = z.number().int().min(0).max(4294967295);
 const joinType = z.enum(['inner', 'outer', 'any']);
@@ -31,7 +33,8 @@ export const modelSpecSchema = z
     schemaUri: z.string().optional(),
     secretName: z.string().optional(),
     requirements: z.array(z.string()).optional(),
-    memory: z.union([z.string(), z.number()]).optional(),
+    // resource.Quantity, with the pattern of the CRD's `memory` property (x-kubernetes-int-or-string).
+    memory: z.union([z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 100Ki, 1Mi or 2G'), z.number().int()]).optional(),
     replicas: int32.optional(),
     minReplicas: int32.optional(),
     maxReplicas: int32.optional(),
@@ -122,46 +125,51 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {
   return `field '${at}': ${issue.message}`;
 }
 
-/** Parse and schema-check every resource in a YAML text (one or more documents). */
-export function parseManifestText(text: string, source: string): SeldonResource[] {
-  const resources: SeldonResource[] = [];
-  for (const doc of parseAllDocuments(text)) {
+/** One YAML document: a schema-valid resource, or why it was refused (as the API server refuses one object). */
+export type ManifestDocument = { resource: SeldonResource } | { refused: string; kind?: string; name?: string };
+
+/** Parse and schema-check each document of a YAML text on its own: a bad one does not take the others down. */
+export function parseManifestDocuments(text: string, source: string): ManifestDocument[] {
+  const out: ManifestDocument[] = [];
+  parseAllDocuments(text).forEach((doc, index) => {
+    const where = `${source}${index > 0 ? ` (document ${index + 1})` : ''}`;
     if (doc.errors.length > 0) {
-      throw new ManifestError(`${source}: invalid YAML: ${doc.errors[0].message}`);
+      out.push({ refused: `${where}: invalid YAML: ${doc.errors[0].message}` });
+      return;
     }
     const raw: unknown = doc.toJS();
-    if (raw === null || raw === undefined) continue;
+    if (raw === null || raw === undefined) return;
     if (typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new ManifestError(`${source}: a manifest must be a mapping with apiVersion, kind, metadata and spec`);
+      out.push({ refused: `${where}: a manifest must be a mapping with apiVersion, kind, metadata and spec` });
+      return;
     }
     const obj = raw as Record<string, unknown>;
     const kind = String(obj.kind ?? '');
-    if (obj.apiVersion !== API_VERSION) {
-      throw new ManifestError(`${source}: unsupported apiVersion '${String(obj.apiVersion)}' for kind '${kind}' (expected ${API_VERSION})`);
-    }
-    if (!(kind in SPEC_SCHEMAS)) {
-      throw new ManifestError(`${source}: unsupported kind '${kind}' (supported: ${Object.keys(SPEC_SCHEMAS).join(', ')})`);
-    }
+    const name = typeof (obj.metadata as { name?: unknown } | undefined)?.name === 'string' ? String((obj.metadata as { name: string }).name) : undefined;
+    const refuse = (message: string): void => void out.push({ refused: `${where}: ${message}`, kind, name });
+    if (obj.apiVersion !== API_VERSION) return refuse(`unsupported apiVersion '${String(obj.apiVersion)}' for kind '${kind}' (expected ${API_VERSION})`);
+    if (!(kind in SPEC_SCHEMAS)) return refuse(`unsupported kind '${kind}' (supported: ${Object.keys(SPEC_SCHEMAS).join(', ')})`);
     const meta = metadataSchema.safeParse(obj.metadata);
-    if (!meta.success) {
-      throw new ManifestError(`${source}: ${kind}: ${describeIssue(meta.error.issues[0], 'metadata')}`);
-    }
-    for (const key of Object.keys(obj)) {
-      if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key)) {
-        throw new ManifestError(`${source}: ${kind} ${meta.data.name}: unsupported field '${key}'`);
-      }
-    }
+    if (!meta.success) return refuse(`${kind}: ${describeIssue(meta.error.issues[0], 'metadata')}`);
+    const unknownKey = Object.keys(obj).find((key) => !['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key));
+    if (unknownKey) return refuse(`${kind} ${meta.data.name}: unsupported field '${unknownKey}'`);
     const spec = SPEC_SCHEMAS[kind as keyof typeof SPEC_SCHEMAS].safeParse(obj.spec);
-    if (!spec.success) {
-      throw new ManifestError(`${source}: ${kind} ${meta.data.name}: ${describeIssue(spec.error.issues[0], 'spec')}`);
-    }
-    resources.push({ kind, metadata: meta.data, spec: spec.data, source } as SeldonResource);
-  }
-  return resources;
+    if (!spec.success) return refuse(`${kind} ${meta.data.name}: ${describeIssue(spec.error.issues[0], 'spec')}`);
+    out.push({ resource: { kind, metadata: meta.data, spec: spec.data, source: where } as SeldonResource });
+  });
+  return out;
 }
 
-/** Read every .yaml/.yml file under the given files or folders, in name order. */
-export function loadManifests(paths: string[]): SeldonResource[] {
+/** Parse and schema-check every resource in a YAML text; the first refused document throws. */
+export function parseManifestText(text: string, source: string): SeldonResource[] {
+  return parseManifestDocuments(text, source).map((d) => {
+    if ('refused' in d) throw new ManifestError(d.refused);
+    return d.resource;
+  });
+}
+
+/** Every .yaml/.yml file under the given files or folders, in name order. */
+function manifestFiles(paths: string[]): string[] {
   const files: string[] = [];
   const visit = (p: string): void => {
     const stat = fs.statSync(p, { throwIfNoEntry: false });
@@ -173,47 +181,39 @@ export function loadManifests(paths: string[]): SeldonResource[] {
     }
   };
   paths.forEach(visit);
-  return files.flatMap((file) => parseManifestText(fs.readFileSync(file, 'utf8'), file));
+  return files;
 }
 
-/** Seldon's own cross-resource rules (scheduler validate.go), applied to one set of resources. */
-export function checkReferences(resources: SeldonResource[]): void {
-  const names = new Map<string, SeldonResource>();
-  for (const r of resources) {
-    const key = `${r.kind}/${r.metadata.name}`;
-    if (names.has(key)) throw new ManifestError(`${r.source}: duplicate ${r.kind} '${r.metadata.name}'`);
-    names.set(key, r);
+/** Read every resource under the given files or folders; the first refused document throws. */
+export function loadManifests(paths: string[]): SeldonResource[] {
+  return manifestFiles(paths).flatMap((file) => parseManifestText(fs.readFileSync(file, 'utf8'), file));
+}
+
+/** Read every document under the given files or folders, keeping the valid ones and the reasons for the others. */
+export function loadManifestDocuments(paths: string[]): ManifestDocument[] {
+  return manifestFiles(paths).flatMap((file) => parseManifestDocuments(fs.readFileSync(file, 'utf8'), file));
+}
+
+/**
+ * The scheduler's own checks of an Experiment (scheduler/pkg/store/experiment/validate.go, texts
+ * from errors.go): the default is a candidate and the baseline of no other experiment, there is a
+ * candidate or a mirror, names are unique. That candidates exist is not checked here: Seldon
+ * accepts such an Experiment and reports it through its status. `baselines` maps a default
+ * model to the experiment that already holds it.
+ */
+export function experimentRefusal(experiment: Extract<SeldonResource, { kind: 'Experiment' }>, baselines: Map<string, string>): string | undefined {
+  const { spec, metadata } = experiment;
+  const candidateNames = spec.candidates.map((c) => c.name);
+  if (spec.default !== undefined) {
+    const other = baselines.get(spec.default);
+    if (other !== undefined && other !== metadata.name) return `Resource ${spec.default} already in experiment ${other} as a baseline. Only one experiment can have a given resource as a baseline`;
+    if (!candidateNames.includes(spec.default)) return `default model/pipeline ${spec.default} not found in experiment ${metadata.name} candidates`;
   }
-  const defaults = new Map<string, string>();
-  for (const r of resources) {
-    if (r.kind !== 'Experiment') continue;
-    const { spec, metadata } = r;
-    const targetKind = spec.resourceType === 'pipeline' ? 'Pipeline' : 'Model';
-    const candidateNames = spec.candidates.map((c) => c.name);
-    if (candidateNames.length === 0 && !spec.mirror) {
-      throw new ManifestError(`${r.source}: Experiment ${metadata.name}: needs at least one candidate or a mirror`);
-    }
-    const all = [...candidateNames, ...(spec.mirror ? [spec.mirror.name] : [])];
-    if (new Set(all).size !== all.length) {
-      throw new ManifestError(`${r.source}: Experiment ${metadata.name}: candidate and mirror names must be unique`);
-    }
-    if (spec.default !== undefined && !candidateNames.includes(spec.default)) {
-      throw new ManifestError(`${r.source}: Experiment ${metadata.name}: default model/pipeline ${spec.default} not found in experiment ${metadata.name} candidates`);
-    }
-    if (spec.default !== undefined) {
-      const other = defaults.get(spec.default);
-      if (other) throw new ManifestError(`${r.source}: Experiment ${metadata.name}: ${spec.default} is already the default of experiment ${other}`);
-      defaults.set(spec.default, metadata.name);
-    }
-    if (candidateNames.length > 0 && spec.candidates.every((c) => c.weight === 0)) {
-      throw new ManifestError(`${r.source}: Experiment ${metadata.name}: field 'spec.candidates.weight': the weights sum to zero`);
-    }
-    for (const name of all) {
-      if (!names.has(`${targetKind}/${name}`)) {
-        throw new ManifestError(`${r.source}: Experiment ${metadata.name}: ${targetKind.toLowerCase()} '${name}' is not defined in the manifests`);
-      }
-    }
-  }
+  if (candidateNames.length === 0 && !spec.mirror) return `experiment ${metadata.name} has no candidates or mirror`;
+  const all = [...candidateNames, ...(spec.mirror ? [spec.mirror.name] : [])];
+  const duplicate = all.find((name, i) => all.indexOf(name) !== i);
+  if (duplicate !== undefined) return `each candidate and mirror must be unique but found resource ${duplicate} duplicated in experiment ${metadata.name}`;
+  return undefined;
 }
 
 /** Server capabilities the embedded stack provides: its Python runtime serves the harness's model.json artifacts. */

@@ -9,7 +9,14 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const SELDON_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** prometheus_client's DEFAULT_BUCKETS (client_python metrics.py), which MLServer's histograms use. */
+export const PROMETHEUS_DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** The label starlette_exporter gives every MLServer REST series. */
+const APP_NAME = 'mlserver';
+/** The method label of seldon_model_infer_api_seconds for REST calls (Seldon agent: the lower-case HTTP method). */
+export const REST_METHOD = 'post';
 const SERVER = 'mlserver';
+export const INFER_PATH = '/v2/models/{model_name}/infer';
 const REPLICA = '0';
 
 export class SeldonMetrics {
@@ -83,16 +90,46 @@ export class SeldonMetrics {
   private readonly evictCounter = new Counter({ name: 'seldon_cache_evict_count', help: 'A count of models evicted from the cache', labelNames: ['server', 'server_replica'], registers: [this.registry] });
   private readonly missCounter = new Counter({ name: 'seldon_cache_miss_count', help: 'A count of model cache misses', labelNames: ['server', 'server_replica'], registers: [this.registry] });
 
-  private readonly restDuration = new Histogram({
-    name: 'rest_server_request_duration_seconds',
-    help: 'Duration of REST requests handled by the inference server',
-    labelNames: ['method', 'path', 'status_code'],
+  // MLServer's REST metrics: starlette_exporter's PrometheusMiddleware(app_name="mlserver",
+  // prefix="rest_server") in mlserver/rest/app.py, with the library's default buckets and the route
+  // template as `path`; health endpoints are skipped and unmatched routes are not counted.
+  private readonly restTotal = new Counter({
+    name: 'rest_server_requests_total',
+    help: 'Total HTTP requests',
+    labelNames: ['method', 'path', 'status_code', 'app_name'],
     registers: [this.mlserverRegistry],
   });
+  private readonly restDuration = new Histogram({
+    name: 'rest_server_request_duration_seconds',
+    help: 'HTTP request duration, in seconds',
+    labelNames: ['method', 'path', 'status_code', 'app_name'],
+    buckets: PROMETHEUS_DEFAULT_BUCKETS,
+    registers: [this.mlserverRegistry],
+  });
+  private readonly restInProgress = new Gauge({
+    name: 'rest_server_requests_in_progress',
+    help: 'Total HTTP requests currently in progress',
+    labelNames: ['method', 'app_name'],
+    registers: [this.mlserverRegistry],
+  });
+  // mlserver/parallel/dispatcher.py: requests in flight when one is dispatched; no labels, default buckets.
   private readonly queue = new Histogram({
     name: 'parallel_request_queue',
-    help: 'Requests waiting or in flight in the inference server when a request arrives',
-    buckets: [0, 1, 2, 4, 8, 16, 32, 64],
+    help: 'counter of request queue size for workers',
+    buckets: PROMETHEUS_DEFAULT_BUCKETS,
+    registers: [this.mlserverRegistry],
+  });
+  // mlserver/handlers/dataplane.py: per model (MLServer's name for it: the internal name) and URL version.
+  private readonly modelSuccess = new Counter({
+    name: 'model_infer_request_success',
+    help: 'Model infer request success count',
+    labelNames: ['model', 'version'],
+    registers: [this.mlserverRegistry],
+  });
+  private readonly modelFailure = new Counter({
+    name: 'model_infer_request_failure',
+    help: 'Model infer request failure count',
+    labelNames: ['model', 'version'],
     registers: [this.mlserverRegistry],
   });
   private inFlight = 0;
@@ -136,30 +173,45 @@ export class SeldonMetrics {
     this.inferSeconds.inc(labels, 0);
     this.aggregateTotal.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, 0);
     this.aggregateSeconds.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, 0);
-    this.apiSeconds.zero({ server: SERVER, server_replica: REPLICA, method: 'rest', code: '200' });
-    this.restDuration.zero({ method: 'POST', path: '/v2/models/{model_name}/infer', status_code: '200' });
+    this.apiSeconds.zero({ server: SERVER, server_replica: REPLICA, method: REST_METHOD, code: '200' });
+    this.restTotal.inc({ method: 'POST', path: INFER_PATH, status_code: '200', app_name: APP_NAME }, 0);
+    this.restDuration.zero({ method: 'POST', path: INFER_PATH, status_code: '200', app_name: APP_NAME });
+    this.restInProgress.set({ method: 'POST', app_name: APP_NAME }, 0);
+    this.modelSuccess.inc({ model: modelInternal, version: 'None' }, 0);
+    this.modelFailure.inc({ model: modelInternal, version: 'None' }, 0);
     this.queue.zero({});
   }
 
-  /** Start of one REST request to the inference server; call the returned function when it is answered. */
+  /**
+   * Start of one REST request that reached the inference server on a route it serves (`path` is
+   * the route template); call the returned function with the status it was answered with.
+   */
   requestStarted(method: string, path: string): (status: number) => void {
-    this.queue.observe(this.inFlight);
+    if (path === INFER_PATH) this.queue.observe(this.inFlight);
     this.inFlight += 1;
-    const end = this.restDuration.startTimer({ method, path });
+    this.restInProgress.inc({ method, app_name: APP_NAME });
+    const end = this.restDuration.startTimer({ method, path, app_name: APP_NAME });
     return (status) => {
       this.inFlight -= 1;
+      this.restInProgress.dec({ method, app_name: APP_NAME });
       end({ status_code: String(status) });
+      this.restTotal.inc({ method, path, status_code: String(status), app_name: APP_NAME });
     };
   }
 
-  /** One REST inference call that reached a model. */
-  observeInfer(model: string, modelInternal: string, code: number, seconds: number): void {
+  /** MLServer's data-plane counters for one inference that reached a model's handler. */
+  modelInferred(modelInternal: string, succeeded: boolean): void {
+    (succeeded ? this.modelSuccess : this.modelFailure).inc({ model: modelInternal, version: 'None' });
+  }
+
+  /** One REST request the agent proxied to a model (inference, metadata or readiness), under its answer's code. */
+  observeInfer(model: string, modelInternal: string, code: number, seconds: number, method: string = REST_METHOD): void {
     const labels = { server: SERVER, server_replica: REPLICA, model, model_internal: modelInternal, method_type: 'rest', code: String(code) };
     this.inferTotal.inc(labels);
     this.inferSeconds.inc(labels, seconds);
     this.aggregateTotal.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' });
     this.aggregateSeconds.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, seconds);
-    this.apiSeconds.observe({ server: SERVER, server_replica: REPLICA, method: 'rest', code: String(code) }, seconds);
+    this.apiSeconds.observe({ server: SERVER, server_replica: REPLICA, method, code: String(code) }, seconds);
   }
 
   /** Successful (HTTP 200) inference calls per external model name, read from the counters. */

@@ -51,6 +51,7 @@ After(async function (this: UatWorld, { result }) {
   if (result?.status === Status.FAILED && deaths.length > 0) {
     await this.attach(deaths.join('\n'), { mediaType: 'text/plain', fileName: 'target-part-died.txt' });
   }
+  if (this.deployed) await this.deployed.teardown();
   if (this.dashboard) {
     if (result?.status === Status.FAILED) {
       await this.attach(await this.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });

@@ -11,10 +11,12 @@ import type { DashboardPage } from './browser/dashboard-page.ts';
 import { launchChromium } from './browser/chromium.ts';
 import { appendCriterion, CATEGORIES, CriterionFailed, type Category, type Criterion, type CriterionInput } from './evidence/ledger.ts';
 import type { K6LikeSummary } from './load/builtin-engine.ts';
-import type { RunningTarget } from './targets/local-target.ts';
+import type { DeployedStack, RunningTarget } from './targets/local-target.ts';
 import type { LoggedAccuracy, MlflowStore } from './clients/mlflow-store.ts';
 import { PrometheusClient } from './clients/prometheus-client.ts';
+import { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
+import type { RefusalAccounting } from './tasks/bad-input.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -66,6 +68,10 @@ export class UatWorld extends World {
   prometheusCounted?: Record<string, number>;
   prometheusStoppedAt?: number;
   doctorRun?: { exitCode: number | null; output: string; secret: string };
+  /** Malformed requests this scenario sent, with the counters' baselines. */
+  refusals?: RefusalAccounting;
+  /** A manifest folder this scenario deployed on its own (torn down after the scenario). */
+  deployed?: DeployedStack;
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -95,6 +101,12 @@ export class UatWorld extends World {
   get oip(): OipClient {
     this.target.requireRunning('stack');
     return new OipClient(this.target.inferenceUrl);
+  }
+
+  /** The resources' status (conditions), read the same way from the embedded stack and a cluster. */
+  get status(): ResourceStatusClient {
+    this.target.requireRunning('stack');
+    return new ResourceStatusClient(this.target.statusUrl, this.target.statusNamespace);
   }
 
   get metrics(): MetricsReader {

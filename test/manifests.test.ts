@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { checkReferences, loadManifests, ManifestError, parseManifestText, unsupportedReason } from '../stack/manifests.ts';
+import { experimentRefusal, loadManifestDocuments, loadManifests, ManifestError, parseManifestDocuments, parseManifestText, unsupportedReason } from '../stack/manifests.ts';
+import { deploy } from '../stack/deployment.ts';
+import { readyCondition } from '../stack/resource-status.ts';
 import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
 
 const OWN = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
@@ -17,8 +19,9 @@ test("the project's own manifests pass the schema, the reference rules and the s
     'Model/enhanced-predictor',
     'Model/ensemble-predictor',
   ]);
-  checkReferences(resources);
   assert.deepEqual(resources.map(unsupportedReason).filter(Boolean), []);
+  const baselines = new Map<string, string>();
+  assert.deepEqual(resources.flatMap((r) => (r.kind === 'Experiment' ? [experimentRefusal(r, baselines)] : [])), [undefined]);
 });
 
 const model = (spec: string): string => `apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: m\nspec:\n${spec}`;
@@ -32,15 +35,48 @@ test('an unknown kind, an unknown field and a bad value are refused with a messa
   assert.throws(() => parseManifestText('kind: [', 'x.yaml'), ManifestError);
 });
 
-test("Seldon's own experiment rules: default must be a candidate, candidates must exist", () => {
+test("Seldon's own experiment rules (scheduler/pkg/store/experiment/validate.go): the scheduler refuses the spec, reported as the operator does", () => {
   const exp = (spec: string): string => `apiVersion: mlops.seldon.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: e\nspec:\n${spec}`;
-  const models = parseManifestText(`${model('  storageUri: gs://b/m')}\n---\n${model('  storageUri: gs://b/n').replace('name: m', 'name: n')}`, 'm.yaml');
-  const bad = parseManifestText(exp('  default: z\n  candidates:\n  - {name: m, weight: 1}\n  - {name: n, weight: 1}'), 'e.yaml');
-  assert.throws(() => checkReferences([...models, ...bad]), /default model\/pipeline z not found in experiment e candidates/);
-  const missing = parseManifestText(exp('  candidates:\n  - {name: m, weight: 1}\n  - {name: q, weight: 1}'), 'e.yaml');
-  assert.throws(() => checkReferences([...models, ...missing]), /model 'q' is not defined/);
-  const zero = parseManifestText(exp('  candidates:\n  - {name: m, weight: 0}\n  - {name: n, weight: 0}'), 'e.yaml');
-  assert.throws(() => checkReferences([...models, ...zero]), /weights sum to zero/);
+  const models = `${model('  storageUri: gs://b/m')}\n---\n${model('  storageUri: gs://b/n').replace('name: m', 'name: n')}`;
+  const statusOf = (text: string) => {
+    const deployment = deploy(parseManifestDocuments(text, 'x.yaml'), []);
+    return deployment.resources.find((r) => r.resource.kind === 'Experiment')!.status;
+  };
+  const refused = statusOf(`${models}\n---\n${exp('  default: z\n  candidates:\n  - {name: m, weight: 1}\n  - {name: n, weight: 1}')}`);
+  // experiment_controller.go updateStatusFromError writes a ModelReady condition (sic), leaving Ready Unknown.
+  const condition = refused.conditions.find((c) => c.type === 'ModelReady');
+  assert.equal(condition?.status, 'False');
+  assert.equal(condition?.reason, 'rpc error: code = FailedPrecondition desc = default model/pipeline z not found in experiment e candidates');
+  assert.equal(readyCondition(refused)?.status, 'Unknown');
+  assert.match(String(statusOf(exp('  candidates: []')).conditions.find((c) => c.type === 'ModelReady')?.reason), /experiment e has no candidates or mirror/);
+  assert.match(String(statusOf(exp('  candidates:\n  - {name: m, weight: 1}\n  mirror: {name: m, percent: 10}')).conditions.find((c) => c.type === 'ModelReady')?.reason), /must be unique but found resource m duplicated/);
+});
+
+test('a missing candidate is accepted and reported through the Experiment conditions (operator/scheduler/experiment.go)', () => {
+  const text = `${model('  storageUri: gs://b/m')}\n---\napiVersion: mlops.seldon.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: e\nspec:\n  candidates:\n  - {name: m, weight: 1}\n  - {name: q, weight: 1}`;
+  const deployment = deploy(parseManifestDocuments(text, 'x.yaml'), []);
+  const experiment = deployment.resources.find((r) => r.resource.kind === 'Experiment')!.status;
+  const byType = Object.fromEntries(experiment.conditions.map((c) => [c.type, c]));
+  assert.equal(byType.CandidatesReady.status, 'False');
+  assert.equal(byType.CandidatesReady.reason, 'Candidates not ready');
+  assert.equal(byType.MirrorReady.reason, 'Mirror ready');
+  assert.equal(byType.ExperimentReady.status, 'False');
+  assert.equal(byType.ExperimentReady.reason, 'no live replica for model m for model route e.experiment');
+  assert.equal(byType.Ready.status, 'False');
+  assert.equal(deployment.experiments.length, 0, 'an experiment that is not active has no route');
+  // The model m has no artifact under an empty storage map: ModelFailed, with the cause.
+  const m = deployment.resources.find((r) => r.resource.kind === 'Model')!.status.conditions.find((c) => c.type === 'ModelReady');
+  assert.equal(m?.message, 'ModelFailed');
+  assert.match(String(m?.reason), /has no local mapping/);
+});
+
+test('a schema-invalid object is refused alone, naming the field; the CRD quantity pattern guards spec.memory', () => {
+  const docs = parseManifestDocuments(`${model('  storageUri: gs://b/m\n  memory: lots')}\n---\n${model('  storageUri: gs://b/n\n  memory: 100Ki').replace('name: m', 'name: n')}`, 'x.yaml');
+  assert.equal(docs.length, 2);
+  assert.ok('refused' in docs[0] && /Model m: field 'spec\.memory': must be a Kubernetes quantity/.test(docs[0].refused), JSON.stringify(docs[0]));
+  assert.ok('resource' in docs[1]);
+  for (const ok of ['100Ki', '1Mi', '2G', '1.5e3', '+10', '.5M']) assert.ok('resource' in parseManifestDocuments(model(`  storageUri: gs://b/m\n  memory: ${ok}`), 'x.yaml')[0], ok);
+  for (const bad of ['1 Mi', 'Mi', '10KB', '1.2.3']) assert.ok('refused' in parseManifestDocuments(model(`  storageUri: gs://b/m\n  memory: "${bad}"`), 'x.yaml')[0], bad);
 });
 
 test("every Seldon sample manifest passes the schema check, or is refused naming the unsupported field, kind or runtime", (t) => {

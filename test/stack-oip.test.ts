@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
 import { MetricsSnapshot } from '../support/clients/metrics-reader.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { referenceDir, runStack, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
+import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
 
 const MANIFESTS = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
 const store = tempDir('model-store');
@@ -44,7 +44,7 @@ function oipSchemas(ref: string) {
   return (name: string) => ajv.getSchema(`oip#/components/schemas/${name}`)!;
 }
 
-test('responses validate against the Open Inference Protocol REST spec', async (t) => {
+test('responses validate against the Open Inference Protocol REST spec; runtime errors are OIP error objects', async (t) => {
   const ref = referenceDir();
   if (!ref) return t.skip(SKIP_NO_REFERENCE);
   const schema = oipSchemas(ref);
@@ -58,17 +58,48 @@ test('responses validate against the Open Inference Protocol REST spec', async (
   const answer = await oip.infer('enhanced-predictor', request);
   assert.equal(answer.status, 200);
   assert.ok(schema('inference_response')(answer.body), JSON.stringify(schema('inference_response').errors));
-  const body = answer.body as { id: string; outputs: { shape: number[]; data: number[] }[] };
+  const body = answer.body as { id: string; model_name: string; outputs: { shape: number[]; data: number[] }[] };
   assert.equal(body.id, 'req-1');
+  assert.equal(body.model_name, 'enhanced-predictor_1', 'MLServer knows the model by its internal name');
   assert.deepEqual(body.outputs[0].shape, [3, 1]);
-  for (const [name, input] of Object.entries(BAD_INPUTS)) {
-    const bad = await oip.infer(input.target.replace('{model}', 'enhanced-predictor'), undefined, { rawBody: input.rawBody });
-    assert.ok(bad.status >= 400 && bad.status < 500, `${name}: HTTP ${bad.status}`);
-    assert.ok(schema('inference_error_response')(bad.body), `${name}: ${JSON.stringify(bad.body)}`);
-  }
+  const wrongShape = await oip.infer('enhanced-predictor', undefined, { rawBody: BAD_INPUTS['a tensor of the wrong shape'].rawBody });
+  assert.equal(wrongShape.status, 400);
+  assert.ok(schema('inference_error_response')(wrongShape.body), JSON.stringify(wrongShape.body));
 });
 
-test('the experiment routes by weight, sets x-seldon-route, and honours a sticky route', async () => {
+// MLServer: mlserver/rest/errors.py (MLServerError -> {"error"}), FastAPI's default
+// RequestValidationError handler (422 {"detail": [...]}); Envoy router.cc: no route -> 404, empty body.
+test('the error contract: 422 with FastAPI detail for an invalid body, 400 MLServer error from the runtime, Envoy 404 with an empty body for an unknown model', async () => {
+  const send = (name: string) => oip.infer(BAD_INPUTS[name].target.replace('{model}', 'enhanced-predictor'), undefined, { rawBody: BAD_INPUTS[name].rawBody });
+  const expected: Record<string, [number, 'detail' | 'error' | 'empty']> = {
+    'a body that is not JSON': [422, 'detail'],
+    'a request without inputs': [422, 'detail'],
+    'a tensor of an unknown datatype': [422, 'detail'],
+    'a tensor of the wrong shape': [400, 'error'],
+    'a tensor whose data does not fill its shape': [400, 'error'],
+    'a tensor of the wrong datatype': [400, 'error'],
+    'a tensor holding text': [400, 'error'],
+    'a request for an unknown model': [404, 'empty'],
+    'an oversized body': [413, 'error'],
+  };
+  assert.deepEqual(Object.keys(expected).sort(), Object.keys(BAD_INPUTS).sort(), 'every corpus entry has its expected answer here');
+  for (const [name, [status, shape]] of Object.entries(expected)) {
+    const r = await send(name);
+    assert.equal(r.status, status, `${name}: ${JSON.stringify(r.body)}`);
+    if (shape === 'empty') assert.equal(r.body, '', name);
+    if (shape === 'error') assert.match(String((r.body as { error?: string }).error), /\S/, name);
+    if (shape === 'detail') {
+      const detail = (r.body as { detail?: { type: string; loc: unknown[]; msg: string }[] }).detail;
+      assert.ok(Array.isArray(detail) && detail.length > 0 && detail.every((d) => d.loc[0] === 'body' && d.msg && d.type), `${name}: ${JSON.stringify(r.body)}`);
+    }
+  }
+  const runtime = await send('a tensor of the wrong shape');
+  assert.match(String((runtime.body as { error: string }).error), /^mlserver\.errors\.InferenceError: /, 'parallel workers prefix the class path (mlserver/parallel/errors.py WorkerError)');
+});
+
+// Envoy routes (scheduler/pkg/envoy/xdscache/resource.go): exact seldon-model, x-seldon-route absent,
+// sticky routes only where a route has more than one cluster; agent rproxy.go addRequestIdToResponse.
+test('routing headers: sticky sessions only on a split route, x-request-id on every proxied answer, metadata split for the default model', async () => {
   const counts: Record<string, number> = {};
   for (let i = 0; i < 200; i++) {
     const r = await oip.infer('financial-ab-test.experiment', featuresRequest([heldOutRows[i]]));
@@ -76,12 +107,61 @@ test('the experiment routes by weight, sets x-seldon-route, and honours a sticky
     counts[r.route ?? 'none'] = (counts[r.route ?? 'none'] ?? 0) + 1;
   }
   assert.deepEqual(Object.keys(counts).sort(), [':baseline-predictor_1:', ':enhanced-predictor_1:']);
-  for (let i = 0; i < 20; i++) {
-    const r = await oip.infer('baseline-predictor', featuresRequest([heldOutRows[i]]), { headers: { 'x-seldon-route': ':enhanced-predictor_1:' } });
-    assert.equal(r.route, ':enhanced-predictor_1:');
+  for (const target of ['baseline-predictor', 'financial-ab-test.experiment']) {
+    for (let i = 0; i < 10; i++) {
+      const r = await oip.infer(target, featuresRequest([heldOutRows[i]]), { headers: { 'x-seldon-route': ':enhanced-predictor_1:' } });
+      assert.equal(r.route, ':enhanced-predictor_1:', `${target} is sticky`);
+    }
   }
+  const plain = await oip.infer('ensemble-predictor', featuresRequest([heldOutRows[0]]), { headers: { 'x-seldon-route': ':ensemble-predictor_1:' } });
+  assert.deepEqual([plain.status, plain.body], [404, ''], 'a plain model has no sticky route, and its normal route needs x-seldon-route absent');
+  const foreign = await oip.infer('financial-ab-test.experiment', featuresRequest([heldOutRows[0]]), { headers: { 'x-seldon-route': ':ensemble-predictor_1:' } });
+  assert.equal(foreign.status, 404, 'a route header naming no candidate of the experiment matches no route');
+  const noModelHeader = await fetch(`${stack.url}/v2/models/enhanced-predictor/infer`, { method: 'POST', headers: { 'x-seldon-route': ':enhanced-predictor_1:', 'content-type': 'application/json' }, body: JSON.stringify(featuresRequest([heldOutRows[0]])) });
+  assert.equal(noModelHeader.status, 404, 'with x-seldon-route the Lua filter does not take the model from the path');
   const unknownExperiment = await oip.infer('nope.experiment', featuresRequest([heldOutRows[0]]));
   assert.equal(unknownExperiment.status, 404);
+
+  const echoed = await fetch(`${stack.url}/v2/models/enhanced-predictor/infer`, { method: 'POST', headers: { 'seldon-model': 'enhanced-predictor', 'x-request-id': 'trace-42' }, body: JSON.stringify(featuresRequest([heldOutRows[0]])) });
+  assert.equal(echoed.headers.get('x-request-id'), 'trace-42');
+  const generated = await fetch(`${stack.url}/v2/models/enhanced-predictor/infer`, { method: 'POST', headers: { 'seldon-model': 'enhanced-predictor' }, body: '{' });
+  assert.equal(generated.status, 422);
+  assert.match(String(generated.headers.get('x-request-id')), /^[0-9a-v]{20}$/, 'an xid, also on a refused request');
+
+  const names = new Set<string>();
+  for (let i = 0; i < 40; i++) names.add(((await oip.get('/v2/models/baseline-predictor')).body as { name: string }).name);
+  assert.deepEqual([...names].sort(), ['baseline-predictor_1', 'enhanced-predictor_1'], 'metadata of the default model goes through the split, under internal names');
+});
+
+// Agent metrics (scheduler/pkg/metrics/agent.go with promhttp's sanitizeMethod/sanitizeCode);
+// MLServer's starlette_exporter middleware (mlserver/rest/app.py) and parallel dispatcher queue.
+test('client errors are counted under their own codes; method is the lower-case HTTP method; MLServer series carry its labels and buckets', async () => {
+  const read = async (p: string) => MetricsSnapshot.parse(await (await fetch(`${stack.url}${p}`)).text());
+  const before = await read('/metrics');
+  const restBefore = await read('/metrics/mlserver');
+  await oip.infer('decision-tree-predictor', undefined, { rawBody: '{not json' });
+  await oip.infer('decision-tree-predictor', undefined, { rawBody: BAD_INPUTS['a tensor of the wrong shape'].rawBody });
+  await oip.infer('decision-tree-predictor', featuresRequest([heldOutRows[0]]));
+  const after = await read('/metrics');
+  const restAfter = await read('/metrics/mlserver');
+  const delta = (code: string) => after.sum('seldon_model_infer_total', { model: 'decision-tree-predictor', code }) - before.sum('seldon_model_infer_total', { model: 'decision-tree-predictor', code });
+  assert.deepEqual([delta('422'), delta('400'), delta('200'), delta('500')], [1, 1, 1, 0]);
+  const methods = Object.keys(after.sumBy('seldon_model_infer_api_seconds_count', 'method'));
+  const histogram = after.families.seldon_model_infer_api_seconds.data as { labels: Record<string, string> }[];
+  assert.ok(histogram.every((s) => s.labels.method === 'post' || s.labels.method === 'get'), JSON.stringify(histogram.map((s) => s.labels)));
+  assert.ok(histogram.some((s) => s.labels.code === '422'), 'the 422 has its own latency series');
+  void methods;
+  const rest = restAfter.families.rest_server_request_duration_seconds;
+  assert.equal(rest.type, 'histogram');
+  const series = rest.data as { labels: Record<string, string>; buckets: Record<string, number> }[];
+  assert.ok(series.every((s) => s.labels.app_name === 'mlserver'));
+  assert.deepEqual(Object.keys(series[0].labels).sort(), ['app_name', 'method', 'path', 'status_code']);
+  assert.deepEqual(Object.keys(series[0].buckets).map(Number).filter(Number.isFinite).sort((a, b) => a - b), [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+  const restDelta = (code: string) =>
+    restAfter.sum('rest_server_requests_total', { path: '/v2/models/{model_name}/infer', status_code: code }) - restBefore.sum('rest_server_requests_total', { path: '/v2/models/{model_name}/infer', status_code: code });
+  assert.deepEqual([restDelta('422'), restDelta('400'), restDelta('200')], [1, 1, 1]);
+  assert.equal(restAfter.families.parallel_request_queue?.type, 'histogram');
+  assert.deepEqual(Object.keys((restAfter.families.parallel_request_queue.data[0] as { labels: object }).labels), []);
 });
 
 test('/metrics exposes Seldon v2 metric names, labels and latency buckets', async () => {
@@ -101,17 +181,30 @@ test('/metrics exposes Seldon v2 metric names, labels and latency buckets', asyn
   );
 });
 
-test('the stack refuses to start on a bad manifest, naming the field', async () => {
+test('a schema-invalid manifest is refused alone, naming the field, and an unmapped storageUri leaves its Model ModelFailed', async () => {
   const dir = tempDir('bad-manifest');
   fs.writeFileSync(
     path.join(dir, 'model.yaml'),
     'apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: m\nspec:\n  storageUri: gs://financial-mlops-models/x\n  replicaCount: 2\n',
   );
-  const result = await runStack(['--manifests', dir, '--storage-map', `gs://financial-mlops-models/=${store}`]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /unsupported field 'spec\.replicaCount'/);
-  const unmapped = await runStack(['--manifests', MANIFESTS, '--storage-map', `s3://elsewhere/=${store}`]);
-  assert.equal(unmapped.code, 2);
-  assert.match(unmapped.stderr, /has no local mapping/);
+  const started = await startStack(['--manifests', dir, '--manifests', MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`]);
+  try {
+    const refused = started.ready.refused as { message: string }[];
+    assert.equal(refused.length, 1);
+    assert.match(refused[0].message, /unsupported field 'spec\.replicaCount'/);
+    assert.deepEqual((started.ready.models as string[]).sort(), ['baseline-predictor', 'decision-tree-predictor', 'enhanced-predictor', 'ensemble-predictor']);
+  } finally {
+    await started.stop();
+  }
+  const unmapped = await startStack(['--manifests', MANIFESTS, '--storage-map', `s3://elsewhere/=${store}`]);
+  try {
+    const status = await (await fetch(`${unmapped.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/models/enhanced-predictor`)).json() as { status: { conditions: { type: string; status: string; reason?: string; message?: string }[] } };
+    const modelReady = status.status.conditions.find((c) => c.type === 'ModelReady');
+    assert.equal(modelReady?.status, 'False');
+    assert.equal(modelReady?.message, 'ModelFailed');
+    assert.match(String(modelReady?.reason), /has no local mapping/);
+  } finally {
+    await unmapped.stop();
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -21,6 +21,9 @@ export interface RunningTarget {
   uatRunId: string;
   seed: number;
   inferenceUrl: string;
+  /** Where the resources' status is read, in the Kubernetes API's shape, and their namespace. */
+  statusUrl: string;
+  statusNamespace: string;
   metricsUrl: string;
   dashboardUrl: string;
   /** The database, or why there is none. */
@@ -41,12 +44,24 @@ export interface RunningTarget {
   requireRunning(part: TargetPart): void;
   /** Every part that died during the run, with its cause. */
   deaths(): string[];
+  /** Deploy another manifest folder beside the main stack (its own endpoints); torn down with the target or by the caller. */
+  deploy(folder: string): Promise<DeployedStack>;
   /** Start the local Prometheus again on the same address, with an empty history. */
   restartPrometheus(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
+
+/** A manifest folder deployed on its own: endpoints, objects refused at apply, and its teardown. */
+export interface DeployedStack {
+  folder: string;
+  inferenceUrl: string;
+  statusUrl: string;
+  namespace: string;
+  refused: { kind?: string | null; name?: string | null; message: string }[];
+  teardown(): Promise<void>;
+}
 
 const STACK_START_DEADLINE_MS = 30_000;
 
@@ -100,13 +115,14 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       cleanup.push(async () => stream.end());
       return stream;
     };
+    const stackArgs = (manifests: string[]): string[] => [
+      ...manifests.flatMap((m) => ['--manifests', m]),
+      ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
+      '--seed', String(config.seed),
+      ...(config.stackFault ? ['--fault', config.stackFault] : []),
+    ];
     const stack = await launchStack({
-      args: [
-        ...config.manifests.flatMap((m) => ['--manifests', m]),
-        ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
-        '--seed', String(config.seed),
-        ...(config.stackFault ? ['--fault', config.stackFault] : []),
-      ],
+      args: stackArgs(config.manifests),
       log: logFile('stack.log'),
       deadlineMs: STACK_START_DEADLINE_MS,
       onDeath: died('stack'),
@@ -166,6 +182,8 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       uatRunId,
       seed: config.seed,
       inferenceUrl: url,
+      statusUrl: url,
+      statusNamespace: String(stack.ready.namespace),
       metricsUrl: `${url}/metrics`,
       dashboardUrl: dashboard.url,
       database,
@@ -187,6 +205,13 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       requireRunning: (part) => {
         const cause = watched.get(part)?.watch.deathCause();
         if (cause) throw new Error(`the ${part} is down: ${cause}`);
+      },
+      deploy: async (folder) => {
+        const extra = await launchStack({ args: stackArgs([folder]), log: logFile(`stack-${path.basename(folder)}.log`), deadlineMs: STACK_START_DEADLINE_MS });
+        const teardown = (): Promise<void> => extra.stop();
+        cleanup.push(teardown);
+        log(`deployed ${folder} at ${extra.url}`);
+        return { folder, inferenceUrl: extra.url, statusUrl: extra.url, namespace: String(extra.ready.namespace), refused: extra.ready.refused as DeployedStack['refused'], teardown };
       },
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,

@@ -17,6 +17,8 @@ export class StackStartError extends Error {
 
 export interface StackProcess {
   url: string;
+  /** The program's ready line (for the stack: namespace, served models, not-ready and refused resources). */
+  ready: Record<string, unknown>;
   child: ChildProcess;
   /** What became of the process: its death's cause once it exited without being stopped. */
   watch: ChildWatch;
@@ -53,7 +55,7 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
   });
   const watch = superviseChild(child, { title, log: options.log, onDeath: options.onDeath });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let out = '';
       let errors = '';
       const timer = setTimeout(() => reject(new StackStartError(`${title} did not report ready within ${deadlineMs} ms`, null, errors)), deadlineMs);
@@ -63,7 +65,7 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
         const line = out.split('\n').find((l) => l.includes('"event":"ready"'));
         if (line) {
           clearTimeout(timer);
-          resolve(JSON.parse(line).url as string);
+          resolve(JSON.parse(line) as Record<string, unknown>);
         }
       });
       child.once('exit', (code) => {
@@ -71,7 +73,7 @@ async function launchProgram(title: string, script: string, options: LaunchOptio
         reject(new StackStartError(`${title} exited with code ${code} before it was ready: ${errors.trim() || 'no message'}`, code, errors));
       });
     });
-    return { url, child, watch, stop: () => stopChild(child) };
+    return { url: String(ready.url), ready, child, watch, stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     throw error;

@@ -1,15 +1,17 @@
 /**
- * The stack under test is up and serves every Model of the manifests.
+ * Deployments: the stack under test is up when every Model and Experiment of its manifests reports
+ * `Ready=True` in its status conditions, read from the same API shape on both targets; a folder
+ * deployed on its own is checked resource by resource.
  */
 import { readManifests } from '../k8s/manifest-reader.ts';
+import { describeCondition, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
 import type { UatWorld } from '../world.ts';
 
+/** Helper waits stay below the step timeout. */
+const READY_DEADLINE_MS = 15_000;
+
 export async function ensureStackDeployed(world: UatWorld): Promise<void> {
-  const oip = world.oip;
-  if (!(await oip.isReady())) throw new Error(`the stack at ${oip.baseUrl} is not ready`);
-  const models = readManifests(world.run.config.manifests).filter((r) => r.kind === 'Model');
-  for (const model of models) {
-    const ready = await oip.get(`/v2/models/${model.name}/ready`);
-    if (ready.status !== 200) throw new Error(`Model ${model.name} (${model.file}) is not ready: HTTP ${ready.status} ${JSON.stringify(ready.body)}`);
-  }
+  const status = world.status;
+  const resources = readManifests(world.run.config.manifests).filter((r) => r.kind === 'Model' || r.kind === 'Experiment');
+  await Promise.all(resources.map((r) => status.waitFor(r.kind as SeldonKind, r.name, 'Ready', 'True', READY_DEADLINE_MS)));
 }

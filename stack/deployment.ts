@@ -1,0 +1,122 @@
+/**
+ * What the embedded stack makes of a set of manifests, resource by resource, the way Seldon's
+ * control plane does: a schema-invalid object is refused alone (as the API server refuses one
+ * object); a Model the server cannot schedule or load, an Experiment whose candidates are not
+ * available and a Pipeline (no dataflow engine here) are accepted, reported not ready with
+ * Seldon's reasons, and everything else serves.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ARTIFACT_FILE, loadPredictor, type Predictor } from '../fixtures/model-artifact.ts';
+import { artifactFolder } from '../fixtures/storage-map.ts';
+import { experimentRefusal, unsupportedReason, type ManifestDocument, type SeldonResource } from './manifests.ts';
+import { experimentStatus, modelStatus, pipelineStatus, SCHEDULE_FAILED_REASON, type ResourceStatus } from './resource-status.ts';
+
+export interface ServedModel {
+  name: string;
+  version: string;
+  algorithm: string;
+  inputFeatures: string[];
+  predict: Predictor;
+  artifactBytes: number;
+}
+
+export interface ActiveExperiment {
+  name: string;
+  defaultModel?: string;
+  candidates: { name: string; weight: number }[];
+  mirror?: { name: string; percent: number };
+}
+
+export interface DeployedResource {
+  resource: SeldonResource;
+  status: ResourceStatus;
+  /** Why it is not ready, for the stack's log (the status holds Seldon's own words). */
+  detail?: string;
+}
+
+export interface Deployment {
+  models: ServedModel[];
+  experiments: ActiveExperiment[];
+  resources: DeployedResource[];
+  /** Documents refused as a whole, each naming the file and the field at fault. */
+  refused: { kind?: string; name?: string; message: string }[];
+}
+
+type Of<K extends SeldonResource['kind']> = Extract<SeldonResource, { kind: K }>;
+
+export function deploy(documents: ManifestDocument[], storageMap: [string, string][], now = new Date()): Deployment {
+  const at = now.toISOString();
+  const refused: Deployment['refused'] = [];
+  const accepted: SeldonResource[] = [];
+  const seen = new Set<string>();
+  for (const doc of documents) {
+    if ('refused' in doc) {
+      refused.push({ kind: doc.kind, name: doc.name, message: doc.refused });
+      continue;
+    }
+    const key = `${doc.resource.kind}/${doc.resource.metadata.name}`;
+    if (seen.has(key)) {
+      refused.push({ kind: doc.resource.kind, name: doc.resource.metadata.name, message: `${doc.resource.source}: ${key} is defined twice; the first definition is kept` });
+      continue;
+    }
+    seen.add(key);
+    accepted.push(doc.resource);
+  }
+
+  const resources: DeployedResource[] = [];
+  const models: ServedModel[] = [];
+  for (const r of accepted.filter((x): x is Of<'Model'> => x.kind === 'Model')) {
+    const unsupported = unsupportedReason(r);
+    if (unsupported) {
+      resources.push({ resource: r, status: modelStatus({ state: 'ScheduleFailed', reason: SCHEDULE_FAILED_REASON }, at), detail: unsupported });
+      continue;
+    }
+    try {
+      const file = path.join(artifactFolder(r.spec.storageUri, storageMap), ARTIFACT_FILE);
+      if (!fs.existsSync(file)) throw new Error(`no artifact at ${file} (storageUri ${r.spec.storageUri}); train the predictors first`);
+      const { artifact, predict } = loadPredictor(JSON.parse(fs.readFileSync(file, 'utf8')));
+      const version = String(r.spec.artifactVersion ?? 1);
+      models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, artifactBytes: fs.statSync(file).size });
+      resources.push({ resource: r, status: modelStatus({ state: 'ModelAvailable' }, at) });
+    } catch (error) {
+      const reason = `failed to load model: ${(error as Error).message}`;
+      resources.push({ resource: r, status: modelStatus({ state: 'ModelFailed', reason }, at), detail: reason });
+    }
+  }
+  const available = new Set(models.map((m) => m.name));
+
+  const experiments: ActiveExperiment[] = [];
+  const baselines = new Map<string, string>();
+  for (const r of accepted.filter((x): x is Of<'Experiment'> => x.kind === 'Experiment')) {
+    const refusal = experimentRefusal(r, baselines);
+    if (refusal) {
+      resources.push({ resource: r, status: experimentStatus({ refused: refusal }, at), detail: refusal });
+      continue;
+    }
+    if (r.spec.default !== undefined) baselines.set(r.spec.default, r.metadata.name);
+    const pipelines = r.spec.resourceType === 'pipeline';
+    const missingCandidate = r.spec.candidates.find((c) => pipelines || !available.has(c.name));
+    const mirrorReady = !r.spec.mirror || (!pipelines && available.has(r.spec.mirror.name));
+    const route = `${r.metadata.name}.experiment`;
+    // The Envoy processor's error for the first candidate (then the mirror) with no live replica.
+    const blocking = missingCandidate?.name ?? (mirrorReady ? undefined : r.spec.mirror!.name);
+    const zeroWeights = r.spec.candidates.length > 0 && r.spec.candidates.every((c) => c.weight === 0);
+    const description = blocking !== undefined
+      ? `no live replica for ${pipelines ? 'pipeline' : 'model'} ${blocking} for model route ${route}`
+      : zeroWeights ? `the candidate weights of ${route} sum to zero` : 'experiment active';
+    const active = blocking === undefined && !zeroWeights;
+    resources.push({
+      resource: r,
+      status: experimentStatus({ active, description, candidatesReady: missingCandidate === undefined, mirrorReady }, at),
+      detail: active ? undefined : description,
+    });
+    if (active) experiments.push({ name: r.metadata.name, defaultModel: r.spec.default, candidates: r.spec.candidates, mirror: r.spec.mirror });
+  }
+
+  for (const r of accepted.filter((x): x is Of<'Pipeline'> => x.kind === 'Pipeline')) {
+    const modelsReady = r.spec.steps.every((s) => available.has(s.name));
+    resources.push({ resource: r, status: pipelineStatus(modelsReady, at), detail: `pipelines need a dataflow engine (Kafka), which the embedded stack does not have` });
+  }
+  return { models, experiments, resources, refused };
+}

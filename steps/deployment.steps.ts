@@ -1,0 +1,23 @@
+import { Then, When, type DataTable } from '@cucumber/cucumber';
+import { applyDeployment, checkNotReadyNotServed, checkReadiness, checkReadyServe, checkRefused } from '../support/tasks/partial-deployment.ts';
+import type { UatWorld } from '../support/world.ts';
+
+When('the {string} deployment is applied', function (this: UatWorld, name: string) {
+  return applyDeployment(this, name);
+});
+
+Then('the resources report their readiness as', function (this: UatWorld, table: DataTable) {
+  return checkReadiness(this, table.hashes() as { kind: string; name: string; ready: string; reason: string }[]);
+});
+
+Then('the object {string} is refused when applied, naming the field {string}', function (this: UatWorld, object: string, field: string) {
+  return checkRefused(this, object, field);
+});
+
+Then('every resource reported ready answers a prediction', function (this: UatWorld) {
+  return checkReadyServe(this);
+});
+
+Then('no resource reported not ready answers a prediction', function (this: UatWorld) {
+  return checkNotReadyNotServed(this);
+});

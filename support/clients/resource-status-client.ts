@@ -1,0 +1,76 @@
+/**
+ * Reads Seldon resources' status through the Kubernetes API paths
+ * (`/apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>`): a cluster's API server, or
+ * the embedded stack, which serves the same shape. Waits are declarative: a condition type and the
+ * status expected of it, polled within a deadline, and the error names the last state seen.
+ */
+import { waitFor } from '../wait.ts';
+
+export type SeldonKind = 'Model' | 'Experiment' | 'Pipeline';
+const PLURAL: Record<SeldonKind, string> = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' };
+
+export interface StatusCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface SeldonObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  status?: { conditions?: StatusCondition[] };
+}
+
+/** One condition in words: `Ready=False (Candidates not ready)`. */
+export function describeCondition(c: StatusCondition | undefined, type = 'Ready'): string {
+  if (!c) return `${type} not reported`;
+  const why = [c.reason, c.message].filter(Boolean).join(': ');
+  return `${c.type}=${c.status}${why ? ` (${why})` : ''}`;
+}
+
+export class ResourceStatusClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly namespace: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  private url(kind: SeldonKind, name?: string): string {
+    return `${this.baseUrl}/apis/mlops.seldon.io/v1alpha1/namespaces/${encodeURIComponent(this.namespace)}/${PLURAL[kind]}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  /** The object, or undefined when the API answers 404 (it does not exist). */
+  async get(kind: SeldonKind, name: string): Promise<SeldonObject | undefined> {
+    const res = await fetch(this.url(kind, name), { headers: this.headers, signal: AbortSignal.timeout(5000) });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`GET ${this.url(kind, name)} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return (await res.json()) as SeldonObject;
+  }
+
+  async list(kind: SeldonKind): Promise<SeldonObject[]> {
+    const res = await fetch(this.url(kind), { headers: this.headers, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET ${this.url(kind)} answered ${res.status}`);
+    return ((await res.json()) as { items: SeldonObject[] }).items;
+  }
+
+  /** A condition of an object, or undefined. */
+  static condition(object: SeldonObject | undefined, type: string): StatusCondition | undefined {
+    return object?.status?.conditions?.find((c) => c.type === type);
+  }
+
+  /** Wait until `<kind>/<name>` reports condition `type` with `status`; returns the object. */
+  async waitFor(kind: SeldonKind, name: string, type: string, status: StatusCondition['status'], deadlineMs: number): Promise<SeldonObject> {
+    let last = 'not read yet';
+    try {
+      return await waitFor(`${kind} ${name} to report ${type}=${status}`, deadlineMs, async () => {
+        const object = await this.get(kind, name);
+        last = object ? describeCondition(ResourceStatusClient.condition(object, type), type) : 'the object does not exist';
+        return ResourceStatusClient.condition(object, type)?.status === status ? object : undefined;
+      }, 200);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last condition seen: ${last}`);
+    }
+  }
+}
