@@ -4,6 +4,13 @@
  *   tsx dashboard/main.ts [--port 8050] [--host 127.0.0.1] [--prometheus-url URL] [--metrics-url URL]
  *                         [--manifests k8s/ab-testing] [--experiment financial-ab-test]
  *                         [--mlflow-experiment financial-direction-predictors] [--refresh-seconds 5]
+ *                         [--allowed-host NAME[:PORT]]... [--max-body-bytes 1048576]
+ *                         [--headers-timeout-ms 10000] [--request-timeout-ms 30000] [--max-connections 256]
+ *
+ * Requests are served only when their Host header is the bound host:port, localhost:<port>,
+ * 127.0.0.1:<port> or [::1]:<port>; others get 403 (DNS-rebinding protection). --allowed-host
+ * (repeatable) adds a name the dashboard is reached by, e.g. behind a proxy: NAME allows it on any
+ * port, NAME:PORT on that port only. The limits are those of stack/http-hardening.ts.
  *
  * The MLflow store URL comes from MLFLOW_DB_URL (never an argument, so it stays out of process
  * lists). With no Prometheus URL the figures come from --metrics-url, labelled LIVE:stack-metrics.
@@ -14,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
 import { viewSources } from '../support/views/dashboard-views.ts';
-import { createDashboardServer } from './server.ts';
+import { limitOptions, parseLimits, type HttpLimits } from '../stack/http-hardening.ts';
+import { createDashboardServer, parseHostHeader } from './server.ts';
 
 function fatal(message: string): never {
   process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
@@ -33,12 +41,23 @@ const { values } = parseArgs({
     'mlflow-experiment': { type: 'string', default: 'financial-direction-predictors' },
     'refresh-seconds': { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
+    'allowed-host': { type: 'string', multiple: true, default: [] },
+    ...limitOptions,
   },
 });
 const port = Number(values.port);
 const refreshSeconds = Number(values['refresh-seconds']);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
 if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) fatal(`--refresh-seconds must be a number >= 1, got '${values['refresh-seconds']}'`);
+for (const entry of values['allowed-host']) {
+  if (!parseHostHeader(entry)) fatal(`--allowed-host must look like NAME, NAME:PORT or [IPv6]:PORT, got '${entry}'`);
+}
+let limits: HttpLimits;
+try {
+  limits = parseLimits(values);
+} catch (error) {
+  fatal((error as Error).message);
+}
 for (const flag of ['prometheus-url', 'metrics-url'] as const) {
   const value = values[flag];
   if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
@@ -65,13 +84,13 @@ try {
 const { live } = sources;
 live.startSampling();
 
-const server = createDashboardServer({ sources, refreshSeconds });
-server.keepAliveTimeout = 5000;
+const server = createDashboardServer({ sources, refreshSeconds, limits, host: values.host, allowedHosts: values['allowed-host'] });
 server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
 server.listen(port, values.host, () => {
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, prometheus: values['prometheus-url'] ?? null })}\n`);
+  const host = values.host.includes(':') && !values.host.startsWith('[') ? `[${values.host}]` : values.host;
+  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${host}:${bound}`, prometheus: values['prometheus-url'] ?? null })}\n`);
 });
 const stop = (): void => {
   live.stopSampling();

@@ -25,6 +25,7 @@ console.log(`
 Embedded stack is up (seed ${target.seed}):
   OIP v2 REST     ${target.inferenceUrl}/v2/models/<model>/infer   (header seldon-model: <model> or financial-ab-test.experiment)
   health          ${target.inferenceUrl}/v2/health/ready
+  status          ${target.statusUrl}/apis/mlops.seldon.io/v1alpha1/namespaces/${target.statusNamespace}/models   (also experiments, pipelines)
   metrics         ${target.metricsUrl}
   dashboard       ${target.dashboardUrl}
   Prometheus      ${'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source})` : `unavailable: ${target.prometheus.problem}`}

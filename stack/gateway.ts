@@ -26,13 +26,14 @@ import { createHardenedServer, readBody, sendJson, type HttpLimits } from './htt
 import { featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
+import { readyStatus } from './resource-status.ts';
 import { statusApi } from './status-api.ts';
 
 /** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
 const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
 
 /** Deliberate defects for the harness's own mutation tests; never set in normal runs. */
-export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down'] as const;
+export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
@@ -67,7 +68,7 @@ const firstHeader = (value: string | string[] | undefined): string | undefined =
 export function createGateway(options: GatewayOptions): http.Server {
   const { deployment, metrics, fault } = options;
   const router = new Router(deployment.models, deployment.experiments, options.seed, fault === 'ignore-weights');
-  const status = statusApi(deployment, options.namespace);
+  const status = statusApi(fault === 'all-ready' ? { ...deployment, resources: deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) } : deployment, options.namespace);
 
   /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
@@ -146,7 +147,8 @@ export function createGateway(options: GatewayOptions): http.Server {
       ? await mlserver(model, req.method ?? 'GET', rewritten[1], firstHeader(req.headers['content-type']), body)
       : { status: 404, headers: {}, payload: { detail: 'Not Found' } };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    metrics.observeInfer(model.name, internalName(model), answer.status, seconds, (req.method ?? 'GET').toLowerCase());
+    const counted = fault === 'count-errors-as-answered' ? 200 : answer.status;
+    metrics.observeInfer(model.name, internalName(model), counted, seconds, (req.method ?? 'GET').toLowerCase());
     const requestId = firstHeader(req.headers['x-request-id']) || newRequestId();
     return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
   };

@@ -91,18 +91,44 @@ export function sendJson(res: http.ServerResponse, status: number, payload: unkn
   res.end(body);
 }
 
+/** After a 413, up to this many times the limit is read and discarded (a lingering close) ... */
+const DRAIN_FACTOR = 16;
+/** ... as long as the client keeps sending: a pause this long ends it. */
+const LINGER_MS = 1000;
+
 /**
  * The request body, at most `maxBytes` of it. A declared Content-Length above the limit is
  * refused with 413 before any byte is read; a chunked body is refused as soon as it passes the
- * limit (what was collected is dropped and the rest is discarded until the connection closes).
- * Both refusals close the connection. Resolves undefined when it has answered, or when the client
- * went away (aborted, socket error); never rejects.
+ * limit (what was collected is dropped). After the 413 the connection lingers, as nginx's
+ * lingering close does: what the client still sends is read and discarded (never kept) until the
+ * body ends (the connection then stays usable), DRAIN_FACTOR times the limit has been discarded,
+ * or the client pauses for LINGER_MS (both close it). So a client still uploading reads the 413
+ * instead of a reset. A
+ * declared body above DRAIN_FACTOR times the limit closes the connection at once. Resolves
+ * undefined when it has answered, or when the client went away (aborted, socket error); never
+ * rejects.
  */
 export function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number): Promise<Buffer | undefined> {
-  const refuse = (): void => sendJson(res, 413, { error: `request body exceeds ${maxBytes} bytes` }, { connection: 'close' });
+  const refuse = (linger: boolean): void => {
+    const payload = { error: `request body exceeds ${maxBytes} bytes` };
+    if (!linger) return sendJson(res, 413, payload, { connection: 'close' });
+    sendJson(res, 413, payload);
+    const socket = req.socket;
+    let discarded = 0;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > DRAIN_FACTOR * maxBytes) socket.destroy();
+      else timer.refresh();
+    });
+    // The whole body came and was discarded: the connection stays usable (keep-alive).
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+    req.resume();
+  };
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
-    refuse();
+    refuse(Number(declared) <= DRAIN_FACTOR * maxBytes);
     return Promise.resolve(undefined);
   }
   return new Promise((resolve) => {
@@ -119,7 +145,7 @@ export function readBody(req: http.IncomingMessage, res: http.ServerResponse, ma
       size += chunk.length;
       if (size <= maxBytes) return void chunks.push(chunk);
       chunks.length = 0;
-      refuse();
+      refuse(true);
       settle(undefined);
     };
     req.on('data', onData);

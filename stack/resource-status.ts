@@ -109,3 +109,10 @@ export function pipelineStatus(modelsReady: boolean, at: string): ResourceStatus
 export function readyCondition(status: ResourceStatus): Condition | undefined {
   return status.conditions.find((c) => c.type === 'Ready');
 }
+
+/** The status of a resource that is ready in every respect (for the `all-ready` fault: a status that lies). */
+export function readyStatus(kind: SeldonResource['kind'], at = new Date().toISOString()): ResourceStatus {
+  if (kind === 'Model') return modelStatus({ state: 'ModelAvailable' }, at);
+  if (kind === 'Experiment') return experimentStatus({ active: true, description: 'experiment active', candidatesReady: true, mirrorReady: true }, at);
+  return { conditions: withReady('Pipeline', ['PipelineGwReady', 'PipelineReady', 'ModelsReady'].map((type) => ({ type, status: 'True' as const })), at) };
+}

@@ -9,6 +9,9 @@ import { parseStorageMapping } from '../fixtures/storage-map.ts';
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Cucumber's CLI, run with the current Node by the UAT script and the meta tests. */
+/** The stack's deliberate defects for the meta tests (stack/gateway.ts FAULTS; the harness does not import stack/). */
+export const STACK_FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready'] as const;
+
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
 
 const schema = z.object({
@@ -23,7 +26,7 @@ const schema = z.object({
     .string()
     .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
     .optional(),
-  UAT_STACK_FAULT: z.enum(['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down']).optional(),
+  UAT_STACK_FAULT: z.enum(STACK_FAULTS).optional(),
   UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
   PROMETHEUS_URL: z.string().url().optional(),
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
@@ -41,7 +44,7 @@ export interface HarnessConfig {
   keep: boolean;
   reportsDir: string;
   storageMap: [string, string][];
-  stackFault?: 'ignore-weights' | 'swap-outputs' | 'crash-on-bad-input' | 'metrics-down';
+  stackFault?: (typeof STACK_FAULTS)[number];
   /** A running Prometheus (a cluster's); when absent the local target starts `prometheusBin`. */
   prometheusUrl?: string;
   prometheusBin: string;

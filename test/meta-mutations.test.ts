@@ -88,3 +88,23 @@ test('an unreachable MLflow database fails the scenarios that need it, with that
   assert.match(mlflow.message ?? '', /MLflow store is unavailable: PostgreSQL unreachable: MLFLOW_DB_URL \(postgres:\/\/mlflow:\*\*\*\*@127\.0\.0\.1:\d+\/mlflow\) does not answer: .*ECONNREFUSED/);
   assert.ok(!run.output.includes(secret), 'the password was printed');
 });
+
+test('a platform that counts refused requests as answered fails the refusal-accounting scenario', { timeout: 160_000 }, () => {
+  const run = runSuiteWithFault('count-errors-as-answered', 'security', '^Refused requests are counted under their own status codes, never as answered$');
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const counted = run.criteria.find((c) => c.id === 'refusals-counted-under-their-codes');
+  assert.ok(counted, 'the accounting criterion was recorded');
+  assert.equal(counted.passed, false);
+  assert.match(String(counted.measured), /"200":8/);
+});
+
+test('a platform whose status reports broken resources as ready fails the partial-deployment scenario', { timeout: 160_000 }, () => {
+  const run = runSuiteWithFault('all-ready', 'functional', '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$');
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const readiness = run.criteria.find((c) => c.id === 'partial-deployment-readiness');
+  assert.ok(readiness, 'the readiness criterion was recorded');
+  assert.equal(readiness.passed, false);
+  assert.match(String(readiness.measured), /gpu-predictor: expected Ready=False .* got Ready=True/);
+});

@@ -46,7 +46,7 @@ before(async () => {
   const rows = heldOut.slice(0, 1).map((r) => r.features);
   sent = {};
   // A series Prometheus first sees with a value has no earlier sample for rate(); create the
-  // 400 series with one malformed request before the scrapes that the window compares.
+  // 422 series (MLServer's request validation) with one malformed request before the scrapes that the window compares.
   const malformed = () => oip.infer('enhanced-predictor', null, { rawBody: '{"inputs": "not a list"}' });
   await malformed();
   await sleep(1500);
@@ -103,7 +103,7 @@ test('the named PromQL queries count every request under its model', { skip: !ha
   const byModel = Object.fromEntries(totals.map((s) => [s.metric.model, s.value]));
   assert.deepEqual(byModel, sent);
   const errors = await client.query(PROMQL.requestsTotalByModelAndCode());
-  const bad = errors.find((s) => s.metric.model === 'enhanced-predictor' && s.metric.code === '400');
+  const bad = errors.find((s) => s.metric.model === 'enhanced-predictor' && s.metric.code === '422');
   assert.equal(bad?.value, 4);
   const ratio = await client.query(PROMQL.errorRatio('1m'));
   assert.ok(ratio[0].value > 0 && ratio[0].value < 0.1, `error ratio ${ratio[0].value}`);

@@ -208,3 +208,59 @@ test('a schema-invalid manifest is refused alone, naming the field, and an unmap
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+// Envoy RequestMirrorPolicy with FractionalPercent{percent, HUNDRED} on the experiment's route
+// (scheduler/pkg/envoy/xdscache/resource.go createMirrorRouteAction): fire and forget, before the
+// answer is known, so refused requests are mirrored as often as answered ones.
+test('the mirror receives its percentage of all requests on the route, refused ones included', async () => {
+  const dir = tempDir('mirror');
+  fs.copyFileSync(path.join(MANIFESTS, 'models.yaml'), path.join(dir, 'models.yaml'));
+  fs.writeFileSync(
+    path.join(dir, 'experiment.yaml'),
+    'apiVersion: mlops.seldon.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: shadow-test\nspec:\n  candidates:\n  - {name: enhanced-predictor, weight: 100}\n  mirror: {name: ensemble-predictor, percent: 40}\n',
+  );
+  const shadow = await startStack(['--manifests', dir, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '7']);
+  try {
+    const client = new OipClient(shadow.url);
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      const r = i % 2 === 0 ? await client.infer('shadow-test.experiment', featuresRequest([heldOutRows[i]])) : await client.infer('shadow-test.experiment', undefined, { rawBody: '{"inputs": [' });
+      assert.equal(r.route, ':enhanced-predictor_1:', 'the mirror never answers');
+    }
+    // Mirrored requests are fire and forget: give the last ones a moment to be counted.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const metrics = await MetricsSnapshot.parse(await (await fetch(`${shadow.url}/metrics`)).text());
+    const mirrored = metrics.sumBy('seldon_model_infer_total', 'code', { model: 'ensemble-predictor' });
+    const total = Object.values(mirrored).reduce((a, b) => a + b, 0);
+    // Binomial(300, 0.4): mean 120, sd 8.49; two-sided 99.9 % normal interval (z = 3.29): 92..148.
+    const sd = Math.sqrt(n * 0.4 * 0.6);
+    assert.ok(Math.abs(total - n * 0.4) <= 3.29 * sd, `mirrored ${total} of ${n}`);
+    assert.ok((mirrored['200'] ?? 0) > 0 && (mirrored['422'] ?? 0) > 0, `mirrored by code ${JSON.stringify(mirrored)}`);
+    assert.equal(metrics.sum('seldon_model_infer_total', { model: 'enhanced-predictor' }), n, 'every request was answered by the candidate');
+  } finally {
+    await shadow.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('long inference work does not block health probes', async () => {
+  // 6,500 rows (under the 1 MiB body limit) for the random forest, predicted in turns.
+  const rows = Array.from({ length: 6500 }, (_, i) => heldOutRows[i % heldOutRows.length].map((v) => Math.round(v * 1000) / 1000));
+  const body = JSON.stringify(featuresRequest(rows));
+  assert.ok(body.length < 1024 * 1024, `${body.length} bytes`);
+  let inferDone = 0;
+  const started = performance.now();
+  const infer = oip.infer('ensemble-predictor', undefined, { rawBody: body }).then((r) => {
+    inferDone = performance.now() - started;
+    return r;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const probe = await fetch(`${stack.url}/v2/health/live`);
+  const probeDone = performance.now() - started;
+  const answer = await infer;
+  assert.equal(answer.status, 200);
+  assert.equal(probe.status, 200);
+  const timing = `probe answered at ${probeDone.toFixed(0)} ms, inference at ${inferDone.toFixed(0)} ms`;
+  assert.ok(inferDone > 100, `the inference must take long enough for the check to mean something: ${timing}`);
+  assert.ok(probeDone < inferDone, timing);
+});

@@ -26,6 +26,24 @@ export async function readLoggedRuns(world: UatWorld): Promise<void> {
   world.loggedRuns = runs;
 }
 
+/**
+ * Headers that make every request for `model` reach that model. A model that is an experiment's
+ * default shares its route with the other candidates; there Seldon honours a sticky
+ * `x-seldon-route` (the value of an answer the model gave). A route with one candidate has no
+ * sticky routes and refuses the header (404), so none is sent.
+ */
+async function stickyHeaders(world: UatWorld, model: string, row: number[]): Promise<Record<string, string>> {
+  let route: string | null = null;
+  for (let i = 0; i < 50 && route === null; i++) {
+    const answer = await world.oip.infer(model, featuresRequest([row]));
+    if (answer.status !== 200) throw new Error(`${model} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    if (routedModel(answer.route) === model) route = answer.route;
+  }
+  if (route === null) throw new Error(`50 requests to ${model} were all answered by other models`);
+  const pinned = await world.oip.infer(model, featuresRequest([row]), { headers: { 'x-seldon-route': route } });
+  return pinned.status === 404 ? {} : { 'x-seldon-route': route };
+}
+
 /** Rebuild the held-out days from each run's logged parameters and score them through OIP. */
 export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void> {
   const runs = world.loggedRuns;
@@ -37,11 +55,7 @@ export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void>
       days: Number(run.params.training_days),
       heldOutFraction: Number(run.params.heldout_fraction),
     });
-    // A model that is an experiment's default has its endpoint shared with the other candidates;
-    // the sticky-session header pins each request to the model itself, as a Seldon client would.
-    const metadata = await world.oip.get(`/v2/models/${run.model}`);
-    const version = (metadata.body as { versions?: string[] }).versions?.[0] ?? '1';
-    const pin = { 'x-seldon-route': `:${run.model}_${version}:` };
+    const pin = await stickyHeaders(world, run.model, heldOut[0].features);
     let correct = 0;
     for (let i = 0; i < heldOut.length; i += BATCH_ROWS) {
       const batch = heldOut.slice(i, i + BATCH_ROWS);
