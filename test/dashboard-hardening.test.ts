@@ -154,6 +154,38 @@ test('a slow-headers client gets 408 or is closed within the headers timeout', a
   assert.ok(idle.closed && idle.ms < HEADERS_TIMEOUT_MS * 2 + 1000, `idle connection: closed=${idle.closed} after ${idle.ms} ms`);
 });
 
+test('a slow-body client gets 408 or is closed within the request timeout', async () => {
+  // Complete headers, then one body byte every 100 ms: 100 bytes would take 10 s.
+  const slow = await exchange(`POST /api/dashboard HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`, { drip: 'a'.repeat(100), dripMs: 100, waitMs: 10_000 });
+  assert.ok(slow.closed, `still open after ${slow.ms} ms`);
+  assert.ok(slow.ms < REQUEST_TIMEOUT_MS + 2000, `closed after ${slow.ms} ms (request timeout ${REQUEST_TIMEOUT_MS} ms)`);
+  if (slow.status !== 0) assertJsonError(slow, 408, /not received in time/);
+});
+
+test('connections past --max-connections are dropped, and served again once others close', async () => {
+  const capped = await launchDashboard({ args: ['--port', '0', '--max-connections', '2', '--headers-timeout-ms', '5000', '--request-timeout-ms', '10000'], env: { ...process.env, MLFLOW_DB_URL: '' } });
+  try {
+    const cappedPort = Number(new URL(capped.url).port);
+    const open = (): Promise<net.Socket> => new Promise((resolve) => { const s = net.connect(cappedPort, '127.0.0.1', () => resolve(s)); s.on('error', () => undefined); });
+    const holders = [await open(), await open()];
+    for (const h of holders) h.write('GET /healthz HTTP/1.1\r\n'); // headers never finished
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const third = await open();
+    const dropped = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 2000);
+      third.once('close', () => { clearTimeout(timer); resolve(true); });
+      third.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${cappedPort}\r\n\r\n`);
+    });
+    assert.ok(dropped, 'the third connection was kept open');
+    for (const h of holders) h.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const res = await fetch(`${capped.url}/healthz`);
+    assert.equal(res.status, 200);
+  } finally {
+    await capped.stop();
+  }
+});
+
 test('a malformed request gets a 400 with a JSON body', async () => {
   assertJsonError(await exchange('GARBAGE\r\n\r\n'), 400, /malformed request/);
   assertJsonError(await exchange('GET /healthz HTTP/9.9\r\n\r\n'), 400, /malformed request/);
