@@ -1,5 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
-import { checkSplitMatchesWeights, declareWeights } from '../support/tasks/ab-split.ts';
+import { checkSplitEquivalent, declareMargin, declareWeights, sendPlannedSnapshots } from '../support/tasks/ab-split.ts';
 import { checkAnswersComeFrom, checkEveryRequestAnswered, checkMetricsCountEachPredictor, experimentTarget, sendSnapshots } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
 
@@ -19,8 +19,16 @@ Then('every request is answered with a prediction', function (this: UatWorld) {
   return checkEveryRequestAnswered(this);
 });
 
-Then('the share of traffic each predictor receives matches the weights at significance level {float}', function (this: UatWorld, alpha: number) {
-  return checkSplitMatchesWeights(this, alpha);
+Given("each predictor's share may differ from its weight by at most {float} percentage points", function (this: UatWorld, points: number) {
+  declareMargin(this, points);
+});
+
+When(/^enough market snapshots to show that with (\d+)% power at alpha ([0-9.]+) are sent to the "([^"]+)" (experiment|predictor)$/, function (this: UatWorld, power: string, alpha: string, name: string, kind: string) {
+  return sendPlannedSnapshots(this, kind === 'experiment' ? experimentTarget(name) : name, Number(power), Number(alpha));
+});
+
+Then("each predictor's share of the traffic is within that margin of its weight", function (this: UatWorld) {
+  return checkSplitEquivalent(this);
 });
 
 Then('every answer comes from {string}', function (this: UatWorld, predictor: string) {

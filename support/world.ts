@@ -60,6 +60,8 @@ export class UatWorld extends World {
   dashboard?: DashboardPage;
   lastResponse?: OipResponse;
   declaredWeights?: Record<string, number>;
+  /** The split criterion's margin (a share), and once traffic is planned: alpha, power, requests. */
+  splitPlan?: { margin: number; alpha?: number; power?: number; requests?: number };
   loggedRuns?: LoggedAccuracy[];
   servedAccuracies?: ServedAccuracy[];
   /** PromQL request totals per model before this scenario's traffic. */

@@ -40,7 +40,7 @@ test('a stack whose split ignores the experiment weights fails the traffic-split
   const split = run.criteria.find((c) => c.id === 'ab-split-matches-weights');
   assert.ok(split, 'the split criterion was recorded');
   assert.equal(split.passed, false);
-  assert.ok(Number(split.measured) < 0.001, `p-value ${split.measured}`);
+  assert.ok(Number(split.measured) > 15, `largest distance of a share's interval from its weight: ${split.measured} percentage points (margin 3)`);
 });
 
 test('a model that answers with another model\'s output fails the MLflow-to-serving accuracy scenario', { timeout: 160_000 }, () => {

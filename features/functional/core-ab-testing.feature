@@ -14,9 +14,10 @@ Feature: A/B testing of the direction predictors
       | predictor          | weight |
       | baseline-predictor | 70     |
       | enhanced-predictor | 30     |
-    When 2000 market snapshots are sent to the "financial-ab-test" experiment
+    And each predictor's share may differ from its weight by at most 3 percentage points
+    When enough market snapshots to show that with 90% power at alpha 0.05 are sent to the "financial-ab-test" experiment
     Then every request is answered with a prediction
-    And the share of traffic each predictor receives matches the weights at significance level 0.001
+    And each predictor's share of the traffic is within that margin of its weight
 
   @severity:normal @story:traffic-split
   Scenario: Traffic addressed to the baseline is shared with the challenger while the experiment runs
@@ -24,8 +25,9 @@ Feature: A/B testing of the direction predictors
       | predictor          | weight |
       | baseline-predictor | 70     |
       | enhanced-predictor | 30     |
-    When 1000 market snapshots are sent to the "baseline-predictor" predictor
-    Then the share of traffic each predictor receives matches the weights at significance level 0.001
+    And each predictor's share may differ from its weight by at most 3 percentage points
+    When enough market snapshots to show that with 90% power at alpha 0.05 are sent to the "baseline-predictor" predictor
+    Then each predictor's share of the traffic is within that margin of its weight
 
   @severity:critical @story:direct-routing
   Scenario Outline: A request naming a predictor other than the experiment baseline reaches that predictor: <predictor>

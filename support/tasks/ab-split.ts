@@ -3,9 +3,10 @@
  * split tested against them.
  */
 import { chiSquareGoodnessOfFit } from '../stats/chi-square.ts';
+import { equivalenceSampleSize, shareEquivalence } from '../stats/equivalence.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import type { UatWorld } from '../world.ts';
-import { allResponses, routeCounts } from './traffic.ts';
+import { allResponses, routeCounts, sendSnapshots } from './traffic.ts';
 
 /** The weights a stakeholder wrote in the feature must be the ones the Experiment manifest deploys. */
 export function declareWeights(world: UatWorld, experiment: string, rows: { predictor: string; weight: string }[]): void {
@@ -18,33 +19,52 @@ export function declareWeights(world: UatWorld, experiment: string, rows: { pred
   world.declaredWeights = declared;
 }
 
-export async function checkSplitMatchesWeights(world: UatWorld, alpha: number): Promise<void> {
+/** The practical margin a stakeholder accepts between a predictor's share and its weight. */
+export function declareMargin(world: UatWorld, percentagePoints: number): void {
+  if (!(percentagePoints > 0 && percentagePoints < 50)) throw new Error(`the margin must be between 0 and 50 percentage points, got ${percentagePoints}`);
+  world.splitPlan = { margin: percentagePoints / 100 };
+}
+
+/** Send as many snapshots as the margin, alpha and power need (computed), and record the plan. */
+export async function sendPlannedSnapshots(world: UatWorld, target: string, powerPercent: number, alpha: number): Promise<void> {
   const weights = world.declaredWeights;
-  if (!weights) throw new Error('no weights declared in this scenario');
-  if (!(alpha > 0 && alpha < 1)) throw new Error(`alpha must be between 0 and 1, got ${alpha}`);
+  const margin = world.splitPlan?.margin;
+  if (!weights || margin === undefined) throw new Error('declare the weights and the margin before sending the planned traffic');
+  const power = powerPercent / 100;
+  const requests = equivalenceSampleSize(weights, margin, alpha, power);
+  world.splitPlan = { margin, alpha, power, requests };
+  await world.attach(
+    JSON.stringify({ ...world.splitPlan, weights, formula: 'n = (z(1-alpha) + z(1-beta/2))^2 p(1-p) / margin^2, largest p(1-p) over the predictors, alpha split between shares when more than two' }, null, 2),
+    { mediaType: 'application/json', fileName: 'split-sample-size.json' },
+  );
+  await sendSnapshots(world, target, requests);
+}
+
+export async function checkSplitEquivalent(world: UatWorld): Promise<void> {
+  const weights = world.declaredWeights;
+  const plan = world.splitPlan;
+  if (!weights || plan?.alpha === undefined || plan.requests === undefined) throw new Error('no planned split traffic was sent in this scenario');
   const responses = allResponses(world).filter((r) => r.status === 200);
   const counts = routeCounts(responses);
   const candidates = Object.keys(weights);
   const strays = Object.keys(counts).filter((m) => !candidates.includes(m));
-  const observed = candidates.map((c) => counts[c] ?? 0);
-  const result = chiSquareGoodnessOfFit(observed, candidates.map((c) => weights[c]));
-  const total = responses.length;
+  const result = shareEquivalence(counts, weights, plan.margin, plan.alpha);
+  const chi = chiSquareGoodnessOfFit(candidates.map((c) => counts[c] ?? 0), candidates.map((c) => weights[c]));
+  const pp = (x: number): number => Math.round(x * 1e4) / 100;
   await world.check({
     id: 'ab-split-matches-weights',
-    statement: 'the share of traffic each predictor receives matches the experiment weights',
-    threshold: `p-value >= ${alpha}`,
-    measured: result.pValue,
-    unit: 'p-value',
+    statement: `each predictor's share of the traffic is within ${pp(plan.margin)} percentage points of its weight`,
+    threshold: `every ${pp(result.confidence)} % confidence interval inside weight ± ${pp(plan.margin)} pp (largest distance < ${pp(plan.margin)} pp)`,
+    measured: pp(result.distance),
+    unit: 'percentage points',
     source: 'LIVE:oip',
-    test: `Pearson chi-square goodness of fit, ${result.degreesOfFreedom} degree(s) of freedom, alpha ${alpha}`,
-    passed: strays.length === 0 && result.pValue >= alpha,
+    test: `two one-sided tests (TOST) per share, Wald interval, alpha ${plan.alpha}${result.alphaPerShare !== plan.alpha ? ` (${result.alphaPerShare} per share, Bonferroni)` : ''}, margin ${pp(plan.margin)} pp, n = ${plan.requests} computed for ${pp(plan.power ?? 0)} % power; supporting: Pearson chi-square p = ${chi.pValue.toPrecision(3)}`,
+    passed: strays.length === 0 && result.total === plan.requests && result.equivalent,
     details: {
-      requests: total,
-      observed: Object.fromEntries(candidates.map((c, i) => [c, observed[i]])),
-      observedShare: Object.fromEntries(candidates.map((c, i) => [c, observed[i] / total])),
-      expected: Object.fromEntries(candidates.map((c, i) => [c, result.expected[i]])),
-      weights,
-      chiSquare: result.statistic,
+      requestsPlanned: plan.requests,
+      answeredByCandidates: result.total,
+      shares: Object.fromEntries(result.shares.map((s) => [s.name, { observed: s.observed, share: s.share, weight: s.weightShare, interval: [s.lower, s.upper], tostPValue: s.pValue }])),
+      chiSquare: { statistic: chi.statistic, degreesOfFreedom: chi.degreesOfFreedom, pValue: chi.pValue },
       answersFromOutsideTheExperiment: Object.fromEntries(strays.map((s) => [s, counts[s]])),
     },
   });

@@ -32,7 +32,10 @@ declare module 'ml-cart' {
 
 declare module 'jstat' {
   const jstat: {
-    jStat: { chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number } };
+    jStat: {
+      chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number };
+      normal: { cdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number };
+    };
   };
   export default jstat;
 }
