@@ -1,14 +1,16 @@
 /**
  * Rebuild the Allure HTML report from reports/allure-results, carrying the previous report's
- * history over, and rewrite the sign-off from the same run.
+ * history over, and rewrite the sign-off from the same run. Exits 1 when the verdict is NO-GO or
+ * the HTML could not be built, so its exit code never contradicts the sign-off.
  */
 import { loadConfig } from '../support/config.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
-import { writeSignOff } from '../support/report/signoff.ts';
+import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
 const config = loadConfig();
-const { signoff, markdown } = writeSignOff(config.reportsDir);
+const { signoff, markdown } = writeSignOff(config.reportsDir, config.waiversFile);
 const html = generateAllureHtml(config.reportsDir);
 console.log(html.message);
-console.log(`Sign-off: ${markdown} (verdict ${signoff.verdict})`);
-process.exit(html.ok ? 0 : 1);
+console.log(`Verdict: ${signoff.verdict}`);
+console.log(`Sign-off: ${markdown}`);
+process.exit(html.ok ? verdictExitCode(signoff.verdict) : 1);

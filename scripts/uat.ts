@@ -2,9 +2,9 @@
  * The main job: run the UAT suite (all categories by default) against the configured target,
  * then write the sign-off and the Allure HTML, and print the verdict and the report paths.
  *
- *   npm run uat [-- --profile <default|ci|functional|...>] [--no-html]
+ *   npm run uat [-- --profile <default|ci|functional|...>] [--no-html] [extra.feature ...]
  *
- * Exits 0 only when the suite passed and the verdict is GO.
+ * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,15 +13,16 @@ import { parseArgs } from 'node:util';
 import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
-import { writeSignOff } from '../support/report/signoff.ts';
+import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     profile: { type: 'string', default: 'default' },
     html: { type: 'boolean', default: true },
     'no-html': { type: 'boolean', default: false },
   },
   allowNegative: true,
+  allowPositionals: true,
 });
 
 const config = loadConfig();
@@ -29,20 +30,26 @@ const started = Date.now();
 fs.rmSync(path.join(config.reportsDir, ALLURE_RESULTS), { recursive: true, force: true });
 fs.rmSync(path.join(config.reportsDir, 'cucumber-messages.ndjson'), { force: true });
 fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
+fs.rmSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), { force: true });
 
-const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile], {
+// Feature files given after the options are run besides the profile's.
+const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...positionals], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },
 });
 const suiteSeconds = (Date.now() - started) / 1000;
+// The suite's own outcome, so every later rewrite of the sign-off (npm run signoff, npm run report) decides the same way.
+fs.mkdirSync(config.reportsDir, { recursive: true });
+fs.writeFileSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), JSON.stringify({ exitCode: cucumber.status, profile: values.profile, endedAt: new Date().toISOString() }, null, 2));
 
-const { signoff, markdown, json } = writeSignOff(config.reportsDir);
+const { signoff, markdown, json } = writeSignOff(config.reportsDir, config.waiversFile);
 const html = values.html && !values['no-html'] ? generateAllureHtml(config.reportsDir) : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
 
 const line = '-'.repeat(72);
 console.log(`\n${line}`);
 console.log(`Verdict: ${signoff.verdict}   (profile ${values.profile}, suite ${suiteSeconds.toFixed(1)} s, cucumber exit ${cucumber.status})`);
+for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
 console.log(`Sign-off:        ${markdown}`);
@@ -51,4 +58,5 @@ console.log(`Allure results:  ${path.join(config.reportsDir, ALLURE_RESULTS)}`);
 console.log(html.message);
 console.log(line);
 
-process.exit(cucumber.status === 0 && signoff.verdict === 'GO' ? 0 : 1);
+// The exit code follows the verdict, whichever command writes it (failed scenarios are in the verdict).
+process.exit(verdictExitCode(signoff.verdict));

@@ -32,6 +32,7 @@ const schema = z.object({
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
   UAT_STACK_URL: z.string().url().optional(),
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  UAT_WAIVERS_FILE: z.string().default(path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml')),
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
 });
 
@@ -56,6 +57,8 @@ export interface HarnessConfig {
   namespace?: string;
   mlflowExperiment: string;
   manifests: string[];
+  /** The reviewed waivers of failed non-critical criteria. */
+  waiversFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     dashboardPort: e.UAT_DASHBOARD_PORT,
     namespace: e.UAT_NAMESPACE,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
+    waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
   };
 }
 

@@ -16,20 +16,20 @@ const criterion = (over: Partial<Criterion> = {}): Criterion => ({
 });
 
 test('GO when every category ran and every critical criterion passed', () => {
-  assert.deepEqual(decide(allPassed, [criterion()], run), { verdict: 'GO', reasons: [] });
+  assert.deepEqual(decide(allPassed, [criterion()], run), { verdict: 'GO', reasons: [], waived: [] });
 });
 
 test('NO-GO for a failed critical criterion, a simulated figure, a category not run, a fault, no target', () => {
   assert.equal(decide(allPassed, [criterion({ passed: false })], run).verdict, 'NO-GO');
-  assert.equal(decide(allPassed, [criterion({ passed: false, severity: 'normal' })], run).verdict, 'GO');
+  assert.match(decide(allPassed, [criterion({ passed: false, severity: 'normal' })], run).reasons.join(), /normal criterion failed: split matches weights \(c;/);
   assert.match(decide(allPassed, [criterion({ source: 'SIMULATED' })], run).reasons.join(), /simulated/);
   assert.match(decide(allPassed.slice(1), [criterion()], run).reasons.join(), /category functional: no scenario ran/);
   assert.match(decide(allPassed, [criterion()], { ...run, stackFault: 'ignore-weights' }).reasons.join(), /fault was injected/);
   assert.match(decide(allPassed, [criterion()], { ...run, targetError: 'boom' }).reasons.join(), /did not start: boom/);
   assert.match(decide(allPassed, [], run).reasons.join(), /no acceptance criterion/);
   const shown = (source: string) => ({ runId: 'r1', shownIn: 'npm run charts', id: 'rate', label: 'request rate', value: 1, unit: 'req/s', source, observedAt: '', note: 'Prometheus down' });
-  assert.equal(decide(allPassed, [criterion()], run, [shown('LIVE:stack-metrics')]).verdict, 'GO', 'a live fallback is still live');
-  assert.match(decide(allPassed, [criterion()], run, [shown('SIMULATED')]).reasons.join(), /1 figure\(s\) shown in this run were simulated, e.g. request rate in npm run charts \(Prometheus down\)/);
+  assert.equal(decide(allPassed, [criterion()], run, { shown: [shown('LIVE:stack-metrics')] }).verdict, 'GO', 'a live fallback is still live');
+  assert.match(decide(allPassed, [criterion()], run, { shown: [shown('SIMULATED')] }).reasons.join(), /1 figure\(s\) shown in this run were simulated, e.g. request rate in npm run charts \(Prometheus down\)/);
 });
 
 test('scenario results come from the Cucumber message stream, last attempt only', () => {
@@ -60,7 +60,7 @@ test('scenario results come from the Cucumber message stream, last attempt only'
 test('the markdown lists every criterion with threshold, measured value and source', () => {
   const md = renderMarkdown({
     ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], run),
-    generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
+    waiverFile: null, suite: null, generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
     criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 },
     businessImpact: latestBusinessImpact([
       { runId: 'r1', shownIn: 'dashboard', id: 'roi', label: 'Return on the extra serving cost', value: 8, unit: 'ratio', source: 'DERIVED', observedAt: 't1', note: 'computed from LIVE:prometheus' },
@@ -85,4 +85,59 @@ test('the ledger and the Allure attachments must say the same', async () => {
   assert.equal(diff.length, 2);
   assert.match(diff[0], /no identical Allure attachment/);
   assert.match(evidenceMismatches([], [a])[0], /not in the ledger/);
+});
+
+const waiver = (over: Record<string, unknown> = {}) => ({ criterion: 'dashboard-load-time', reason: 'the CDN is being replaced (OPS-123)', owner: 'jane.doe', expires: '2099-12-31', ...over });
+const waiverSet = (waivers: ReturnType<typeof waiver>[], errors: string[] = []) => ({ file: 'signoff/waivers.yaml', waivers: waivers as never, errors });
+
+test('one verdict rule: any failed criterion or scenario is NO-GO; a waived non-critical one is GO WITH WAIVERS', () => {
+  const slow = criterion({ id: 'dashboard-load-time', statement: 'the dashboard loads in time', severity: 'normal', passed: false, scenario: 'load' });
+  const scenarios: ScenarioResult[] = [...allPassed, { name: 'load', uri: 'features/usability/d.feature', category: 'usability', severity: 'normal', status: 'failed', message: 'CriterionFailed' }];
+  const blocked = decide(scenarios, [criterion(), slow], run);
+  assert.equal(blocked.verdict, 'NO-GO');
+  assert.match(blocked.reasons.join('\n'), /normal criterion failed: the dashboard loads in time/);
+  assert.match(blocked.reasons.join('\n'), /normal scenario failed: load/);
+  const waived = decide(scenarios, [criterion(), slow], run, { waivers: waiverSet([waiver()]) });
+  assert.equal(waived.verdict, 'GO WITH WAIVERS');
+  assert.deepEqual(waived.reasons, []);
+  assert.equal(waived.waived[0].waiver.owner, 'jane.doe');
+  // A critical criterion cannot be waived.
+  const critical = decide(allPassed, [criterion({ id: 'dashboard-load-time', passed: false })], run, { waivers: waiverSet([waiver()]) });
+  assert.equal(critical.verdict, 'NO-GO');
+  assert.match(critical.reasons.join(), /cannot be waived/);
+  // A scenario that failed for another reason (no failed criterion) is not covered by a waiver.
+  const crashed = decide([...allPassed, { ...scenarios[5], name: 'other' }], [criterion(), slow], run, { waivers: waiverSet([waiver()]) });
+  assert.equal(crashed.verdict, 'NO-GO');
+  // Errors in the waiver file block GO; a suite that failed without a failed scenario blocks GO.
+  assert.equal(decide(allPassed, [criterion()], run, { waivers: waiverSet([], ['waiver for x expired on 2020-01-01']) }).verdict, 'NO-GO');
+  assert.match(decide(allPassed, [criterion()], run, { suite: { exitCode: 1, profile: 'ci', endedAt: '' } }).reasons.join(), /exit code 1 and no failed scenario/);
+});
+
+test('the waiver file: an expired waiver, an unknown criterion id and a malformed entry are errors naming them', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { loadWaivers } = await import('../support/report/waivers.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-test-waivers-'));
+  const file = path.join(dir, 'waivers.yaml');
+  const write = (text: string) => fs.writeFileSync(file, text);
+  write('waivers:\n  - criterion: dashboard-load-time\n    reason: the CDN is being replaced\n    owner: jane.doe\n    expires: 2026-12-31\n');
+  assert.deepEqual(loadWaivers(file, '2026-11-27').errors, []);
+  assert.deepEqual(loadWaivers(file, '2026-12-31').errors, [], 'valid on its expiry day');
+  assert.match(loadWaivers(file, '2027-01-01').errors.join(), /waiver for dashboard-load-time \(owner jane.doe\) expired on 2026-12-31/);
+  write('waivers:\n  - criterion: no-such-criterion\n    reason: because it is flaky today\n    owner: joe\n    expires: 2099-01-01\n');
+  assert.match(loadWaivers(file, '2026-11-27').errors.join(), /unknown criterion id 'no-such-criterion'/);
+  write('waivers:\n  - criterion: answers-come-from-ensemble-predictor\n    reason: a template id from the code is known\n    owner: joe\n    expires: 2099-01-01\n');
+  assert.deepEqual(loadWaivers(file, '2026-11-27').errors, []);
+  write('waivers:\n  - criterion: dashboard-load-time\n    owner: joe\n    expires: 2099-01-01\n');
+  assert.match(loadWaivers(file).errors.join(), /field 'waivers.0.reason'/);
+  write('waivers:\n  - criterion: dashboard-load-time\n    reason: a good reason here\n    owner: joe\n    expires: soon\n');
+  assert.match(loadWaivers(file).errors.join(), /field 'waivers.0.expires': must be a date YYYY-MM-DD/);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(loadWaivers(path.join(dir, 'absent.yaml')).errors, [], 'no file, no waivers');
+});
+
+test('the project waiver file is valid', async () => {
+  const { loadWaivers } = await import('../support/report/waivers.ts');
+  assert.deepEqual(loadWaivers().errors, []);
 });

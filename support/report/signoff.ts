@@ -1,14 +1,19 @@
 /**
  * The release sign-off: scenario results per category (from the Cucumber message stream), every
  * recorded criterion with threshold, measured value and source (from the evidence ledger), and a
- * verdict. GO only when every category ran, no critical scenario failed, every critical criterion
- * passed, and no criterion rests on simulated data.
+ * verdict, one rule for every command that writes it:
+ *   GO               every category ran, every scenario and every criterion passed, nothing rests
+ *                    on simulated data, the suite ended cleanly;
+ *   GO WITH WAIVERS  the same, except failed criteria that are not critical and are waived in the
+ *                    reviewed waiver file (listed first in the documents);
+ *   NO-GO            anything else, including a waiver file with errors.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CATEGORIES, formatMeasured, readLedger, readShownFigures, type Criterion, type ShownFigure } from '../evidence/ledger.ts';
 import { allureEvidence, evidenceMismatches } from './allure-evidence.ts';
 import { readRunDescription, type RunDescription } from './run-description.ts';
+import { loadWaivers, type Waiver, type WaiverSet } from './waivers.ts';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
 
@@ -21,9 +26,29 @@ export interface ScenarioResult {
   message?: string;
 }
 
+export type Verdict = 'GO' | 'GO WITH WAIVERS' | 'NO-GO';
+
+/** A failed criterion let through by a waiver. */
+export interface WaivedFailure {
+  waiver: Waiver;
+  criterion: Pick<Criterion, 'id' | 'statement' | 'threshold' | 'measured' | 'unit' | 'source' | 'severity' | 'scenario'>;
+}
+
+/** How the suite itself ended, as `npm run uat` records it. */
+export interface SuiteOutcome {
+  exitCode: number | null;
+  profile: string;
+  endedAt: string;
+}
+
+export const SUITE_OUTCOME_FILE = 'suite-outcome.json';
+
 export interface SignOff {
-  verdict: 'GO' | 'NO-GO';
+  verdict: Verdict;
   reasons: string[];
+  waived: WaivedFailure[];
+  waiverFile: string | null;
+  suite: SuiteOutcome | null;
   generatedAt: string;
   run: RunDescription | null;
   categories: Record<string, { passed: number; failed: number; skipped: number }>;
@@ -91,30 +116,54 @@ export function scenariosFromMessages(ndjson: string): ScenarioResult[] {
   return results;
 }
 
-export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null, shown: ShownFigure[] = []): Pick<SignOff, 'verdict' | 'reasons'> {
-  const reasons: string[] = [];
+export interface DecideOptions {
+  shown?: ShownFigure[];
+  waivers?: WaiverSet;
+  suite?: SuiteOutcome | null;
+}
+
+export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null, options: DecideOptions = {}): Pick<SignOff, 'verdict' | 'reasons' | 'waived'> {
+  const { shown = [], waivers, suite } = options;
+  const reasons: string[] = [...(waivers?.errors ?? [])];
   if (!run) reasons.push('no run description: the suite did not start');
   else if (run.targetError) reasons.push(`the ${run.target} target did not start: ${run.targetError}`);
   if (run?.stackFault) reasons.push(`a fault was injected into the stack (${run.stackFault}): this run is a mutation test, not a release candidate`);
   for (const category of CATEGORIES) {
     if (!scenarios.some((s) => s.category === category && s.status !== 'skipped')) reasons.push(`category ${category}: no scenario ran`);
   }
-  for (const s of scenarios) {
-    if (s.status === 'failed' && CRITICAL.has(s.severity)) reasons.push(`critical scenario failed: ${s.name} (${s.uri})${s.message ? `: ${s.message}` : ''}`);
-  }
   if (criteria.length === 0) reasons.push('no acceptance criterion was recorded');
+  const waiverFor = (c: Criterion): Waiver | undefined => waivers?.waivers.find((w) => w.criterion === c.id);
+  const waived: WaivedFailure[] = [];
   for (const c of criteria) {
-    if (!c.passed && CRITICAL.has(c.severity)) reasons.push(`critical criterion failed: ${c.statement} (expected ${c.threshold}, measured ${formatMeasured(c.measured)} ${c.unit}, source ${c.source})`);
     if (c.source === 'SIMULATED') reasons.push(`criterion rests on simulated data: ${c.statement}`);
+    if (c.passed) continue;
+    const waiver = waiverFor(c);
+    const failure = `${c.severity} criterion failed: ${c.statement} (${c.id}; expected ${c.threshold}, measured ${formatMeasured(c.measured)} ${c.unit}, source ${c.source})`;
+    if (waiver && CRITICAL.has(c.severity)) reasons.push(`${failure}; a critical criterion cannot be waived (waiver of ${waiver.owner})`);
+    else if (waiver) waived.push({ waiver, criterion: { id: c.id, statement: c.statement, threshold: c.threshold, measured: c.measured, unit: c.unit, source: c.source, severity: c.severity, scenario: c.scenario } });
+    else reasons.push(failure);
+  }
+  for (const s of scenarios.filter((x) => x.status === 'failed')) {
+    // A scenario that failed only on waived criteria is covered by those waivers; any other failure blocks.
+    const failedHere = criteria.filter((c) => !c.passed && c.scenario === s.name);
+    const onlyWaived = failedHere.length > 0 && failedHere.every((c) => waived.some((w) => w.criterion.id === c.id && w.criterion.scenario === s.name));
+    if (!onlyWaived) reasons.push(`${s.severity} scenario failed: ${s.name} (${s.uri})${s.message ? `: ${s.message}` : ''}`);
+  }
+  if (suite && suite.exitCode !== 0 && !scenarios.some((s) => s.status === 'failed')) {
+    reasons.push(`the suite ended with exit code ${suite.exitCode} and no failed scenario: read its output`);
   }
   const simulated = shown.filter((f) => f.source === 'SIMULATED');
   if (simulated.length > 0) {
     reasons.push(`${simulated.length} figure(s) shown in this run were simulated, e.g. ${simulated[0].label} in ${simulated[0].shownIn}${simulated[0].note ? ` (${simulated[0].note})` : ''}`);
   }
-  return { verdict: reasons.length === 0 ? 'GO' : 'NO-GO', reasons: [...new Set(reasons)] };
+  const unique = [...new Set(reasons)];
+  return { verdict: unique.length > 0 ? 'NO-GO' : waived.length > 0 ? 'GO WITH WAIVERS' : 'GO', reasons: unique, waived };
 }
 
-export function buildSignOff(reportsDir: string): SignOff {
+/** The exit code every command that writes a sign-off ends with: 0 for GO and GO WITH WAIVERS. */
+export const verdictExitCode = (verdict: Verdict): number => (verdict === 'NO-GO' ? 1 : 0);
+
+export function buildSignOff(reportsDir: string, waiverFile?: string): SignOff {
   const messagesFile = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messagesFile) ? scenariosFromMessages(fs.readFileSync(messagesFile, 'utf8')) : [];
   const run = readRunDescription(reportsDir) ?? null;
@@ -135,12 +184,15 @@ export function buildSignOff(reportsDir: string): SignOff {
   for (const c of criteria) sources[c.source] = (sources[c.source] ?? 0) + 1;
   const figureSources: Record<string, number> = {};
   for (const f of shown) figureSources[f.source] = (figureSources[f.source] ?? 0) + 1;
-  const decision = decide(scenarios, criteria, run, shown);
+  const outcomeFile = path.join(reportsDir, SUITE_OUTCOME_FILE);
+  const suite = fs.existsSync(outcomeFile) ? (JSON.parse(fs.readFileSync(outcomeFile, 'utf8')) as SuiteOutcome) : null;
+  const waivers = loadWaivers(waiverFile);
+  const decision = decide(scenarios, criteria, run, { shown, waivers, suite });
   if (mismatches.length > 0) {
     decision.verdict = 'NO-GO';
     decision.reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
   }
-  return { ...decision, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, businessImpact: latestBusinessImpact(shown) };
+  return { ...decision, waiverFile: waivers.file, suite, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, businessImpact: latestBusinessImpact(shown) };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -152,6 +204,16 @@ export function renderMarkdown(signoff: SignOff): string {
     '',
     `**Verdict: ${signoff.verdict}**`,
     '',
+    ...(signoff.waived.length > 0
+      ? [
+          `## Waived failures (${signoff.waived.length}), from ${signoff.waiverFile}`,
+          '',
+          '| criterion | severity | measured | threshold | reason | owner | expires |',
+          '|---|---|---|---|---|---|---|',
+          ...signoff.waived.map((w) => `| ${cell(w.criterion.statement)} (${w.criterion.id}) | ${w.criterion.severity} | ${cell(`${formatMeasured(w.criterion.measured)} ${w.criterion.unit}`.trim())} | ${cell(w.criterion.threshold)} | ${cell(w.waiver.reason)} | ${cell(w.waiver.owner)} | ${w.waiver.expires} |`),
+          '',
+        ]
+      : []),
     `Generated ${signoff.generatedAt}. Every figure below was measured in this run; its source is named beside it.`,
     '',
     '## Run',
@@ -165,6 +227,7 @@ export function renderMarkdown(signoff: SignOff): string {
     `| Prometheus | ${run ? cell(run.prometheus) : 'none'} |`,
     `| dashboard | ${run?.dashboardUrl ?? 'none'} |`,
     `| stack | ${run?.stackUrl ?? 'none'} |`,
+    `| suite | ${signoff.suite ? `profile ${signoff.suite.profile}, exit code ${signoff.suite.exitCode}` : 'outcome not recorded (not run through npm run uat)'} |`,
     '',
   ];
   if (signoff.reasons.length > 0) {
@@ -203,8 +266,8 @@ export function renderMarkdown(signoff: SignOff): string {
   return lines.join('\n');
 }
 
-export function writeSignOff(reportsDir: string): { signoff: SignOff; markdown: string; json: string } {
-  const signoff = buildSignOff(reportsDir);
+export function writeSignOff(reportsDir: string, waiverFile?: string): { signoff: SignOff; markdown: string; json: string } {
+  const signoff = buildSignOff(reportsDir, waiverFile);
   const dir = path.join(reportsDir, 'signoff');
   fs.mkdirSync(dir, { recursive: true });
   const markdown = path.join(dir, 'signoff.md');
