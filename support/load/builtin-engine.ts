@@ -4,7 +4,8 @@
  * so k6 and this engine feed the same assertions.
  */
 import { Worker } from 'node:worker_threads';
-import { max, mean, median, min, quantileSorted } from 'simple-statistics';
+import { quantileSorted } from 'd3-array';
+import { max, mean, min } from 'simple-statistics';
 import type { WorkerProfile, WorkerResult } from './load-worker.ts';
 
 export interface LoadProfile {
@@ -41,6 +42,16 @@ function runWorker(profile: WorkerProfile): Promise<WorkerResult> {
   });
 }
 
+/**
+ * A percentile the way k6's trend sink computes it (lib/metrics/sink.go TrendSink.P): linear
+ * interpolation at index p·(n-1) of the sorted values (R type 7), which is d3-array's
+ * quantileSorted. The median is the same rule at 0.5. (jStat's percentile is not used: it returns
+ * the second-highest value instead of interpolating near the top of the range.)
+ */
+export function k6Percentile(sorted: number[], p: number): number {
+  return quantileSorted(sorted, p) ?? NaN;
+}
+
 export async function runBuiltinLoad(profile: LoadProfile): Promise<K6LikeSummary> {
   if (profile.vus < 1 || profile.iterations < 1) throw new Error('a load profile needs at least 1 VU and 1 iteration');
   const result = await runWorker({ ...profile, body: JSON.stringify(profile.body) });
@@ -50,7 +61,7 @@ export async function runBuiltinLoad(profile: LoadProfile): Promise<K6LikeSummar
   const seconds = result.elapsedMs / 1000;
   const statusCounts: Record<string, number> = {};
   for (const s of result.statuses) statusCounts[String(s)] = (statusCounts[String(s)] ?? 0) + 1;
-  const q = (p: number): number => (count === 0 ? NaN : quantileSorted(sorted, p));
+  const q = (p: number): number => (count === 0 ? NaN : k6Percentile(sorted, p));
   return {
     engine: 'builtin',
     state: { testRunDurationMs: result.elapsedMs },
@@ -63,7 +74,7 @@ export async function runBuiltinLoad(profile: LoadProfile): Promise<K6LikeSummar
         contains: 'time',
         values: count === 0
           ? { avg: NaN, min: NaN, med: NaN, max: NaN, 'p(90)': NaN, 'p(95)': NaN, 'p(99)': NaN }
-          : { avg: mean(sorted), min: min(sorted), med: median(sorted), max: max(sorted), 'p(90)': q(0.9), 'p(95)': q(0.95), 'p(99)': q(0.99) },
+          : { avg: mean(sorted), min: min(sorted), med: q(0.5), max: max(sorted), 'p(90)': q(0.9), 'p(95)': q(0.95), 'p(99)': q(0.99) },
       },
     },
     statusCounts,

@@ -30,6 +30,12 @@ export interface ServingView {
   errorRatio: number | null;
   /** P95 inference latency in seconds over the window; null when there was no traffic. */
   p95Seconds: number | null;
+  /**
+   * The period the windowed figures really cover, when it is not the window asked for (the
+   * /metrics fallback only has the samples it took since it started, or since the platform started
+   * when it has one sample); undefined when it is the window.
+   */
+  covers?: string;
   /** Request rate per model over time. */
   rateSeries: Record<string, Point[]>;
   /** P95 latency (seconds) over time. */
@@ -182,10 +188,19 @@ export class LiveMetrics {
       requestRate: inWindow.length > 1 ? rateBetween(first, latest) : {},
       errorRatio: total > 0 ? failed / total : null,
       p95Seconds: finiteOrNull(histogramQuantile(0.95, bucketIncrease(latest.buckets, first === latest ? new Map() : first.buckets))),
+      covers: coverage(first, latest, seconds),
       rateSeries,
       p95Series,
     };
   }
+}
+
+/** The period between two /metrics samples, in words, when it falls short of the window asked for. */
+export function coverage(first: { time: number }, latest: { time: number }, windowSeconds: number): string | undefined {
+  if (first === latest) return 'since the platform started (one /metrics sample so far)';
+  const covered = latest.time - first.time;
+  // Sampling every second: a window covered to within two samples is the window.
+  return covered >= windowSeconds - 2 ? undefined : `the last ${Math.round(covered)} s of /metrics samples`;
 }
 
 /** One pod's endpoint: no namespace label to filter on (Prometheus adds it when it scrapes). */

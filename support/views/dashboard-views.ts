@@ -91,10 +91,13 @@ function servingFigures(view: ServingView, models: string[]): Figure[] {
   for (const m of models) {
     out.push(figure(`requests:${m}`, `${m} requests answered`, view.requestsTotal[m] ?? 0, 'requests', view.source, view.note, at));
     out.push(figure(`share:${m}`, `${m} share of answered requests`, total > 0 ? (view.requestsTotal[m] ?? 0) / total : null, 'ratio', view.source, total > 0 ? view.note : 'no requests answered yet', at));
-    out.push(figure(`rate:${m}`, `${m} request rate (${view.window})`, view.requestRate[m] ?? 0, 'req/s', view.source, view.note, at));
+    out.push(figure(`rate:${m}`, `${m} request rate (${view.covers ? `${view.covers}; ${view.window} asked` : view.window})`, view.requestRate[m] ?? 0, 'req/s', view.source, [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined, at));
   }
-  out.push(figure('p95-latency', `P95 inference latency (${view.window})`, view.p95Seconds === null ? null : view.p95Seconds * 1000, 'ms', view.source, view.p95Seconds === null ? 'no requests in the window' : view.note, at));
-  out.push(figure('error-ratio', `Error ratio (${view.window})`, view.errorRatio, 'ratio', view.source, view.errorRatio === null ? 'no requests in the window' : view.note, at));
+  // Windowed figures name the period they really cover when it is shorter than the window asked for.
+  const period = view.covers ? `${view.covers}; ${view.window} asked` : view.window;
+  const note = (fallback: string | undefined): string | undefined => [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined, fallback].filter(Boolean).join('; ') || undefined;
+  out.push(figure('p95-latency', `P95 inference latency (${period})`, view.p95Seconds === null ? null : view.p95Seconds * 1000, 'ms', view.source, view.p95Seconds === null ? note('no requests in the window') : note(undefined), at));
+  out.push(figure('error-ratio', `Error ratio (${period})`, view.errorRatio, 'ratio', view.source, view.errorRatio === null ? note('no requests in the window') : note(undefined), at));
   return out;
 }
 
