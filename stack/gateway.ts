@@ -26,14 +26,30 @@ import { createHardenedServer, readBody, sendJson, type HttpLimits } from './htt
 import { featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
-import { readyStatus } from './resource-status.ts';
+import { modelStatus, readyStatus } from './resource-status.ts';
 import { statusApi } from './status-api.ts';
 
 /** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
 const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
 
 /** Deliberate defects for the harness's own mutation tests; never set in normal runs. */
-export const FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready'] as const;
+export const FAULTS = [
+  'ignore-weights', // the experiment split ignores the weights
+  'swap-outputs', // a model answers with the next model's predictions
+  'crash-on-bad-input', // a refused request becomes a 500
+  'metrics-down', // the metrics endpoints answer 503
+  'count-errors-as-answered', // the agent counts every answer under code 200
+  'all-ready', // the status reports every resource ready
+  'slow-inference', // every inference takes 150 ms more
+  'fail-every-20th', // every 20th routed request is answered 503
+  'misroute-direct', // requests for decision-tree-predictor are answered by ensemble-predictor
+  'uncounted-model', // the agent does not count enhanced-predictor's requests
+  'stale-metrics-for-prometheus', // Prometheus is served the metrics as they were at start-up
+  'unready-after-bad-input', // a model that refused a request reports ModelFailed
+  'accept-invalid-quantity', // a Model with an invalid `memory` quantity is accepted
+  'route-unready-experiments', // an experiment whose candidates are not all ready is routed anyway
+  'drop-ready-experiment-routes', // a ready experiment gets no route
+] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
@@ -42,7 +58,8 @@ export interface GatewayOptions {
   seed: number;
   limits: HttpLimits;
   namespace: string;
-  fault?: Fault;
+  /** Deliberate defects for the meta tests (none in normal runs). */
+  faults?: ReadonlySet<Fault>;
 }
 
 /** Rows predicted between two turns of the event loop, so health probes answer during long work. */
@@ -65,14 +82,37 @@ function newRequestId(): string {
 
 const firstHeader = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+/** For the `route-unready-experiments` fault: experiments routed over whichever candidates are available. */
+function withUnreadyExperiments(deployment: Deployment): Deployment['experiments'] {
+  const available = new Set(deployment.models.map((m) => m.name));
+  const extra = deployment.resources.flatMap(({ resource: r }) =>
+    r.kind === 'Experiment' && !deployment.experiments.some((e) => e.name === r.metadata.name)
+      ? [{ name: r.metadata.name, candidates: r.spec.candidates.filter((c) => available.has(c.name)) }]
+      : [],
+  );
+  return [...deployment.experiments, ...extra.filter((e) => e.candidates.length > 0)];
+}
+
 export function createGateway(options: GatewayOptions): http.Server {
-  const { deployment, metrics, fault } = options;
-  const router = new Router(deployment.models, deployment.experiments, options.seed, fault === 'ignore-weights');
-  const status = statusApi(fault === 'all-ready' ? { ...deployment, resources: deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) } : deployment, options.namespace);
+  const { deployment, metrics } = options;
+  const faults = options.faults ?? new Set<Fault>();
+  const has = (f: Fault): boolean => faults.has(f);
+  const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
+  const router = new Router(deployment.models, routedExperiments, options.seed, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined });
+  const statusOf = (): Deployment => (has('all-ready') ? { ...deployment, resources: deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) } : deployment);
+  const status = (method: string, path: string) => statusApi(statusOf(), options.namespace)(method, path);
+  // Prometheus (recognised by its User-Agent) is served the metrics of start-up under that fault.
+  const frozen: Record<string, Promise<string> | undefined> = has('stale-metrics-for-prometheus') ? Object.fromEntries(Object.entries(METRICS_PATHS).map(([p, r]) => [p, metrics[r].metrics()])) : {};
+  let routedRequests = 0;
+  /** For the `unready-after-bad-input` fault: the model's status turns ModelFailed. */
+  const markFailed = (modelName: string): void => {
+    const entry = deployment.resources.find((r) => r.resource.kind === 'Model' && r.resource.metadata.name === modelName);
+    if (entry) entry.status = modelStatus({ state: 'ModelFailed', reason: 'the server process restarted after a bad request' }, new Date().toISOString());
+  };
 
   /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
-    const servedBy = fault === 'swap-outputs' ? deployment.models[(deployment.models.indexOf(model) + 1) % deployment.models.length] : model;
+    const servedBy = has('swap-outputs') ? deployment.models[(deployment.models.indexOf(model) + 1) % deployment.models.length] : model;
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
       if (i > 0) await yieldToEventLoop();
@@ -116,6 +156,7 @@ export function createGateway(options: GatewayOptions): http.Server {
           const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'predict');
           if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: predict)`);
           const predictions = await predict(model, rows);
+          if (has('slow-inference')) await new Promise((resolve) => setTimeout(resolve, 150));
           metrics.modelInferred(name, true);
           const id = request.id ?? newRequestId();
           return {
@@ -128,7 +169,8 @@ export function createGateway(options: GatewayOptions): http.Server {
           throw error;
         }
       } catch (error) {
-        if (fault === 'crash-on-bad-input') return { status: 500, headers: {}, payload: { error: `builtins.ValueError: ${(error as Error).message}` } };
+        if (has('unready-after-bad-input')) markFailed(name.slice(0, name.lastIndexOf('_')));
+        if (has('crash-on-bad-input')) return { status: 500, headers: {}, payload: { error: `builtins.ValueError: ${(error as Error).message}` } };
         if (error instanceof RequestValidationError) return { status: 422, headers: {}, payload: { detail: error.detail } };
         if (error instanceof OipError) return { status: error.status, headers: {}, payload: { error: `mlserver.errors.InferenceError: ${error.message}` } };
         throw error;
@@ -147,8 +189,8 @@ export function createGateway(options: GatewayOptions): http.Server {
       ? await mlserver(model, req.method ?? 'GET', rewritten[1], firstHeader(req.headers['content-type']), body)
       : { status: 404, headers: {}, payload: { detail: 'Not Found' } };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const counted = fault === 'count-errors-as-answered' ? 200 : answer.status;
-    metrics.observeInfer(model.name, internalName(model), counted, seconds, (req.method ?? 'GET').toLowerCase());
+    const counted = has('count-errors-as-answered') ? 200 : answer.status;
+    if (!(has('uncounted-model') && model.name === 'enhanced-predictor')) metrics.observeInfer(model.name, internalName(model), counted, seconds, (req.method ?? 'GET').toLowerCase());
     const requestId = firstHeader(req.headers['x-request-id']) || newRequestId();
     return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
   };
@@ -164,8 +206,9 @@ export function createGateway(options: GatewayOptions): http.Server {
     if (path === '/v2' || path === '/v2/') return sendJson(res, 200, SERVER_METADATA);
     const registry = METRICS_PATHS[path as keyof typeof METRICS_PATHS];
     if (registry) {
-      if (fault === 'metrics-down') return sendJson(res, 503, { error: 'metrics endpoint disabled by the metrics-down fault' });
-      const text = await metrics[registry].metrics();
+      if (has('metrics-down')) return sendJson(res, 503, { error: 'metrics endpoint disabled by the metrics-down fault' });
+      const stale = /prometheus/i.test(req.headers['user-agent'] ?? '') ? frozen[path] : undefined;
+      const text = stale ? await stale : await metrics[registry].metrics();
       res.writeHead(200, { 'content-type': metrics[registry].contentType, 'x-content-type-options': 'nosniff' });
       return void res.end(text);
     }
@@ -179,6 +222,7 @@ export function createGateway(options: GatewayOptions): http.Server {
     const seldonRoute = firstHeader(req.headers['x-seldon-route']);
     const routed = router.match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
     if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
+    if (has('fail-every-20th') && ++routedRequests % 20 === 0) return sendJson(res, 503, { error: 'upstream unavailable (fail-every-20th fault)' });
     if (routed.mirror) {
       const mirror = routed.mirror;
       // Fire and forget, as Envoy's shadow: the answer is discarded.

@@ -38,7 +38,7 @@ function main(): void {
       port: { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
       namespace: { type: 'string', default: 'seldon-mesh' },
-      fault: { type: 'string' },
+      fault: { type: 'string', multiple: true, default: [] },
       ...limitOptions,
     },
   });
@@ -46,7 +46,9 @@ function main(): void {
   const port = Number(values.port);
   if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got '${values.seed}'`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
-  if (values.fault !== undefined && !(FAULTS as readonly string[]).includes(values.fault)) fatal(`--fault must be one of ${FAULTS.join(', ')}`);
+  const badFault = values.fault.find((f) => !(FAULTS as readonly string[]).includes(f));
+  if (badFault !== undefined) fatal(`--fault must be one of ${FAULTS.join(', ')}, got '${badFault}'`);
+  const faults = new Set(values.fault as Fault[]);
   if (values.manifests.length === 0) fatal('give at least one --manifests file or folder');
   let limits: HttpLimits;
   try {
@@ -60,7 +62,7 @@ function main(): void {
 
   let documents: ManifestDocument[];
   try {
-    documents = loadManifestDocuments(values.manifests);
+    documents = loadManifestDocuments(values.manifests, { lenientQuantities: faults.has('accept-invalid-quantity') });
   } catch (error) {
     return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
   }
@@ -73,7 +75,7 @@ function main(): void {
 
   const metrics = new SeldonMetrics(v8.getHeapStatistics().heap_size_limit);
   for (const m of deployment.models) metrics.modelLoaded(m.name, internalName(m), m.artifactBytes);
-  const server = createGateway({ deployment, metrics, seed, limits, namespace: values.namespace, fault: values.fault as Fault | undefined });
+  const server = createGateway({ deployment, metrics, seed, limits, namespace: values.namespace, faults });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();
@@ -89,7 +91,7 @@ function main(): void {
         notReady,
         refused: deployment.refused,
         seed,
-        fault: values.fault ?? null,
+        faults: [...faults],
       })}\n`,
     );
   });

@@ -116,6 +116,13 @@ export type SeldonResource =
   | { kind: 'Pipeline'; metadata: Metadata; spec: PipelineSpec; source: string };
 
 const SPEC_SCHEMAS = { Model: modelSpecSchema, Experiment: experimentSpecSchema, Pipeline: pipelineSpecSchema } as const;
+/** For the `accept-invalid-quantity` fault only: `memory` without the CRD's pattern. */
+const LENIENT_SPEC_SCHEMAS = { ...SPEC_SCHEMAS, Model: modelSpecSchema.extend({ memory: z.union([z.string(), z.number()]).optional() }) } as const;
+
+export interface ParseOptions {
+  /** Deliberate defect for the meta tests: accept any `memory` value. */
+  lenientQuantities?: boolean;
+}
 
 function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {
   const at = [prefix, ...issue.path.map(String)].join('.');
@@ -129,7 +136,8 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {
 export type ManifestDocument = { resource: SeldonResource } | { refused: string; kind?: string; name?: string };
 
 /** Parse and schema-check each document of a YAML text on its own: a bad one does not take the others down. */
-export function parseManifestDocuments(text: string, source: string): ManifestDocument[] {
+export function parseManifestDocuments(text: string, source: string, options: ParseOptions = {}): ManifestDocument[] {
+  const schemas = options.lenientQuantities ? LENIENT_SPEC_SCHEMAS : SPEC_SCHEMAS;
   const out: ManifestDocument[] = [];
   parseAllDocuments(text).forEach((doc, index) => {
     const where = `${source}${index > 0 ? ` (document ${index + 1})` : ''}`;
@@ -153,7 +161,7 @@ export function parseManifestDocuments(text: string, source: string): ManifestDo
     if (!meta.success) return refuse(`${kind}: ${describeIssue(meta.error.issues[0], 'metadata')}`);
     const unknownKey = Object.keys(obj).find((key) => !['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key));
     if (unknownKey) return refuse(`${kind} ${meta.data.name}: unsupported field '${unknownKey}'`);
-    const spec = SPEC_SCHEMAS[kind as keyof typeof SPEC_SCHEMAS].safeParse(obj.spec);
+    const spec = schemas[kind as keyof typeof SPEC_SCHEMAS].safeParse(obj.spec);
     if (!spec.success) return refuse(`${kind} ${meta.data.name}: ${describeIssue(spec.error.issues[0], 'spec')}`);
     out.push({ resource: { kind, metadata: meta.data, spec: spec.data, source: where } as SeldonResource });
   });
@@ -190,8 +198,8 @@ export function loadManifests(paths: string[]): SeldonResource[] {
 }
 
 /** Read every document under the given files or folders, keeping the valid ones and the reasons for the others. */
-export function loadManifestDocuments(paths: string[]): ManifestDocument[] {
-  return manifestFiles(paths).flatMap((file) => parseManifestDocuments(fs.readFileSync(file, 'utf8'), file));
+export function loadManifestDocuments(paths: string[], options: ParseOptions = {}): ManifestDocument[] {
+  return manifestFiles(paths).flatMap((file) => parseManifestDocuments(fs.readFileSync(file, 'utf8'), file, options));
 }
 
 /**

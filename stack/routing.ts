@@ -36,7 +36,15 @@ export class Router {
   private readonly routes = new Map<string, Route>();
   private readonly random: () => number;
 
-  constructor(models: ServedModel[], experiments: ActiveExperiment[], seed: number, private readonly ignoreWeights = false) {
+  private readonly ignoreWeights: boolean;
+  private readonly misroute?: [ServedModel, ServedModel];
+
+  /** `faults` are deliberate defects for the meta tests: ignore the weights; answer one model's plain route with another. */
+  constructor(models: ServedModel[], experiments: ActiveExperiment[], seed: number, faults: { ignoreWeights?: boolean; misroute?: [string, string] } = {}) {
+    this.ignoreWeights = faults.ignoreWeights ?? false;
+    const from = models.find((m) => m.name === faults.misroute?.[0]);
+    const to = models.find((m) => m.name === faults.misroute?.[1]);
+    if (from && to) this.misroute = [from, to];
     this.random = seedrandom(`router:${seed}`);
     const byName = new Map(models.map((m) => [m.name, m]));
     const experimentRoute = (e: ActiveExperiment): Route => ({
@@ -71,7 +79,8 @@ export class Router {
       return sticky ? { model: sticky.model } : undefined;
     }
     const mirror = route.mirror && this.random() * 100 < route.mirror.percent ? route.mirror.model : undefined;
-    return { model: this.pick(route), mirror };
+    const picked = this.pick(route);
+    return { model: this.misroute && route.clusters.length === 1 && picked === this.misroute[0] ? this.misroute[1] : picked, mirror };
   }
 
   private pick(route: Route): ServedModel {

@@ -10,7 +10,11 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Cucumber's CLI, run with the current Node by the UAT script and the meta tests. */
 /** The stack's deliberate defects for the meta tests (stack/gateway.ts FAULTS; the harness does not import stack/). */
-export const STACK_FAULTS = ['ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready'] as const;
+export const STACK_FAULTS = [
+  'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
+  'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
+  'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'drop-ready-experiment-routes',
+] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
 
@@ -26,7 +30,10 @@ const schema = z.object({
     .string()
     .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
     .optional(),
-  UAT_STACK_FAULT: z.enum(STACK_FAULTS).optional(),
+  UAT_STACK_FAULT: z
+    .string()
+    .refine((v) => v.split(',').every((f) => (STACK_FAULTS as readonly string[]).includes(f.trim())), `must be one or more of ${STACK_FAULTS.join(', ')}, comma-separated`)
+    .optional(),
   UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
   PROMETHEUS_URL: z.string().url().optional(),
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
@@ -45,7 +52,8 @@ export interface HarnessConfig {
   keep: boolean;
   reportsDir: string;
   storageMap: [string, string][];
-  stackFault?: (typeof STACK_FAULTS)[number];
+  /** Deliberate stack defects for the meta tests, comma-separated (STACK_FAULTS). */
+  stackFault?: string;
   /** A running Prometheus (a cluster's); when absent the local target starts `prometheusBin`. */
   prometheusUrl?: string;
   prometheusBin: string;

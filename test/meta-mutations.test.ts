@@ -24,7 +24,7 @@ function runSuite(env: Record<string, string>, args: string[]) {
   const result = spawnSync(
     process.execPath,
     [CUCUMBER_BIN, ...args, '--format', 'summary'],
-    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 150_000 },
+    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 190_000 },
   );
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messages) ? scenariosFromMessages(fs.readFileSync(messages, 'utf8')) : [];
@@ -107,4 +107,66 @@ test('a platform whose status reports broken resources as ready fails the partia
   assert.ok(readiness, 'the readiness criterion was recorded');
   assert.equal(readiness.passed, false);
   assert.match(String(readiness.measured), /gpu-predictor: expected Ready=False .* got Ready=True/);
+});
+
+/** The criterion with this id was recorded and failed; returns it for checks on its measured value. */
+function failedCriterion(run: ReturnType<typeof runSuite>, id: string) {
+  const found = run.criteria.filter((c) => c.id === id);
+  assert.ok(found.length > 0, `criterion ${id} was not recorded:\n${run.output.slice(-3000)}`);
+  const failed = found.find((c) => !c.passed);
+  assert.ok(failed, `criterion ${id} passed: ${JSON.stringify(found.map((c) => c.measured))}`);
+  return failed;
+}
+
+test('a platform that answers 503 to every 20th request fails the no-failed-request and every-request-answered criteria', { timeout: 200_000 }, () => {
+  const run = runSuite({ UAT_STACK_FAULT: 'fail-every-20th' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|Traffic follows the experiment weights)$']);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'load-no-failed-requests').measured, 30);
+  assert.ok(Number(failedCriterion(run, 'every-request-answered').measured) > 100);
+});
+
+test('a platform whose inference is 150 ms slower fails the P95 criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('slow-inference', 'performance', '^A burst of 600 requests from 4 users on the experiment endpoint stays fast$');
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
+});
+
+test('misrouted, uncounted and stale-to-Prometheus requests fail the routing and counting criteria', { timeout: 200_000 }, () => {
+  const run = runSuite({ UAT_STACK_FAULT: 'misroute-direct,uncounted-model,stale-metrics-for-prometheus' }, [
+    '--name',
+    '^(A request naming a predictor other than the experiment baseline reaches that predictor: decision-tree-predictor|Every request is counted in the platform metrics under the predictor that answered it|The platform metrics count every request sent|Refused requests are counted under their own status codes, never as answered|Requests flow from the trained models through serving to Prometheus and the dashboard)$',
+  ]);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'answers-come-from-decision-tree-predictor').measured, 25);
+  failedCriterion(run, 'metrics-count-each-predictor');
+  failedCriterion(run, 'metrics-total-equals-requests-sent');
+  assert.ok(run.criteria.find((c) => c.id === 'refusals-counted-under-their-codes')?.passed, 'the platform itself counts the refusals');
+  failedCriterion(run, 'prometheus-counts-refusals-under-their-codes');
+  failedCriterion(run, 'prometheus-counts-each-request-per-model');
+});
+
+test('a model that goes unready after a malformed request fails the healthy-afterwards criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('unready-after-bad-input', 'security', 'a tensor of the wrong shape$');
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'healthy-after-malformed-request').measured, 'not ready, HTTP 200');
+});
+
+const PARTIAL = '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$';
+
+test('a platform that accepts an invalid memory quantity fails the refused-at-apply criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('accept-invalid-quantity', 'functional', PARTIAL);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'schema-invalid-object-refused').measured, 'accepted');
+});
+
+test('a platform that routes an experiment whose candidates are not ready fails the not-served criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('route-unready-experiments', 'functional', PARTIAL);
+  assert.equal(run.status, 1, run.output);
+  assert.match(String(failedCriterion(run, 'not-ready-resources-not-served').measured), /^1 of 3 answered: regime-challenge\.experiment$/);
+});
+
+test('a platform that gives a ready experiment no route fails the ready-resources-serve criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('drop-ready-experiment-routes', 'functional', PARTIAL);
+  assert.equal(run.status, 1, run.output);
+  assert.match(String(failedCriterion(run, 'ready-resources-serve').measured), /^2 of 3 answered; steady-ab\.experiment: HTTP 404$/);
 });

@@ -119,7 +119,7 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       ...manifests.flatMap((m) => ['--manifests', m]),
       ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
       '--seed', String(config.seed),
-      ...(config.stackFault ? ['--fault', config.stackFault] : []),
+      ...(config.stackFault ? config.stackFault.split(',').flatMap((f) => ['--fault', f.trim()]) : []),
     ];
     const stack = await launchStack({
       args: stackArgs(config.manifests),

@@ -10,6 +10,7 @@ import { featuresRequest, type OipResponse } from '../clients/oip-client.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 import type { UatWorld } from '../world.ts';
+import { caughtUpBaseline } from './live-metrics.ts';
 import { marketSnapshots } from './traffic.ts';
 
 /** The error bodies a feature can name, and how each is recognised. */
@@ -89,10 +90,7 @@ export interface RefusalAccounting {
 /** Send each malformed request `count` times, after taking both counters' baselines. */
 export async function sendBadInputs(world: UatWorld, model: string, rows: { name: string; count: number }[]): Promise<RefusalAccounting> {
   const platformBefore = await codesFromPlatform(world, model);
-  const prometheusBefore = await waitFor('Prometheus to have scraped the latest platform counters', 10_000, async () => {
-    const prom = await codesFromPrometheus(world, model);
-    return same(prom, await codesFromPlatform(world, model)) ? prom : undefined;
-  }, 250);
+  const prometheusBefore = await caughtUpBaseline(() => codesFromPrometheus(world, model), () => codesFromPlatform(world, model), same);
   const sent: Record<string, number> = {};
   for (const { name, count } of rows) {
     for (let i = 0; i < count; i++) {

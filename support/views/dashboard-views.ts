@@ -88,10 +88,15 @@ function servingFigures(view: ServingView, models: string[]): Figure[] {
   const at = new Date(view.observedAt);
   const total = models.reduce((t, m) => t + (view.requestsTotal[m] ?? 0), 0);
   const out: Figure[] = [];
+  // A model with no series in the source is unavailable, with the cause, never a 0 under a live label.
+  const missing = (m: string): string => `no series for ${m} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
   for (const m of models) {
-    out.push(figure(`requests:${m}`, `${m} requests answered`, view.requestsTotal[m] ?? 0, 'requests', view.source, view.note, at));
-    out.push(figure(`share:${m}`, `${m} share of answered requests`, total > 0 ? (view.requestsTotal[m] ?? 0) / total : null, 'ratio', view.source, total > 0 ? view.note : 'no requests answered yet', at));
-    out.push(figure(`rate:${m}`, `${m} request rate (${view.covers ? `${view.covers}; ${view.window} asked` : view.window})`, view.requestRate[m] ?? 0, 'req/s', view.source, [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined, at));
+    const has = m in view.requestsTotal;
+    out.push(figure(`requests:${m}`, `${m} requests answered`, has ? view.requestsTotal[m] : null, 'requests', view.source, has ? view.note : missing(m), at));
+    out.push(figure(`share:${m}`, `${m} share of answered requests`, has && total > 0 ? view.requestsTotal[m] / total : null, 'ratio', view.source, !has ? missing(m) : total > 0 ? view.note : 'no requests answered yet', at));
+    const hasRate = m in view.requestRate;
+    const rateNote = hasRate ? [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined : missing(m);
+    out.push(figure(`rate:${m}`, `${m} request rate (${view.covers ? `${view.covers}; ${view.window} asked` : view.window})`, hasRate ? view.requestRate[m] : null, 'req/s', view.source, rateNote, at));
   }
   // Windowed figures name the period they really cover when it is shorter than the window asked for.
   const period = view.covers ? `${view.covers}; ${view.window} asked` : view.window;
