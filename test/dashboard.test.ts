@@ -63,6 +63,9 @@ test('business impact: uplift x challenger requests x value, minus the extra ser
   const f = data.business.figures;
   const requests = 2 * 60; // enhanced rate x window
   assert.equal(byId(f, 'window-requests:enhanced-predictor').value, requests);
+  // rate x window is an estimate, labelled DERIVED with its basis, not a measured count.
+  assert.equal(byId(f, 'window-requests:enhanced-predictor').source, 'DERIVED');
+  assert.match(byId(f, 'window-requests:enhanced-predictor').note!, /^estimate: request rate × 1m; computed from LIVE:prometheus$/);
   assert.ok(Math.abs(byId(f, 'accuracy-uplift').value! - 0.1) < 1e-12);
   assert.ok(Math.abs(byId(f, 'extra-value').value! - 0.1 * requests * v) < 1e-9);
   assert.ok(Math.abs(byId(f, 'extra-cost').value! - (requests / 1000) * c) < 1e-9);
@@ -70,7 +73,7 @@ test('business impact: uplift x challenger requests x value, minus the extra ser
   assert.equal(byId(f, 'assumption:value-per-correct').source, 'ASSUMPTION');
   assert.equal(byId(data.ab.figures, 'share:baseline-predictor').value, 0.7);
   assert.equal(byId(data.ab.figures, 'p95-latency').value, 12);
-  assert.deepEqual(data.sources, { 'LIVE:mlflow-postgres': 2, 'LIVE:prometheus': 9, DERIVED: 6, ASSUMPTION: 2 });
+  assert.deepEqual(data.sources, { 'LIVE:mlflow-postgres': 2, 'LIVE:prometheus': 8, DERIVED: 7, ASSUMPTION: 2 });
 });
 
 test('an unreachable store leaves accuracy and ROI unavailable, with the cause, never a number', async () => {

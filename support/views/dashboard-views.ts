@@ -111,7 +111,10 @@ function businessFigures(accuracy: Figure[], view: ServingView, experiment: Expe
   const [baseline, challenger] = experiment.candidates.map((c) => c.name);
   const find = (id: string): Figure => accuracy.find((f) => f.id === id) ?? figure(id, id, null, 'ratio', 'UNAVAILABLE', 'not shown under the current filter');
   const at = new Date(view.observedAt);
-  const challengerRequests = figure(`window-requests:${challenger}`, `${challenger} requests in the window (${view.window})`, (view.requestRate[challenger] ?? 0) * windowSeconds(view.window), 'requests', view.source, view.note, at);
+  // An estimate, labelled so: the request rate over the window times its length (Prometheus's rate() extrapolates).
+  const challengerRate = figure(`rate:${challenger}`, `${challenger} request rate (${view.window})`, challenger in view.requestRate ? view.requestRate[challenger] : null, 'req/s', view.source, view.note, at);
+  const estimated = derived(`window-requests:${challenger}`, `${challenger} requests in the window (${view.window}), estimated`, 'requests', [challengerRate], ([rate]) => rate * windowSeconds(view.window));
+  const challengerRequests: Figure = estimated.value === null ? estimated : { ...estimated, note: `estimate: request rate × ${view.window}; ${estimated.note}` };
   const valuePer = figure('assumption:value-per-correct', 'Value of one more correct call', assumptions.value_per_correct_prediction, assumptions.currency, 'ASSUMPTION', 'fixtures/roi-assumptions.yaml');
   const costPer = figure('assumption:extra-cost', `Extra serving cost per 1000 ${challenger} requests`, assumptions.extra_cost_per_1000_requests, assumptions.currency, 'ASSUMPTION', 'fixtures/roi-assumptions.yaml');
   const uplift = derived('accuracy-uplift', `Accuracy uplift of ${challenger} over ${baseline}`, 'ratio', [find(`accuracy:${challenger}`), find(`accuracy:${baseline}`)], ([c, b]) => c - b);
