@@ -22,6 +22,7 @@ import { PROJECT_ROOT } from '../support/config.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
 import { viewSources } from '../support/views/dashboard-views.ts';
 import { limitOptions, parseLimits, type HttpLimits } from '../stack/http-hardening.ts';
+import { DASHBOARD_FAULTS, type DashboardFault } from './faults.ts';
 import { createDashboardServer, parseHostHeader } from './server.ts';
 
 function fatal(message: string): never {
@@ -42,10 +43,14 @@ const { values } = parseArgs({
     'refresh-seconds': { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
     'allowed-host': { type: 'string', multiple: true, default: [] },
+    fault: { type: 'string', multiple: true, default: [] },
     ...limitOptions,
   },
 });
 const port = Number(values.port);
+const badFault = values.fault.find((f) => !(DASHBOARD_FAULTS as readonly string[]).includes(f));
+if (badFault !== undefined) fatal(`--fault must be one of ${DASHBOARD_FAULTS.join(', ')}, got '${badFault}'`);
+const faults = new Set(values.fault as DashboardFault[]);
 const refreshSeconds = Number(values['refresh-seconds']);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
 if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) fatal(`--refresh-seconds must be a number >= 1, got '${values['refresh-seconds']}'`);
@@ -84,7 +89,7 @@ try {
 const { live } = sources;
 live.startSampling();
 
-const server = createDashboardServer({ sources, refreshSeconds, limits, host: values.host, allowedHosts: values['allowed-host'] });
+const server = createDashboardServer({ sources, refreshSeconds, limits, host: values.host, allowedHosts: values['allowed-host'], faults });
 server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
 server.listen(port, values.host, () => {
   const address = server.address();

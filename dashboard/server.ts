@@ -15,8 +15,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { dashboardData, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
+import { dashboardData, type DashboardData, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
 import { createHardenedServer, DEFAULT_HTTP_LIMITS, readBody, sendJson, type HttpLimits } from '../stack/http-hardening.ts';
+import { SLOW_PAGE_MS, withFaults, type DashboardFault } from './faults.ts';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/echarts.min.js': { file: path.join(PROJECT_ROOT, 'node_modules', 'echarts', 'dist', 'echarts.min.js'), type: 'text/javascript; charset=utf-8' },
@@ -34,6 +35,8 @@ export interface DashboardServerOptions {
   host?: string;
   /** More Host header values to serve: `name` (any port) or `name:port`. */
   allowedHosts?: string[];
+  /** Deliberate defects for the harness's meta tests (dashboard/faults.ts); none in normal runs. */
+  faults?: ReadonlySet<DashboardFault>;
 }
 
 /** A Host header value (or an --allowed-host entry) split into a lower-case name and its port. */
@@ -83,6 +86,8 @@ function requestUrl(target: string): URL | undefined {
 
 export function createDashboardServer(options: DashboardServerOptions): http.Server {
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const faults = options.faults ?? new Set<DashboardFault>();
+  const frozen = new Map<string, DashboardData>();
   const cache = new Map<string, Buffer>();
   const asset = (file: string): Buffer => {
     let body = cache.get(file);
@@ -123,12 +128,16 @@ export function createDashboardServer(options: DashboardServerOptions): http.Ser
       const unknown = models.filter((m) => !options.sources.models.includes(m));
       if (unknown.length > 0) return json(400, { error: `unknown model(s) ${unknown.join(', ')}; known: ${options.sources.models.join(', ')}` });
       try {
-        return json(200, { ...(await dashboardData(options.sources, window, models)), refreshSeconds: options.refreshSeconds, windows: WINDOWS });
+        const key = `${window}|${models.join(',')}`;
+        const data = (faults.has('dashboard-frozen-data') && frozen.get(key)) || withFaults(await dashboardData(options.sources, window, models), faults);
+        if (faults.has('dashboard-frozen-data')) frozen.set(key, data);
+        return json(200, { ...data, refreshSeconds: options.refreshSeconds, windows: WINDOWS });
       } catch (error) {
         return json(500, { error: (error as Error).message });
       }
     }
     const found = ASSETS[url.pathname];
+    if (found && url.pathname === '/' && faults.has('dashboard-slow-page')) await new Promise((resolve) => setTimeout(resolve, SLOW_PAGE_MS));
     if (found) return send(200, found.type, asset(found.file), { 'cache-control': url.pathname === '/' ? 'no-store' : 'max-age=300' });
     return json(404, { error: `no route for ${url.pathname}` });
   });

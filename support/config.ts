@@ -9,11 +9,13 @@ import { parseStorageMapping } from '../fixtures/storage-map.ts';
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Cucumber's CLI, run with the current Node by the UAT script and the meta tests. */
-/** The stack's deliberate defects for the meta tests (stack/gateway.ts FAULTS; the harness does not import stack/). */
+/** The platform's deliberate defects for the meta tests: the stack's (stack/gateway.ts FAULTS) and the dashboard's (`dashboard-*`). */
 export const STACK_FAULTS = [
   'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
   'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'drop-ready-experiment-routes',
+  // the dashboard's (dashboard/faults.ts)
+  'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');

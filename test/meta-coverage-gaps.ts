@@ -6,7 +6,6 @@
  */
 export const UNPROVEN_CRITERIA: Record<string, string> = {
   'dashboard-accessibility': 'a dashboard page with an unlabelled control (axe-core violation)',
-  'dashboard-auto-refresh': 'a dashboard that stops refreshing',
   'dashboard-charts-drawn': 'a dashboard whose charts fail to render',
   'dashboard-figures-name-source': 'a figure shown without its source badge',
   'dashboard-filter-changes-charts': 'a model filter the charts ignore',
@@ -14,10 +13,7 @@ export const UNPROVEN_CRITERIA: Record<string, string> = {
   'dashboard-keyboard-order': 'a control out of the tab order',
   'dashboard-keyboard-toggles-model': 'a model checkbox that ignores Space',
   'dashboard-keyboard-opens-${...}': 'a view link that ignores Enter',
-  'dashboard-load-time': 'a dashboard page served after the load-time bound',
   'dashboard-no-horizontal-scroll': 'a dashboard wider than a phone screen',
-  'dashboard-no-simulated-figure': 'a dashboard that shows a simulated figure while live sources answer',
-  'dashboard-shows-accuracy-${...}': 'a dashboard that shows another model\'s accuracy',
   'dashboard-matches-promql': 'a dashboard that shows other counts than PromQL returns',
   'dashboard-falls-back-when-prometheus-stops': 'a dashboard that keeps the Prometheus label when Prometheus is down',
   'fallback-matches-stack-counters': 'a fallback that miscounts the stack counters',

@@ -170,3 +170,24 @@ test('a platform that gives a ready experiment no route fails the ready-resource
   assert.equal(run.status, 1, run.output);
   assert.match(String(failedCriterion(run, 'ready-resources-serve').measured), /^2 of 3 answered; steady-ab\.experiment: HTTP 404$/);
 });
+
+const ACCURACY = "^The dashboard shows both predictors' accuracy with its source$";
+
+test('a dashboard page served late fails the load-time criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('dashboard-slow-page', 'usability', ACCURACY);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'dashboard-load-time').measured) > 5000);
+});
+
+test('a dashboard that swaps the accuracies and stops refreshing fails the accuracy and auto-refresh criteria', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('dashboard-swap-accuracy,dashboard-frozen-data', 'usability', `${ACCURACY.slice(0, -1)}|^The dashboard refreshes itself$`);
+  assert.equal(run.status, 1, run.output);
+  failedCriterion(run, 'dashboard-shows-accuracy-baseline-predictor');
+  failedCriterion(run, 'dashboard-auto-refresh');
+});
+
+test('a dashboard that shows simulated serving figures fails the no-simulated-figure criterion', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('dashboard-simulated', 'usability', ACCURACY);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'dashboard-no-simulated-figure').measured) > 0);
+});

@@ -115,11 +115,12 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       cleanup.push(async () => stream.end());
       return stream;
     };
+    const faults = (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
     const stackArgs = (manifests: string[]): string[] => [
       ...manifests.flatMap((m) => ['--manifests', m]),
       ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
       '--seed', String(config.seed),
-      ...(config.stackFault ? config.stackFault.split(',').flatMap((f) => ['--fault', f.trim()]) : []),
+      ...faults.filter((f) => !f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
     ];
     const stack = await launchStack({
       args: stackArgs(config.manifests),
@@ -168,6 +169,7 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
         '--mlflow-experiment', config.mlflowExperiment,
         '--refresh-seconds', '2',
         '--seed', String(config.seed),
+        ...faults.filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
       ],
       env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
       log: logFile('dashboard.log'),
