@@ -41,6 +41,7 @@ const schema = z.object({
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
   UAT_STACK_URL: z.string().url().optional(),
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  UAT_TRAINING_CACHE: z.string().optional(),
   UAT_WAIVERS_FILE: z.string().default(path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml')),
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
 });
@@ -69,6 +70,8 @@ export interface HarnessConfig {
   manifests: string[];
   /** The reviewed waivers of failed non-critical criteria. */
   waiversFile: string;
+  /** Where fitted predictors are reused for the same training options (meta tests only). */
+  trainingCache?: string;
 }
 
 export class ConfigError extends Error {}
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     namespace: e.UAT_NAMESPACE,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
+    trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
   };
 }
 

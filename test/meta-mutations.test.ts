@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { CUCUMBER_BIN, PROJECT_ROOT } from '../support/config.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { scenariosFromMessages } from '../support/report/signoff.ts';
@@ -19,12 +19,16 @@ function runSuiteWithFault(fault: string, profile: string, nameFilter: string) {
   return runSuite({ UAT_STACK_FAULT: fault }, ['-p', profile, '--name', nameFilter]);
 }
 
+/** The meta runs reuse one fit of the seeded predictors instead of refitting it in every run. */
+const TRAINING_CACHE = tempDir('meta-training');
+after(() => fs.rmSync(TRAINING_CACHE, { recursive: true, force: true }));
+
 function runSuite(env: Record<string, string>, args: string[]) {
   const reportsDir = tempDir('meta');
   const result = spawnSync(
     process.execPath,
     [CUCUMBER_BIN, ...args, '--format', 'summary'],
-    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 190_000 },
+    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 190_000 },
   );
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messages) ? scenariosFromMessages(fs.readFileSync(messages, 'utf8')) : [];

@@ -105,8 +105,9 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       store,
       experimentName: config.mlflowExperiment,
       uatRunId,
+      cacheDir: config.trainingCache,
     });
-    log(`trained${store ? ' and logged' : ' (not logged: no MLflow store)'} ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
+    log(`${config.trainingCache ? `fitted or reused (UAT_TRAINING_CACHE=${config.trainingCache})` : 'trained'}${store ? ' and logged' : ' (not logged: no MLflow store)'} ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
 
     const logDir = path.join(config.reportsDir, 'logs');
     fs.mkdirSync(logDir, { recursive: true });

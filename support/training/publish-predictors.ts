@@ -28,11 +28,17 @@ export async function publishPredictors(options: {
   store?: MlflowStore;
   experimentName: string;
   uatRunId: string;
+  /**
+   * A folder where fitted predictors are kept and reused for the same training options (the
+   * harness's own meta tests set it, so their many short runs do not refit the same seeded
+   * models); unset in normal runs, which always fit.
+   */
+  cacheDir?: string;
 }): Promise<PublishedPredictor[]> {
   const uris = storageUris(options.manifests);
   const started = Date.now();
   const training = { seed: options.seed, ...DEFAULT_TRAINING };
-  const { predictors } = trainPredictors(training);
+  const predictors = fitOrReuse(training, options.cacheDir);
   const experimentId = await options.store?.experimentId(options.experimentName, 'gs://financial-mlops-models/mlflow');
   const published: PublishedPredictor[] = [];
   for (const p of predictors) {
@@ -54,6 +60,16 @@ export async function publishPredictors(options: {
     published.push({ name: p.spec.name, runUuid, storageUri, accuracy: p.metrics.accuracy, trainMillis: p.trainMillis });
   }
   return published;
+}
+
+function fitOrReuse(training: { seed: number; days: number; heldOutFraction: number }, cacheDir?: string): TrainedPredictor[] {
+  if (!cacheDir) return trainPredictors(training).predictors;
+  const file = path.join(cacheDir, `predictors-seed${training.seed}-days${training.days}-heldout${training.heldOutFraction}.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainedPredictor[];
+  const { predictors } = trainPredictors(training);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(predictors));
+  return predictors;
 }
 
 function runParams(p: TrainedPredictor, training: { seed: number; days: number; heldOutFraction: number }): Record<string, string | number> {
