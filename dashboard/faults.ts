@@ -10,6 +10,8 @@ export const DASHBOARD_FAULTS = [
   'dashboard-frozen-data', // the JSON API answers its first result forever (nothing refreshes)
   'dashboard-swap-accuracy', // the two candidates' accuracies are swapped
   'dashboard-simulated', // the serving figures claim the SIMULATED source
+  'dashboard-wide-page', // the page carries a banner wider than any screen
+  'dashboard-unlabelled-control', // the page carries a text field without a label (an axe-core violation)
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
@@ -27,4 +29,13 @@ export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFau
     return f;
   });
   return { ...data, ab: { ...data.ab, figures } };
+}
+
+/** The page's HTML with the faults that change it applied. */
+export function pageWithFaults(html: Buffer, faults: ReadonlySet<DashboardFault>): Buffer {
+  const extra = [
+    faults.has('dashboard-wide-page') ? '<div style="width:3000px;height:4px;background:#ccc"></div>' : '',
+    faults.has('dashboard-unlabelled-control') ? '<input type="text">' : '',
+  ].join('');
+  return extra ? Buffer.from(html.toString('utf8').replace(/(<body[^>]*>)/, `$1${extra}`)) : html;
 }

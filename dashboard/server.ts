@@ -17,7 +17,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { dashboardData, type DashboardData, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
 import { createHardenedServer, DEFAULT_HTTP_LIMITS, readBody, sendJson, type HttpLimits } from '../stack/http-hardening.ts';
-import { SLOW_PAGE_MS, withFaults, type DashboardFault } from './faults.ts';
+import { pageWithFaults, SLOW_PAGE_MS, withFaults, type DashboardFault } from './faults.ts';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/echarts.min.js': { file: path.join(PROJECT_ROOT, 'node_modules', 'echarts', 'dist', 'echarts.min.js'), type: 'text/javascript; charset=utf-8' },
@@ -138,7 +138,7 @@ export function createDashboardServer(options: DashboardServerOptions): http.Ser
     }
     const found = ASSETS[url.pathname];
     if (found && url.pathname === '/' && faults.has('dashboard-slow-page')) await new Promise((resolve) => setTimeout(resolve, SLOW_PAGE_MS));
-    if (found) return send(200, found.type, asset(found.file), { 'cache-control': url.pathname === '/' ? 'no-store' : 'max-age=300' });
+    if (found) return send(200, found.type, url.pathname === '/' ? pageWithFaults(asset(found.file), faults) : asset(found.file), { 'cache-control': url.pathname === '/' ? 'no-store' : 'max-age=300' });
     return json(404, { error: `no route for ${url.pathname}` });
   });
   const served = hostPolicy(server, options);

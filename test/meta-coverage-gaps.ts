@@ -5,7 +5,6 @@
  * only shrinks. Each entry names the defect its meta test is to seed.
  */
 export const UNPROVEN_CRITERIA: Record<string, string> = {
-  'dashboard-accessibility': 'a dashboard page with an unlabelled control (axe-core violation)',
   'dashboard-charts-drawn': 'a dashboard whose charts fail to render',
   'dashboard-figures-name-source': 'a figure shown without its source badge',
   'dashboard-filter-changes-charts': 'a model filter the charts ignore',
@@ -13,7 +12,6 @@ export const UNPROVEN_CRITERIA: Record<string, string> = {
   'dashboard-keyboard-order': 'a control out of the tab order',
   'dashboard-keyboard-toggles-model': 'a model checkbox that ignores Space',
   'dashboard-keyboard-opens-${...}': 'a view link that ignores Enter',
-  'dashboard-no-horizontal-scroll': 'a dashboard wider than a phone screen',
   'dashboard-matches-promql': 'a dashboard that shows other counts than PromQL returns',
   'dashboard-falls-back-when-prometheus-stops': 'a dashboard that keeps the Prometheus label when Prometheus is down',
   'fallback-matches-stack-counters': 'a fallback that miscounts the stack counters',

@@ -195,3 +195,10 @@ test('a dashboard that shows simulated serving figures fails the no-simulated-fi
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'dashboard-no-simulated-figure').measured) > 0);
 });
+
+test('a dashboard wider than the screen and with an unlabelled control fails the scrolling and accessibility criteria', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('dashboard-wide-page,dashboard-unlabelled-control', 'usability', '^(The dashboard is readable on a laptop|No serious accessibility barrier)$');
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'dashboard-no-horizontal-scroll').measured) > 1000);
+  assert.ok(Number(failedCriterion(run, 'dashboard-accessibility').measured) >= 1);
+});
