@@ -15,7 +15,7 @@ export const STACK_FAULTS = [
   'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'drop-ready-experiment-routes',
   // the dashboard's (dashboard/faults.ts)
-  'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-wide-page', 'dashboard-unlabelled-control',
+  'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');

@@ -6,8 +6,6 @@
  */
 export const UNPROVEN_CRITERIA: Record<string, string> = {
   'dashboard-charts-drawn': 'a dashboard whose charts fail to render',
-  'dashboard-figures-name-source': 'a figure shown without its source badge',
-  'dashboard-filter-changes-charts': 'a model filter the charts ignore',
   'dashboard-filter-changes-figures': 'a window filter the figures ignore',
   'dashboard-keyboard-order': 'a control out of the tab order',
   'dashboard-keyboard-toggles-model': 'a model checkbox that ignores Space',

@@ -202,3 +202,10 @@ test('a dashboard wider than the screen and with an unlabelled control fails the
   assert.ok(Number(failedCriterion(run, 'dashboard-no-horizontal-scroll').measured) > 1000);
   assert.ok(Number(failedCriterion(run, 'dashboard-accessibility').measured) >= 1);
 });
+
+test('a dashboard that drops the sources of figures and ignores the model filter fails the source and filter criteria', { timeout: 200_000 }, () => {
+  const run = runSuiteWithFault('dashboard-no-source,dashboard-ignore-filter', 'usability', `${ACCURACY.slice(0, -1)}|^Choosing a time window and models changes what is charted$`);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'dashboard-figures-name-source').measured) >= 8, 'requests, share and rate of each model lack a source');
+  failedCriterion(run, 'dashboard-filter-changes-charts');
+});
