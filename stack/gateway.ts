@@ -62,6 +62,13 @@ export interface GatewayOptions {
   faults?: ReadonlySet<Fault>;
 }
 
+/** MLServer's model routes after the agent's rewrite: what follows `/v2/models/<name>`, its method and route template. */
+const MLSERVER_ROUTES: Record<string, { method: string; template: string }> = {
+  '': { method: 'GET', template: '/v2/models/{model_name}' },
+  '/ready': { method: 'GET', template: '/v2/models/{model_name}/ready' },
+  '/infer': { method: 'POST', template: INFER_PATH },
+};
+
 /** Rows predicted between two turns of the event loop, so health probes answer during long work. */
 const ROWS_PER_TURN = 256;
 /** MLServer's server metadata (`GET /v2`): settings.server_name and version. */
@@ -99,8 +106,7 @@ export function createGateway(options: GatewayOptions): http.Server {
   const has = (f: Fault): boolean => faults.has(f);
   const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
   const router = new Router(deployment.models, routedExperiments, options.seed, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined });
-  const statusOf = (): Deployment => (has('all-ready') ? { ...deployment, resources: deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) } : deployment);
-  const status = (method: string, path: string) => statusApi(statusOf(), options.namespace)(method, path);
+  const status = statusApi(() => (has('all-ready') ? deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : deployment.resources), options.namespace);
   // Prometheus (recognised by its User-Agent) is served the metrics of start-up under that fault.
   const frozen: Record<string, Promise<string> | undefined> = has('stale-metrics-for-prometheus') ? Object.fromEntries(Object.entries(METRICS_PATHS).map(([p, r]) => [p, metrics[r].metrics()])) : {};
   let routedRequests = 0;
@@ -124,12 +130,7 @@ export function createGateway(options: GatewayOptions): http.Server {
   /** MLServer answering a request the agent forwarded to the model `model` (path already rewritten). */
   const mlserver = async (model: ServedModel, method: string, rest: string, contentType: string | undefined, body: Buffer): Promise<Answer> => {
     const name = internalName(model);
-    const routes: Record<string, { method: string; template: string }> = {
-      '': { method: 'GET', template: '/v2/models/{model_name}' },
-      '/ready': { method: 'GET', template: '/v2/models/{model_name}/ready' },
-      '/infer': { method: 'POST', template: INFER_PATH },
-    };
-    const route = routes[rest];
+    const route = MLSERVER_ROUTES[rest];
     if (!route) return { status: 404, headers: {}, payload: { detail: 'Not Found' } };
     const done = metrics.requestStarted(method, route.template);
     const answer = await (async (): Promise<Answer> => {
@@ -169,7 +170,7 @@ export function createGateway(options: GatewayOptions): http.Server {
           throw error;
         }
       } catch (error) {
-        if (has('unready-after-bad-input')) markFailed(name.slice(0, name.lastIndexOf('_')));
+        if (has('unready-after-bad-input')) markFailed(model.name);
         if (has('crash-on-bad-input')) return { status: 500, headers: {}, payload: { error: `builtins.ValueError: ${(error as Error).message}` } };
         if (error instanceof RequestValidationError) return { status: 422, headers: {}, payload: { detail: error.detail } };
         if (error instanceof OipError) return { status: error.status, headers: {}, payload: { error: `mlserver.errors.InferenceError: ${error.message}` } };

@@ -4,7 +4,7 @@
  * a missing object as a `Status` with reason NotFound), so the harness reads conditions the same
  * way from the embedded stack and from a cluster's API server.
  */
-import type { Deployment } from './deployment.ts';
+import type { DeployedResource } from './deployment.ts';
 import { API_VERSION } from './manifests.ts';
 
 const PLURALS: Record<string, string> = { models: 'Model', experiments: 'Experiment', pipelines: 'Pipeline' };
@@ -19,23 +19,22 @@ const notFound = (message: string, details: Record<string, string> = {}): Status
   payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', details, code: 404 },
 });
 
-export function statusApi(deployment: Deployment, namespace: string): (method: string, path: string) => StatusAnswer {
-  const objects = deployment.resources.map(({ resource, status }) => ({
-    apiVersion: API_VERSION,
-    kind: resource.kind,
-    metadata: { ...resource.metadata, namespace, generation: 1 },
-    spec: resource.spec,
-    status,
-  }));
-  const prefix = `/apis/${API_VERSION}`;
+const PATH = new RegExp(`^/apis/${API_VERSION.replace(/[.]/g, '\\.')}(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?$`);
+
+/** `resources` is read on every request: a status can change while the stack runs. */
+export function statusApi(resources: () => DeployedResource[], namespace: string): (method: string, path: string) => StatusAnswer {
   return (method, path) => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, payload: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', code: 405 } };
-    const match = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?$`).exec(path);
+    const match = PATH.exec(path);
     if (!match) return notFound('the server could not find the requested resource');
     const [, ns, plural, name] = match;
     const kind = PLURALS[plural];
     if (!kind) return notFound(`the server could not find the requested resource (${plural})`);
-    const inScope = objects.filter((o) => o.kind === kind && (ns === undefined || ns === namespace));
+    const inScope = ns !== undefined && ns !== namespace
+      ? []
+      : resources()
+          .filter(({ resource }) => resource.kind === kind)
+          .map(({ resource, status }) => ({ apiVersion: API_VERSION, kind: resource.kind, metadata: { ...resource.metadata, namespace, generation: 1 }, spec: resource.spec, status }));
     if (name === undefined) return { status: 200, payload: { apiVersion: API_VERSION, kind: `${kind}List`, metadata: {}, items: inScope } };
     const found = inScope.find((o) => o.metadata.name === name);
     return found ? { status: 200, payload: found } : notFound(`${plural}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io', kind: plural });

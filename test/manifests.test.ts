@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { experimentRefusal, loadManifestDocuments, loadManifests, ManifestError, parseManifestDocuments, parseManifestText, unsupportedReason } from '../stack/manifests.ts';
+import { experimentRefusal, loadManifests, ManifestError, parseManifestDocuments, parseManifestText, unsupportedReason } from '../stack/manifests.ts';
 import { deploy } from '../stack/deployment.ts';
 import { readyCondition } from '../stack/resource-status.ts';
 import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';

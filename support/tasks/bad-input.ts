@@ -7,6 +7,7 @@
  */
 import { badInput } from '../../fixtures/bad-inputs.ts';
 import { featuresRequest, type OipResponse } from '../clients/oip-client.ts';
+import { ResourceStatusClient } from '../clients/resource-status-client.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 import type { UatWorld } from '../world.ts';
@@ -51,7 +52,7 @@ export async function checkRefused(world: UatWorld, expectedStatus: number, erro
 
 export async function checkStillHealthy(world: UatWorld, model: string): Promise<void> {
   const status = await world.status.get('Model', model);
-  const ready = status?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  const ready = ResourceStatusClient.condition(status, 'Ready')?.status === 'True';
   const answer = await world.oip.infer(model, featuresRequest([marketSnapshots(world.target.seed)[0]]));
   await world.check({
     id: 'healthy-after-malformed-request',

@@ -4,7 +4,7 @@
  * deployed on its own is checked resource by resource.
  */
 import { readManifests } from '../k8s/manifest-reader.ts';
-import { describeCondition, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
+import type { SeldonKind } from '../clients/resource-status-client.ts';
 import type { UatWorld } from '../world.ts';
 
 /** Helper waits stay below the step timeout. */
