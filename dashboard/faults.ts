@@ -3,6 +3,7 @@
  * runs): each breaks one thing a usability criterion guards, so the meta test can show that the
  * criterion turns red.
  */
+import type { LiveMetrics } from '../support/metrics/live-metrics.ts';
 import type { DashboardData } from '../support/views/dashboard-views.ts';
 
 export const DASHBOARD_FAULTS = [
@@ -14,31 +15,78 @@ export const DASHBOARD_FAULTS = [
   'dashboard-ignore-filter', // the JSON API ignores the model filter
   'dashboard-wide-page', // the page carries a banner wider than any screen
   'dashboard-unlabelled-control', // the page carries a text field without a label (an axe-core violation)
+  'dashboard-no-chart-library', // the chart library's asset answers 404, so no chart is drawn
+  'dashboard-skip-tab', // the "Business impact" link is taken out of the tab order
+  'dashboard-ignore-enter', // the "Business impact" link has no href: it follows clicks but ignores Enter
+  'dashboard-ignore-space', // a page-wide key handler swallows Space on the model checkboxes
+  'dashboard-figures-ignore-filter', // the charts follow the model filter, the figures show every model
+  'dashboard-miscount', // every request count shown is one more than its source counted
+  'dashboard-keeps-prometheus-label', // the fallback figures keep the LIVE:prometheus label and drop the cause
+  'dashboard-dies-without-prometheus', // the process exits right after it served its first fallback figures
+  'dashboard-sticky-fallback', // once fallen back, it never asks Prometheus again
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label'];
+
 /** The data with the faults applied. */
 export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFault>): DashboardData {
-  if (!faults.has('dashboard-swap-accuracy') && !faults.has('dashboard-simulated') && !faults.has('dashboard-no-source')) return data;
+  if (!DATA_FAULTS.some((f) => faults.has(f))) return data;
   const [a, b] = data.experiment.candidates.map((c) => `accuracy:${c.name}`);
   const value = (id: string) => data.ab.figures.find((f) => f.id === id)?.value ?? null;
-  const figures = data.ab.figures.map((f) => {
+  const figures = data.ab.figures.map((original) => {
+    let f = original;
+    if (faults.has('dashboard-miscount') && f.id.startsWith('requests:') && f.value !== null) f = { ...f, value: f.value + 1 };
+    if (faults.has('dashboard-keeps-prometheus-label') && f.source === 'LIVE:stack-metrics') f = { ...f, source: 'LIVE:prometheus', note: undefined };
     if (faults.has('dashboard-swap-accuracy') && f.id === a) return { ...f, value: value(b) };
     if (faults.has('dashboard-swap-accuracy') && f.id === b) return { ...f, value: value(a) };
     if (faults.has('dashboard-simulated') && /^(requests|share|rate):/.test(f.id)) return { ...f, source: 'SIMULATED' as const };
     if (faults.has('dashboard-no-source') && /^(requests|share|rate):/.test(f.id)) return { ...f, source: undefined as never };
     return f;
   });
-  return { ...data, ab: { ...data.ab, figures } };
+  const servingNote = faults.has('dashboard-keeps-prometheus-label') ? undefined : data.ab.servingNote;
+  return { ...data, ab: { ...data.ab, figures, servingNote } };
 }
+
+/** The figures of every model in place of the selected ones' (the charts keep the selection). */
+export function figuresOfAll(selected: DashboardData, all: DashboardData): DashboardData {
+  return { ...selected, ab: { ...selected.ab, figures: all.ab.figures } };
+}
+
+/** The live metrics with `dashboard-sticky-fallback`: after the first fallback view, Prometheus is never asked again. */
+export function stickyFallback(live: LiveMetrics): Pick<LiveMetrics, 'view'> {
+  let fellBackBecause: string | undefined;
+  return {
+    view: async (window, models) => {
+      if (fellBackBecause !== undefined) return { ...(await live.view(window, models, { skipPrometheus: true })), note: fellBackBecause };
+      const view = await live.view(window, models);
+      if (view.source === 'LIVE:stack-metrics') fellBackBecause = view.note ?? '';
+      return view;
+    },
+  };
+}
+
+/** With `dashboard-dies-without-prometheus`: whether this answer carried fallback figures, after which the process exits. */
+export function diesAfter(data: DashboardData, faults: ReadonlySet<DashboardFault>): boolean {
+  return faults.has('dashboard-dies-without-prometheus') && data.ab.figures.some((f) => f.source === 'LIVE:stack-metrics');
+}
+
+// swallows Space on the model checkboxes before the browser toggles them
+const SWALLOW_SPACE = `<script>for (const type of ['keydown', 'keyup', 'keypress']) document.addEventListener(type, (e) => { if (e.key === ' ' && e.target.closest('#model-filter')) e.preventDefault(); }, true);</script>`;
 
 /** The page's HTML with the faults that change it applied. */
 export function pageWithFaults(html: Buffer, faults: ReadonlySet<DashboardFault>): Buffer {
   const extra = [
     faults.has('dashboard-wide-page') ? '<div style="width:3000px;height:4px;background:#ccc"></div>' : '',
     faults.has('dashboard-unlabelled-control') ? '<input type="text">' : '',
+    faults.has('dashboard-ignore-space') ? SWALLOW_SPACE : '',
   ].join('');
-  return extra ? Buffer.from(html.toString('utf8').replace(/(<body[^>]*>)/, `$1${extra}`)) : html;
+  let text = html.toString('utf8');
+  if (faults.has('dashboard-skip-tab')) text = text.replace('<a href="#business">', '<a href="#business" tabindex="-1">');
+  if (faults.has('dashboard-ignore-enter')) text = text.replace('<a href="#business">', `<a tabindex="0" onclick="location.hash = 'business'">`);
+  if (faults.has('dashboard-no-chart-library')) text = text.replace('/assets/echarts.min.js', '/assets/echarts-missing.js');
+  if (!extra && text === html.toString('utf8')) return html;
+  return Buffer.from(extra ? text.replace(/(<body[^>]*>)/, `$1${extra}`) : text);
 }

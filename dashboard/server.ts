@@ -17,7 +17,8 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { dashboardData, type DashboardData, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
 import { createHardenedServer, DEFAULT_HTTP_LIMITS, readBody, sendJson, type HttpLimits } from '../stack/http-hardening.ts';
-import { pageWithFaults, SLOW_PAGE_MS, withFaults, type DashboardFault } from './faults.ts';
+import { LiveMetrics } from '../support/metrics/live-metrics.ts';
+import { diesAfter, figuresOfAll, pageWithFaults, SLOW_PAGE_MS, stickyFallback, withFaults, type DashboardFault } from './faults.ts';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/echarts.min.js': { file: path.join(PROJECT_ROOT, 'node_modules', 'echarts', 'dist', 'echarts.min.js'), type: 'text/javascript; charset=utf-8' },
@@ -88,6 +89,7 @@ export function createDashboardServer(options: DashboardServerOptions): http.Ser
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const faults = options.faults ?? new Set<DashboardFault>();
   const frozen = new Map<string, DashboardData>();
+  const sources = faults.has('dashboard-sticky-fallback') && options.sources.live instanceof LiveMetrics ? { ...options.sources, live: stickyFallback(options.sources.live) } : options.sources;
   const cache = new Map<string, Buffer>();
   const asset = (file: string): Buffer => {
     let body = cache.get(file);
@@ -130,9 +132,13 @@ export function createDashboardServer(options: DashboardServerOptions): http.Ser
       if (unknown.length > 0) return json(400, { error: `unknown model(s) ${unknown.join(', ')}; known: ${options.sources.models.join(', ')}` });
       try {
         const key = `${window}|${models.join(',')}`;
-        const data = (faults.has('dashboard-frozen-data') && frozen.get(key)) || withFaults(await dashboardData(options.sources, window, models), faults);
+        let read = await dashboardData(sources, window, models);
+        if (faults.has('dashboard-figures-ignore-filter') && models.length > 0) read = figuresOfAll(read, await dashboardData(sources, window, []));
+        const data = (faults.has('dashboard-frozen-data') && frozen.get(key)) || withFaults(read, faults);
         if (faults.has('dashboard-frozen-data')) frozen.set(key, data);
-        return json(200, { ...data, refreshSeconds: options.refreshSeconds, windows: WINDOWS });
+        json(200, { ...data, refreshSeconds: options.refreshSeconds, windows: WINDOWS });
+        if (diesAfter(data, faults)) res.once('finish', () => process.exit(70));
+        return;
       } catch (error) {
         return json(500, { error: (error as Error).message });
       }

@@ -49,6 +49,7 @@ export const FAULTS = [
   'accept-invalid-quantity', // a Model with an invalid `memory` quantity is accepted
   'route-unready-experiments', // an experiment whose candidates are not all ready is routed anyway
   'drop-ready-experiment-routes', // a ready experiment gets no route
+  'stale-version-serves-challenger', // enhanced-predictor's requests are answered by a left-over model enhanced-predictor-v0
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -229,8 +230,9 @@ export function createGateway(options: GatewayOptions): http.Server {
       // Fire and forget, as Envoy's shadow: the answer is discarded.
       setImmediate(() => void agent(mirror, req, path, body).catch(() => undefined));
     }
-    const answer = await agent(routed.model, req, path, body);
-    const headers = { ...answer.headers, 'x-seldon-route': routeHeader(routed.model) };
+    const model = has('stale-version-serves-challenger') && routed.model.name === 'enhanced-predictor' ? { ...routed.model, name: 'enhanced-predictor-v0' } : routed.model;
+    const answer = await agent(model, req, path, body);
+    const headers = { ...answer.headers, 'x-seldon-route': routeHeader(model) };
     if (answer.payload === undefined) return void res.writeHead(answer.status, { ...headers, 'content-length': 0 }).end();
     return sendJson(res, answer.status, answer.payload, headers);
   };

@@ -14,8 +14,13 @@ export const STACK_FAULTS = [
   'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
   'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'drop-ready-experiment-routes',
+  'stale-version-serves-challenger',
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
+  'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',
+  'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback',
+  // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
+  'doctor-unchecked-database',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');

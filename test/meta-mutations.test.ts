@@ -1,44 +1,74 @@
 /**
  * Meta tests: the suite must catch a broken platform. Each test starts the real local target with
- * one deliberate defect (a fault injected into the stack with UAT_STACK_FAULT, or a database that
- * does not answer), runs the scenarios that guard against it, and asserts that they failed with the
- * right cause, while the scenarios that do not depend on the broken part still pass.
+ * deliberate defects (faults injected into the stack or the dashboard with UAT_STACK_FAULT, or a
+ * database that does not answer), runs the scenarios that guard against them, and asserts that the
+ * criterion each defect breaks failed with the right measured value, while the scenarios that do
+ * not depend on the broken part still pass. Faults that break different scenarios share one run.
+ * Two runs go at a time: each waits mostly on its own servers.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test as nodeTest } from 'node:test';
 import { CUCUMBER_BIN, PROJECT_ROOT } from '../support/config.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { scenariosFromMessages } from '../support/report/signoff.ts';
 import { closedPort, tempDir } from './helpers.ts';
 
-function runSuiteWithFault(fault: string, profile: string, nameFilter: string) {
-  return runSuite({ UAT_STACK_FAULT: fault }, ['-p', profile, '--name', nameFilter]);
-}
-
 /** The meta runs reuse one fit of the seeded predictors instead of refitting it in every run. */
 const TRAINING_CACHE = tempDir('meta-training');
 after(() => fs.rmSync(TRAINING_CACHE, { recursive: true, force: true }));
 
-function runSuite(env: Record<string, string>, args: string[]) {
+interface SuiteRun {
+  status: number | null;
+  output: string;
+  scenarios: ReturnType<typeof scenariosFromMessages>;
+  criteria: ReturnType<typeof readLedger>;
+}
+
+function runSuiteWithFault(fault: string, profile: string, nameFilter: string): Promise<SuiteRun> {
+  return runSuite({ UAT_STACK_FAULT: fault }, ['-p', profile, '--name', nameFilter]);
+}
+
+async function runSuite(env: Record<string, string>, args: string[]): Promise<SuiteRun> {
   const reportsDir = tempDir('meta');
-  const result = spawnSync(
-    process.execPath,
-    [CUCUMBER_BIN, ...args, '--format', 'summary'],
-    { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, ...env, UAT_REPORTS_DIR: reportsDir }, timeout: 190_000 },
-  );
+  const child = spawn(process.execPath, [CUCUMBER_BIN, ...args, '--format', 'summary'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, ...env, UAT_REPORTS_DIR: reportsDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGTERM'), 190_000);
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  clearTimeout(killer);
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messages) ? scenariosFromMessages(fs.readFileSync(messages, 'utf8')) : [];
   const criteria = readLedger(reportsDir);
   fs.rmSync(reportsDir, { recursive: true, force: true });
-  return { status: result.status, output: `${result.stdout}\n${result.stderr}`, scenarios, criteria };
+  return { status, output, scenarios, criteria };
 }
 
-test('a stack whose split ignores the experiment weights fails the traffic-split scenario', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('ignore-weights', 'functional', '^Traffic follows the experiment weights$');
+/** The criterion with this id was recorded and failed; returns it for checks on its measured value. */
+function failedCriterion(run: SuiteRun, id: string) {
+  const found = run.criteria.filter((c) => c.id === id);
+  assert.ok(found.length > 0, `criterion ${id} was not recorded:\n${run.output.slice(-3000)}`);
+  const failed = found.find((c) => !c.passed);
+  assert.ok(failed, `criterion ${id} passed: ${JSON.stringify(found.map((c) => c.measured))}`);
+  return failed;
+}
+
+const tests: [string, { timeout: number }, () => Promise<void>][] = [];
+/** Collected here, run below two at a time. */
+function test(name: string, options: { timeout: number }, body: () => Promise<void>): void {
+  tests.push([name, options, body]);
+}
+
+test('a stack whose split ignores the experiment weights fails the traffic-split scenario', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('ignore-weights', 'functional', '^Traffic follows the experiment weights$');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => [s.name, s.status]), [['Traffic follows the experiment weights', 'failed']]);
   const split = run.criteria.find((c) => c.id === 'ab-split-matches-weights');
@@ -47,16 +77,16 @@ test('a stack whose split ignores the experiment weights fails the traffic-split
   assert.ok(Number(split.measured) > 15, `largest distance of a share's interval from its weight: ${split.measured} percentage points (margin 3)`);
 });
 
-test('a model that answers with another model\'s output fails the MLflow-to-serving accuracy scenario', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('swap-outputs', 'integration', '^The accuracy logged in MLflow is the accuracy of the served model$');
+test('a model that answers with another model\'s output fails the MLflow-to-serving accuracy scenario', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('swap-outputs', 'integration', '^The accuracy logged in MLflow is the accuracy of the served model$');
   assert.equal(run.status, 1, run.output);
   assert.equal(run.scenarios[0]?.status, 'failed');
   const accuracy = run.criteria.filter((c) => c.id.startsWith('served-accuracy-matches-mlflow-'));
   assert.ok(accuracy.length > 0 && accuracy.some((c) => !c.passed), JSON.stringify(accuracy));
 });
 
-test('bad input that causes a 500 fails the malformed-request scenario', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('crash-on-bad-input', 'security', 'a tensor of the wrong shape$');
+test('bad input that causes a 500 fails the malformed-request scenario', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('crash-on-bad-input', 'security', 'a tensor of the wrong shape$');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
   const refused = run.criteria.find((c) => c.id === 'malformed-request-refused');
@@ -65,8 +95,8 @@ test('bad input that causes a 500 fails the malformed-request scenario', { timeo
   assert.equal(refused.measured, 500);
 });
 
-test('a platform whose metrics endpoints fail makes the live-metrics scenarios fail on the scrape', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('metrics-down', 'integration', '^Requests flow from the trained models through serving to Prometheus and the dashboard$');
+test('a platform whose metrics endpoints fail makes the live-metrics scenarios fail on the scrape', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('metrics-down', 'integration', '^Requests flow from the trained models through serving to Prometheus and the dashboard$');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
   const scrape = run.criteria.find((c) => c.id === 'prometheus-scrapes-platform');
@@ -76,10 +106,10 @@ test('a platform whose metrics endpoints fail makes the live-metrics scenarios f
   assert.match(JSON.stringify(scrape.details), /503/);
 });
 
-test('an unreachable MLflow database fails the scenarios that need it, with that cause, and the others still run', { timeout: 160_000 }, async () => {
+test('an unreachable MLflow database fails the scenarios that need it, with that cause, and the others still run', { timeout: 200_000 }, async () => {
   const secret = randomBytes(9).toString('hex');
   const url = `postgres://mlflow:${secret}@127.0.0.1:${await closedPort()}/mlflow`;
-  const run = runSuite({ MLFLOW_DB_URL: url }, [
+  const run = await runSuite({ MLFLOW_DB_URL: url }, [
     'features/integration/mlflow-to-serving.feature',
     'features/functional/core-ab-testing.feature',
     '--name', '^(The accuracy logged in MLflow is the accuracy of the served model|Traffic follows the experiment weights)$',
@@ -93,8 +123,8 @@ test('an unreachable MLflow database fails the scenarios that need it, with that
   assert.ok(!run.output.includes(secret), 'the password was printed');
 });
 
-test('a platform that counts refused requests as answered fails the refusal-accounting scenario', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('count-errors-as-answered', 'security', '^Refused requests are counted under their own status codes, never as answered$');
+test('a platform that counts refused requests as answered fails the refusal-accounting scenario', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('count-errors-as-answered', 'security', '^Refused requests are counted under their own status codes, never as answered$');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
   const counted = run.criteria.find((c) => c.id === 'refusals-counted-under-their-codes');
@@ -103,8 +133,8 @@ test('a platform that counts refused requests as answered fails the refusal-acco
   assert.match(String(counted.measured), /"200":8/);
 });
 
-test('a platform whose status reports broken resources as ready fails the partial-deployment scenario', { timeout: 160_000 }, () => {
-  const run = runSuiteWithFault('all-ready', 'functional', '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$');
+test('a platform whose status reports broken resources as ready fails the partial-deployment scenario', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('all-ready', 'functional', '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
   const readiness = run.criteria.find((c) => c.id === 'partial-deployment-readiness');
@@ -113,30 +143,22 @@ test('a platform whose status reports broken resources as ready fails the partia
   assert.match(String(readiness.measured), /gpu-predictor: expected Ready=False .* got Ready=True/);
 });
 
-/** The criterion with this id was recorded and failed; returns it for checks on its measured value. */
-function failedCriterion(run: ReturnType<typeof runSuite>, id: string) {
-  const found = run.criteria.filter((c) => c.id === id);
-  assert.ok(found.length > 0, `criterion ${id} was not recorded:\n${run.output.slice(-3000)}`);
-  const failed = found.find((c) => !c.passed);
-  assert.ok(failed, `criterion ${id} passed: ${JSON.stringify(found.map((c) => c.measured))}`);
-  return failed;
-}
 
-test('a platform that answers 503 to every 20th request fails the no-failed-request and every-request-answered criteria', { timeout: 200_000 }, () => {
-  const run = runSuite({ UAT_STACK_FAULT: 'fail-every-20th' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|Traffic follows the experiment weights)$']);
+test('a platform that answers 503 to every 20th request fails the no-failed-request and every-request-answered criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'fail-every-20th' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|Traffic follows the experiment weights)$']);
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'load-no-failed-requests').measured, 30);
   assert.ok(Number(failedCriterion(run, 'every-request-answered').measured) > 100);
 });
 
-test('a platform whose inference is 150 ms slower fails the P95 criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('slow-inference', 'performance', '^A burst of 600 requests from 4 users on the experiment endpoint stays fast$');
+test('a platform whose inference is 150 ms slower fails the P95 criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('slow-inference', 'performance', '^A burst of 600 requests from 4 users on the experiment endpoint stays fast$');
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
 });
 
-test('misrouted, uncounted and stale-to-Prometheus requests fail the routing and counting criteria', { timeout: 200_000 }, () => {
-  const run = runSuite({ UAT_STACK_FAULT: 'misroute-direct,uncounted-model,stale-metrics-for-prometheus' }, [
+test('misrouted, uncounted and stale-to-Prometheus requests fail the routing and counting criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'misroute-direct,uncounted-model,stale-metrics-for-prometheus' }, [
     '--name',
     '^(A request naming a predictor other than the experiment baseline reaches that predictor: decision-tree-predictor|Every request is counted in the platform metrics under the predictor that answered it|The platform metrics count every request sent|Refused requests are counted under their own status codes, never as answered|Requests flow from the trained models through serving to Prometheus and the dashboard)$',
   ]);
@@ -149,63 +171,124 @@ test('misrouted, uncounted and stale-to-Prometheus requests fail the routing and
   failedCriterion(run, 'prometheus-counts-each-request-per-model');
 });
 
-test('a model that goes unready after a malformed request fails the healthy-afterwards criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('unready-after-bad-input', 'security', 'a tensor of the wrong shape$');
+test('a model that goes unready after a malformed request fails the healthy-afterwards criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('unready-after-bad-input', 'security', 'a tensor of the wrong shape$');
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'healthy-after-malformed-request').measured, 'not ready, HTTP 200');
 });
 
 const PARTIAL = '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$';
 
-test('a platform that accepts an invalid memory quantity fails the refused-at-apply criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('accept-invalid-quantity', 'functional', PARTIAL);
+test('a platform that accepts an invalid memory quantity fails the refused-at-apply criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('accept-invalid-quantity', 'functional', PARTIAL);
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'schema-invalid-object-refused').measured, 'accepted');
 });
 
-test('a platform that routes an experiment whose candidates are not ready fails the not-served criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('route-unready-experiments', 'functional', PARTIAL);
+test('a platform that routes an experiment whose candidates are not ready fails the not-served criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('route-unready-experiments', 'functional', PARTIAL);
   assert.equal(run.status, 1, run.output);
   assert.match(String(failedCriterion(run, 'not-ready-resources-not-served').measured), /^1 of 3 answered: regime-challenge\.experiment$/);
 });
 
-test('a platform that gives a ready experiment no route fails the ready-resources-serve criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('drop-ready-experiment-routes', 'functional', PARTIAL);
+test('a platform that gives a ready experiment no route fails the ready-resources-serve criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('drop-ready-experiment-routes', 'functional', PARTIAL);
   assert.equal(run.status, 1, run.output);
   assert.match(String(failedCriterion(run, 'ready-resources-serve').measured), /^2 of 3 answered; steady-ab\.experiment: HTTP 404$/);
 });
 
 const ACCURACY = "^The dashboard shows both predictors' accuracy with its source$";
 
-test('a dashboard page served late fails the load-time criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('dashboard-slow-page', 'usability', ACCURACY);
+test('a dashboard page served late fails the load-time criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-slow-page', 'usability', ACCURACY);
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'dashboard-load-time').measured) > 5000);
 });
 
-test('a dashboard that swaps the accuracies and stops refreshing fails the accuracy and auto-refresh criteria', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('dashboard-swap-accuracy,dashboard-frozen-data', 'usability', `${ACCURACY.slice(0, -1)}|^The dashboard refreshes itself$`);
+test('a dashboard that swaps the accuracies and stops refreshing fails the accuracy and auto-refresh criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-swap-accuracy,dashboard-frozen-data', 'usability', `${ACCURACY.slice(0, -1)}|^The dashboard refreshes itself$`);
   assert.equal(run.status, 1, run.output);
   failedCriterion(run, 'dashboard-shows-accuracy-baseline-predictor');
   failedCriterion(run, 'dashboard-auto-refresh');
 });
 
-test('a dashboard that shows simulated serving figures fails the no-simulated-figure criterion', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('dashboard-simulated', 'usability', ACCURACY);
+test('a dashboard that shows simulated serving figures fails the no-simulated-figure criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-simulated', 'usability', ACCURACY);
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'dashboard-no-simulated-figure').measured) > 0);
 });
 
-test('a dashboard wider than the screen and with an unlabelled control fails the scrolling and accessibility criteria', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('dashboard-wide-page,dashboard-unlabelled-control', 'usability', '^(The dashboard is readable on a laptop|No serious accessibility barrier)$');
+test('a dashboard wider than the screen and with an unlabelled control fails the scrolling and accessibility criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-wide-page,dashboard-unlabelled-control', 'usability', '^(The dashboard is readable on a laptop|No serious accessibility barrier)$');
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'dashboard-no-horizontal-scroll').measured) > 1000);
   assert.ok(Number(failedCriterion(run, 'dashboard-accessibility').measured) >= 1);
 });
 
-test('a dashboard that drops the sources of figures and ignores the model filter fails the source and filter criteria', { timeout: 200_000 }, () => {
-  const run = runSuiteWithFault('dashboard-no-source,dashboard-ignore-filter', 'usability', `${ACCURACY.slice(0, -1)}|^Choosing a time window and models changes what is charted$`);
+test('a dashboard that drops the sources of figures and ignores the model filter fails the source and filter criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-no-source,dashboard-ignore-filter', 'usability', `${ACCURACY.slice(0, -1)}|^Choosing a time window and models changes what is charted$`);
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'dashboard-figures-name-source').measured) >= 8, 'requests, share and rate of each model lack a source');
   failedCriterion(run, 'dashboard-filter-changes-charts');
+});
+
+const OUTAGE = "The dashboard falls back to the platform.s own metrics when Prometheus stops";
+const FLOW = 'Requests flow from the trained models through serving to Prometheus and the dashboard';
+const KEYBOARD = 'The main views work by keyboard';
+
+test('a dashboard without its chart library, a link out of the tab order and a fallback that never ends fails the charts-drawn, keyboard-order and return-to-Prometheus criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-no-chart-library,dashboard-skip-tab,dashboard-sticky-fallback' }, [
+    'features/usability', 'features/integration', '--name', `^(The dashboard is readable on a laptop|${KEYBOARD}|${OUTAGE})$`,
+  ]);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'dashboard-charts-drawn').measured, 0);
+  assert.equal(failedCriterion(run, 'dashboard-keyboard-order').measured, 1, 'the Business impact link is missed');
+  assert.equal(failedCriterion(run, 'dashboard-returns-to-prometheus').measured, 'not within 15 s');
+  assert.ok(run.criteria.find((c) => c.id === 'dashboard-falls-back-when-prometheus-stops')?.passed, 'the fallback itself works');
+});
+
+test('a dashboard whose figures ignore the model filter and whose view link ignores Enter fails the filter-figures and Enter criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-figures-ignore-filter,dashboard-ignore-enter', 'usability', `^(Choosing a time window and models changes what is charted|${KEYBOARD})$`);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(run.criteria.find((c) => c.id === 'dashboard-filter-changes-charts')?.passed, 'the charts still follow the filter');
+  assert.ok(Number(failedCriterion(run, 'dashboard-filter-changes-figures').measured) > 0, 'figures of other models are shown');
+  assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '(no change)');
+});
+
+test('a model checkbox that ignores Space and a fallback that keeps the Prometheus label fail the Space and fallback-label criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-ignore-space,dashboard-keeps-prometheus-label' }, [
+    'features/usability', 'features/integration', '--name', `^(${KEYBOARD}|${OUTAGE})$`,
+  ]);
+  assert.equal(run.status, 1, run.output);
+  assert.match(String(failedCriterion(run, 'dashboard-keyboard-toggles-model').measured), /^still charted: .*ensemble-predictor/);
+  assert.equal(failedCriterion(run, 'dashboard-falls-back-when-prometheus-stops').measured, 'not within 10 s');
+});
+
+test('a dashboard that overcounts by one and a doctor that never connects fail the dashboard-count, fallback-count and doctor criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-miscount,doctor-unchecked-database' }, [
+    'features/integration', '--name', `^(${FLOW}|${OUTAGE}|The doctor names an unreachable MLflow database)$`,
+  ]);
+  assert.equal(run.status, 1, run.output);
+  const counts = failedCriterion(run, 'dashboard-counts-requests-answered');
+  assert.match(JSON.stringify(counts.details), /baseline-predictor grew by \d+, answered \d+/);
+  assert.ok(Number(failedCriterion(run, 'fallback-matches-stack-counters').measured) > 0);
+  assert.ok(run.criteria.find((c) => c.id === 'dashboard-falls-back-when-prometheus-stops')?.passed, 'the fallback label is right');
+  assert.equal(failedCriterion(run, 'doctor-names-unreachable-database').measured, 'exit 0, PostgreSQL not named, no password');
+});
+
+test('a left-over model answering the challenger\'s share and a dashboard that dies without Prometheus fail the MLflow-run and nothing-crashes criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'stale-version-serves-challenger,dashboard-dies-without-prometheus' }, [
+    'features/integration', '--name', `^(${FLOW}|${OUTAGE})$`,
+  ]);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(run.criteria.find((c) => c.id === 'prometheus-counts-each-request-per-model')?.passed, 'Prometheus counts what answered');
+  const runs = failedCriterion(run, 'counted-models-have-mlflow-runs');
+  assert.equal(runs.measured, 1);
+  assert.match(JSON.stringify(runs.details), /"without":\["enhanced-predictor-v0"\]/);
+  const crashed = failedCriterion(run, 'nothing-crashes-when-prometheus-stops');
+  assert.match(JSON.stringify(crashed.details), /dashboard \/healthz answered nothing.*died: the dashboard .*exited with code 70/);
+});
+
+describe('meta tests', { concurrency: 2 }, () => {
+  for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

@@ -3,7 +3,7 @@
 /* global echarts */
 (function () {
   'use strict';
-  const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {} };
+  const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {}, requests: 0 };
   const $ = (selector) => document.querySelector(selector);
 
   function readAddress() {
@@ -82,6 +82,11 @@
     const option = fitToWidth(original, node.clientWidth);
     const caption = document.querySelector(`[data-chart-source="${name}"]`);
     if (caption) caption.textContent = (original.title || {}).subtext || '';
+    if (typeof echarts === 'undefined') {
+      // the figures still show; the chart says why it is missing
+      node.textContent = 'Chart unavailable: the chart library did not load.';
+      return;
+    }
     let chart = state.charts[name];
     if (!chart) chart = state.charts[name] = echarts.init(node, null, { renderer: 'svg' });
     chart.setOption(option, true);
@@ -128,11 +133,15 @@
   }
 
   async function load() {
+    // A later request (a filter change during an auto-refresh) supersedes an earlier one: an answer
+    // that arrives after a newer request was sent is dropped, so stale figures never overwrite newer ones.
+    const request = ++state.requests;
     const params = new URLSearchParams({ window: state.window });
     if (state.models.length > 0) params.set('models', state.models.join(','));
     try {
       const res = await fetch(`/api/dashboard?${params}`, { cache: 'no-store' });
       const data = await res.json();
+      if (request !== state.requests) return;
       if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
       state.refreshSeconds = data.refreshSeconds;
       renderControls(data);
@@ -151,6 +160,7 @@
       const sources = Object.entries(data.sources).map(([s, n]) => `${n} ${s}`).join(', ');
       $('#status').textContent = `Updated ${new Date(data.generatedAt).toLocaleTimeString('en-GB')} (window ${data.window}); figures by source: ${sources}`;
     } catch (error) {
+      if (request !== state.requests) return;
       $('#status').textContent = `Could not refresh: ${error.message}. Showing the last figures read.`;
     }
     schedule();

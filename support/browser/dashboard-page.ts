@@ -79,10 +79,15 @@ export class DashboardPage {
     await this.page.waitForFunction((previous) => (document.body.dataset.generatedAt ?? '') > previous, after, { timeout: timeoutMs });
   }
 
-  async refreshNow(): Promise<void> {
+  /** Wait until the figures drawn were read for a selection without `model` (after a filter change). */
+  async waitForModelDropped(model: string, timeoutMs = 15_000): Promise<void> {
+    await this.page.waitForFunction((m) => !(document.body.dataset.models ?? '').split(',').includes(m), model, { timeout: timeoutMs });
+  }
+
+  async refreshNow(timeoutMs?: number): Promise<void> {
     const before = await this.generatedAt();
     await this.page.click('#refresh-now');
-    await this.waitForRefresh(before);
+    await this.waitForRefresh(before, timeoutMs);
   }
 
   async selectWindow(window: string): Promise<void> {

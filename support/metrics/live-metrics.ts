@@ -97,10 +97,10 @@ export class LiveMetrics {
   }
 
   /** The serving figures over `window`, from the first source that answers. */
-  async view(window: Window, models: string[] = []): Promise<ServingView> {
+  async view(window: Window, models: string[] = [], options: { skipPrometheus?: boolean } = {}): Promise<ServingView> {
     const scope: QueryScope = { ...this.options.scope, models };
-    let prometheusProblem = 'no Prometheus configured';
-    if (this.prometheus) {
+    let prometheusProblem = options.skipPrometheus ? 'Prometheus not asked' : 'no Prometheus configured';
+    if (this.prometheus && !options.skipPrometheus) {
       try {
         return await this.fromPrometheus(window, scope);
       } catch (error) {

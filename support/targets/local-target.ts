@@ -121,7 +121,7 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       ...manifests.flatMap((m) => ['--manifests', m]),
       ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
       '--seed', String(config.seed),
-      ...faults.filter((f) => !f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
+      ...faults.filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
     ];
     const stack = await launchStack({
       args: stackArgs(config.manifests),

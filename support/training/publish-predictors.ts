@@ -68,7 +68,10 @@ function fitOrReuse(training: { seed: number; days: number; heldOutFraction: num
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainedPredictor[];
   const { predictors } = trainPredictors(training);
   fs.mkdirSync(cacheDir, { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(predictors));
+  // written whole then renamed: runs that share the cache never read half a file
+  const partial = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, JSON.stringify(predictors));
+  fs.renameSync(partial, file);
   return predictors;
 }
 
