@@ -61,7 +61,7 @@ export class UatWorld extends World {
   lastResponse?: OipResponse;
   declaredWeights?: Record<string, number>;
   /** The split criterion's margin (a share), and once traffic is planned: alpha, power, requests. */
-  splitPlan?: { margin: number; alpha?: number; power?: number; requests?: number };
+  splitPlan?: { margin: number; alpha?: number; power?: number; requests?: number; target?: string };
   loggedRuns?: LoggedAccuracy[];
   servedAccuracies?: ServedAccuracy[];
   /** PromQL request totals per model before this scenario's traffic. */

@@ -73,7 +73,25 @@ test('business impact: uplift x challenger requests x value, minus the extra ser
   assert.equal(byId(f, 'assumption:value-per-correct').source, 'ASSUMPTION');
   assert.equal(byId(data.ab.figures, 'share:baseline-predictor').value, 0.7);
   assert.equal(byId(data.ab.figures, 'p95-latency').value, 12);
-  assert.deepEqual(data.sources, { 'LIVE:mlflow-postgres': 2, 'LIVE:prometheus': 8, DERIVED: 7, ASSUMPTION: 2 });
+  assert.deepEqual(data.sources, { 'LIVE:mlflow-postgres': 2, 'LIVE:prometheus': 6, DERIVED: 9, ASSUMPTION: 2 });
+});
+
+test("the split shows the experiment's candidates only: each one's share of the requests they answered, DERIVED from their counts", async () => {
+  const withOther: ServingView = { ...serving, requestsTotal: { ...serving.requestsTotal, 'ensemble-predictor': 600 } };
+  const data = await dashboardData(sources({ live: { view: async () => withOther }, models: [...MODELS, 'ensemble-predictor'] }), '1m');
+  const share = byId(data.ab.figures, 'share:baseline-predictor');
+  // 280 / (280 + 120): the ensemble's 600 requests are no part of the experiment
+  assert.deepEqual([share.value, share.source, share.basis], [0.7, 'DERIVED', ['LIVE:prometheus']]);
+  assert.match(share.note!, /direct requests included \(Seldon's metrics carry no experiment label\)/);
+  assert.equal(data.ab.figures.find((f) => f.id === 'share:ensemble-predictor'), undefined);
+  const categories = (name: string): unknown => (data.ab.charts[name].xAxis as { data: string[] }).data;
+  assert.deepEqual(categories('split'), MODELS);
+  assert.deepEqual(categories('accuracy'), [...MODELS, 'ensemble-predictor']);
+  // filtered to the challenger, its share still has the baseline's requests as denominator
+  const asked: string[][] = [];
+  const filtered = await dashboardData(sources({ live: { view: async (_w, m = []) => (asked.push(m), withOther) }, models: [...MODELS, 'ensemble-predictor'] }), '1m', ['enhanced-predictor']);
+  assert.equal(byId(filtered.ab.figures, 'share:enhanced-predictor').value, 0.3);
+  assert.deepEqual(asked, [['enhanced-predictor'], ['enhanced-predictor', 'baseline-predictor']]);
 });
 
 test('an unreachable store leaves accuracy and ROI unavailable, with the cause, never a number', async () => {
@@ -105,7 +123,7 @@ test('publication charts carry a title, axis units and a source caption; PNGs ar
   assert.deepEqual(charts.map((c) => c.name), ['split', 'accuracy', 'requestRate', 'latency', 'impact']);
   const split = fs.readFileSync(path.join(dir, 'split.svg'), 'utf8');
   assert.match(split, /Traffic split: observed share vs experiment weight/);
-  assert.match(split, /share of requests \(%\)/);
+  assert.match(split, /share of the candidates(&#39;|')? requests \(%\)/);
   assert.match(split, /Source: LIVE:prometheus/);
   assert.match(fs.readFileSync(path.join(dir, 'latency.svg'), 'utf8'), /P95 latency \(ms\)/);
   const impact = fs.readFileSync(path.join(dir, 'impact.svg'), 'utf8');

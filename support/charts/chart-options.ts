@@ -31,7 +31,9 @@ function base(title: string, sourceCaption: string): ChartOption {
 }
 
 export function abCharts(figures: Figure[], view: ServingView, models: string[], weights: Record<string, number>): Record<string, ChartOption> {
-  const shares = models.map((m) => figures.find((f) => f.id === `share:${m}`)!);
+  // the experiment's candidates only: the weights say nothing about other models
+  const candidates = models.filter((m) => m in weights);
+  const shares = candidates.map((m) => figures.find((f) => f.id === `share:${m}`)!);
   const totalWeight = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const accuracy = models.map((m) => figures.find((f) => f.id === `accuracy:${m}`)!);
   const rateSeries = models.filter((m) => view.rateSeries[m]);
@@ -42,13 +44,13 @@ export function abCharts(figures: Figure[], view: ServingView, models: string[],
     empty ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: `No samples in the last ${view.window} yet`, fontSize: 14, fill: '#374151' } }] } : {};
   return {
     split: {
-      ...base('Traffic split: observed share vs experiment weight', caption(shares)),
+      ...base('Traffic split: observed share vs experiment weight', `${caption(shares)}; counts every request a candidate answered, direct ones included`),
       legend: { bottom: 0, itemGap: 28 },
-      xAxis: { type: 'category', data: models, name: 'model', nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: models.length > 2 ? 15 : 0 } },
-      yAxis: { type: 'value', name: 'share of requests (%)', max: 100 },
+      xAxis: { type: 'category', data: candidates, name: 'experiment candidate', nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0 } },
+      yAxis: { type: 'value', name: "share of the candidates' requests (%)", max: 100 },
       series: [
         { name: 'observed share (%)', type: 'bar', data: shares.map((f) => (f.value === null ? null : +(f.value * 100).toFixed(2))) },
-        { name: 'experiment weight (%)', type: 'bar', data: models.map((m) => (m in weights ? +((weights[m] / totalWeight) * 100).toFixed(2) : 0)) },
+        { name: 'experiment weight (%)', type: 'bar', data: candidates.map((m) => +((weights[m] / totalWeight) * 100).toFixed(2)) },
       ],
     },
     accuracy: {

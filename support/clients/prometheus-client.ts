@@ -92,10 +92,10 @@ export class PrometheusClient {
   }
 
   /** Scrape targets with their health ("up", "down", "unknown") and last error. */
-  async targets(): Promise<{ job: string; scrapeUrl: string; health: string; lastError: string }[]> {
+  async targets(): Promise<{ job: string; scrapeUrl: string; health: string; lastError: string; lastScrape: string }[]> {
     const res = await this.get('/api/v1/targets');
-    const body = (await res.json()) as { data: { activeTargets: { labels: Record<string, string>; scrapeUrl: string; health: string; lastError: string }[] } };
-    return body.data.activeTargets.map((t) => ({ job: t.labels.job, scrapeUrl: t.scrapeUrl, health: t.health, lastError: t.lastError }));
+    const body = (await res.json()) as { data: { activeTargets: { labels: Record<string, string>; scrapeUrl: string; health: string; lastError: string; lastScrape: string }[] } };
+    return body.data.activeTargets.map((t) => ({ job: t.labels.job, scrapeUrl: t.scrapeUrl, health: t.health, lastError: t.lastError, lastScrape: t.lastScrape }));
   }
 
   async version(): Promise<string> {

@@ -8,10 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import type { HarnessConfig } from '../config.ts';
 import { MlflowStore } from '../clients/mlflow-store.ts';
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
+import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
 import { launchDashboard, launchStack, type ChildWatch } from './stack-process.ts';
@@ -82,6 +84,21 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     options.onDeath?.(part, cause);
   };
   try {
+    // Prometheus starts first, on the stack's address chosen now: its first target discovery (about
+    // 5 s) overlaps the database, the training and the stack's start.
+    const stackPort = await freePort();
+    const url = `http://127.0.0.1:${stackPort}`;
+    let stackUp: { resolve: (at: Date) => void; reject: (error: Error) => void } | undefined;
+    const stackUpAt = new Promise<Date>((resolve, reject) => (stackUp = { resolve, reject }));
+    stackUpAt.catch(() => undefined); // a stack that never came up is reported by its own start
+    const prometheusLog = new PassThrough();
+    const launchPrometheus = (port?: number, scrapedAfter?: Promise<Date>) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus'), scrapedAfter });
+    const prometheusStarting = config.prometheusUrl ? undefined : launchPrometheus(undefined, stackUpAt).then((server) => ({ server }), (error: Error) => ({ error }));
+    cleanup.push(async () => {
+      stackUp?.reject(new Error('the target stopped before the stack was up'));
+      const started = await prometheusStarting;
+      if (started && 'server' in started) await started.server.stop();
+    });
     let db: Database | undefined;
     let database: RunningTarget['database'];
     try {
@@ -123,33 +140,33 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
       '--seed', String(config.seed),
       ...faults.filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
     ];
+    prometheusLog.pipe(logFile('prometheus.log'));
     const stack = await launchStack({
-      args: stackArgs(config.manifests),
+      args: [...stackArgs(config.manifests), '--port', String(stackPort)],
       log: logFile('stack.log'),
       deadlineMs: STACK_START_DEADLINE_MS,
       onDeath: died('stack'),
     });
     cleanup.push(() => stack.stop());
     watched.set('stack', stack);
-    const { url } = stack;
     await waitFor('the embedded stack answers /v2/health/ready', 10_000, async () => {
       const res = await fetch(`${url}/v2/health/ready`).catch(() => undefined);
       return res?.status === 200 ? true : undefined;
     });
+    stackUp?.resolve(new Date());
     log(`embedded stack ready at ${url}${config.stackFault ? ` (fault injected: ${config.stackFault})` : ''}`);
 
     let prometheus: RunningTarget['prometheus'];
     let localPrometheus: PrometheusServer | undefined;
     let namespace = config.namespace;
-    const prometheusLog = logFile('prometheus.log');
-    const launchPrometheus = (port?: number) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus') });
-    if (config.prometheusUrl) {
-      prometheus = { url: config.prometheusUrl, source: 'PROMETHEUS_URL', version: 'unknown' };
+    if (!prometheusStarting) {
+      prometheus = { url: config.prometheusUrl!, source: 'PROMETHEUS_URL', version: 'unknown' };
       log(`Prometheus: PROMETHEUS_URL ${config.prometheusUrl}`);
     } else {
       try {
-        localPrometheus = await launchPrometheus();
-        cleanup.push(() => localPrometheus!.stop());
+        const started = await prometheusStarting;
+        if ('error' in started) throw started.error;
+        localPrometheus = started.server;
         watched.set('prometheus', localPrometheus);
         prometheus = { url: localPrometheus.url, source: 'local binary', version: localPrometheus.version };
         namespace ??= LOCAL_POD.namespace;

@@ -65,7 +65,12 @@ export function findPrometheusBinary(bin: string): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number; onDeath?: (cause: string) => void }): Promise<PrometheusServer> {
+/**
+ * `scrapedAfter`: Prometheus may be started before the stack listens (its first target discovery
+ * takes about 5 s, which then overlaps the stack's start); it is ready once every target was
+ * scraped after the stack was (the promise's date), up or not. Rejecting it stops Prometheus.
+ */
+export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number; onDeath?: (cause: string) => void; scrapedAfter?: Promise<Date> }): Promise<PrometheusServer> {
   const binary = findPrometheusBinary(options.bin);
   if (!binary) throw new PrometheusMissing(options.bin);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-prometheus-'));
@@ -87,12 +92,13 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
   };
   const client = new PrometheusClient(url);
   try {
+    const after = options.scrapedAfter ? (await options.scrapedAfter).getTime() : 0;
     const deadline = options.deadlineMs ?? 20_000;
     await waitFor(`Prometheus at ${url} is ready and has scraped every stack target once`, deadline, async () => {
       if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}: ${errors.trim() || 'no message'}`);
       if (!(await client.ready())) return undefined;
       const targets = await client.targets();
-      return targets.length === 3 && targets.every((t) => t.health !== 'unknown') ? true : undefined;
+      return targets.length === 3 && targets.every((t) => t.health !== 'unknown' && Date.parse(t.lastScrape) >= after) ? true : undefined;
     });
     return { url, port, version: await client.version(), child, watch, stop };
   } catch (error) {

@@ -6,7 +6,7 @@ import { chiSquareGoodnessOfFit } from '../stats/chi-square.ts';
 import { equivalenceSampleSize, shareEquivalence } from '../stats/equivalence.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import type { UatWorld } from '../world.ts';
-import { allResponses, routeCounts, sendSnapshots } from './traffic.ts';
+import { routeCounts, sendSnapshots } from './traffic.ts';
 
 /** The weights a stakeholder wrote in the feature must be the ones the Experiment manifest deploys. */
 export function declareWeights(world: UatWorld, experiment: string, rows: { predictor: string; weight: string }[]): void {
@@ -32,7 +32,7 @@ export async function sendPlannedSnapshots(world: UatWorld, target: string, powe
   if (!weights || margin === undefined) throw new Error('declare the weights and the margin before sending the planned traffic');
   const power = powerPercent / 100;
   const requests = equivalenceSampleSize(weights, margin, alpha, power);
-  world.splitPlan = { margin, alpha, power, requests };
+  world.splitPlan = { margin, alpha, power, requests, target };
   await world.attach(
     JSON.stringify({ ...world.splitPlan, weights, formula: 'n = (z(1-alpha) + z(1-beta/2))^2 p(1-p) / margin^2, largest p(1-p) over the predictors, alpha split between shares when more than two' }, null, 2),
     { mediaType: 'application/json', fileName: 'split-sample-size.json' },
@@ -44,7 +44,8 @@ export async function checkSplitEquivalent(world: UatWorld): Promise<void> {
   const weights = world.declaredWeights;
   const plan = world.splitPlan;
   if (!weights || plan?.alpha === undefined || plan.requests === undefined) throw new Error('no planned split traffic was sent in this scenario');
-  const responses = allResponses(world).filter((r) => r.status === 200);
+  // the planned traffic only: any other request of the scenario (another model, a probe) is no evidence of the split
+  const responses = world.traffic.filter((t) => t.target === plan.target).flatMap((t) => t.responses).filter((r) => r.status === 200);
   const counts = routeCounts(responses);
   const candidates = Object.keys(weights);
   const strays = Object.keys(counts).filter((m) => !candidates.includes(m));

@@ -118,8 +118,9 @@ export async function checkChartsFollowSelection(world: UatWorld, models: string
     const extra = shown.filter((m) => !models.includes(m));
     if (extra.length > 0) wrong.push(`${name} still charts ${extra.join(', ')}`);
   }
-  const split = await dashboard.chart('split');
-  if (JSON.stringify(split.categories) !== JSON.stringify(models)) wrong.push(`split charts ${JSON.stringify(split.categories)}`);
+  // the accuracy chart has a bar per model shown: exactly the selection (the split chart has the experiment's candidates among it)
+  const accuracy = await dashboard.chart('accuracy');
+  if (JSON.stringify(accuracy.categories) !== JSON.stringify(models)) wrong.push(`accuracy charts ${JSON.stringify(accuracy.categories)}`);
   await world.check({
     id: 'dashboard-filter-changes-charts',
     statement: `after choosing the last ${window} and ${models.join(', ')}, the charts show only that selection`,
@@ -254,13 +255,14 @@ export async function checkKeyboardTogglesModel(world: UatWorld, model: string):
   const reached = await dashboard.activateByKeyboard(model, 'Space');
   // the page marks the selection its figures were read for; a page that ignores Space never drops it
   if (reached) await dashboard.waitForModelDropped(model).catch(() => undefined);
-  const split = await dashboard.chart('split');
-  const removed = reached && !(split.categories ?? []).includes(model);
+  // every model shown has a bar in the accuracy chart
+  const accuracy = await dashboard.chart('accuracy');
+  const removed = reached && !(accuracy.categories ?? []).includes(model);
   await world.check({
     id: 'dashboard-keyboard-toggles-model',
     statement: `Space on the "${model}" filter removes it from the charts`,
     threshold: `${model} not charted`,
-    measured: !reached ? `"${model}" not reachable by Tab` : removed ? 'not charted' : `still charted: ${JSON.stringify(split.categories)}`,
+    measured: !reached ? `"${model}" not reachable by Tab` : removed ? 'not charted' : `still charted: ${JSON.stringify(accuracy.categories)}`,
     unit: '',
     source: 'LIVE:browser',
     passed: removed,

@@ -84,19 +84,27 @@ async function accuracyFigures(sources: ViewSources, models: string[]): Promise<
   return models.map((m) => figure(`accuracy:${m}`, `${m} accuracy on held-out days`, logged.get(m) ?? null, 'ratio', 'LIVE:mlflow-postgres', logged.has(m) ? undefined : problem));
 }
 
-function servingFigures(view: ServingView, models: string[]): Figure[] {
+function servingFigures(view: ServingView, models: string[], candidates: string[], candidateCounts: Record<string, number>): Figure[] {
   const at = new Date(view.observedAt);
-  const total = models.reduce((t, m) => t + (view.requestsTotal[m] ?? 0), 0);
   const out: Figure[] = [];
   // A model with no series in the source is unavailable, with the cause, never a 0 under a live label.
   const missing = (m: string): string => `no series for ${m} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
   for (const m of models) {
     const has = m in view.requestsTotal;
     out.push(figure(`requests:${m}`, `${m} requests answered`, has ? view.requestsTotal[m] : null, 'requests', view.source, has ? view.note : missing(m), at));
-    out.push(figure(`share:${m}`, `${m} share of answered requests`, has && total > 0 ? view.requestsTotal[m] / total : null, 'ratio', view.source, !has ? missing(m) : total > 0 ? view.note : 'no requests answered yet', at));
     const hasRate = m in view.requestRate;
     const rateNote = hasRate ? [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined : missing(m);
     out.push(figure(`rate:${m}`, `${m} request rate (${view.covers ? `${view.covers}; ${view.window} asked` : view.window})`, hasRate ? view.requestRate[m] : null, 'req/s', view.source, rateNote, at));
+  }
+  // Each candidate's share of the requests the experiment's candidates answered, computed from their
+  // counts. Seldon's metrics carry no experiment label: direct requests to a candidate count too.
+  const inputs = candidates.map((k) => figure(`requests:${k}`, `${k} requests answered`, k in candidateCounts ? candidateCounts[k] : null, 'requests', view.source, undefined, at));
+  for (const c of candidates.filter((k) => models.includes(k))) {
+    const share = derived(`share:${c}`, `${c} share of the requests the experiment's candidates answered`, 'ratio', inputs, (values) => {
+      const total = values.reduce((a, b) => a + b, 0);
+      return total > 0 ? values[candidates.indexOf(c)] / total : NaN;
+    });
+    out.push(share.value === null && share.source === 'DERIVED' ? { ...share, source: 'UNAVAILABLE', note: 'no requests answered by the candidates yet' } : { ...share, note: `${share.note}; every request each candidate answered, direct requests included (Seldon's metrics carry no experiment label)` });
   }
   // Windowed figures name the period they really cover when it is shorter than the window asked for.
   const period = view.covers ? `${view.covers}; ${view.window} asked` : view.window;
@@ -177,7 +185,10 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const selected = selectedModels.filter((m) => sources.models.includes(m));
   const models = selected.length > 0 ? selected : sources.models;
   const [accuracy, view] = await Promise.all([accuracyFigures(sources, models), sources.live.view(window, selected)]);
-  const abFigures = [...accuracy, ...servingFigures(view, models)];
+  const candidates = sources.experiment.candidates.map((c) => c.name);
+  // the candidates' counts are read whatever the filter, so a candidate's share always has its denominator
+  const counted = selected.length > 0 && candidates.some((c) => !selected.includes(c)) ? await sources.live.view(window, [...new Set([...selected, ...candidates])]) : view;
+  const abFigures = [...accuracy, ...servingFigures(view, models, candidates, counted.requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
   const weights = Object.fromEntries(sources.experiment.candidates.map((c) => [c.name, c.weight]));
   return {
