@@ -61,6 +61,10 @@ function failedCriterion(run: SuiteRun, id: string) {
   return failed;
 }
 
+const OUTAGE = "The dashboard falls back to the platform.s own metrics when Prometheus stops";
+const FLOW = 'Requests flow from the trained models through serving to Prometheus and the dashboard';
+const KEYBOARD = 'The main views work by keyboard';
+
 const tests: [string, { timeout: number }, () => Promise<void>][] = [];
 /** Collected here, run below two at a time. */
 function test(name: string, options: { timeout: number }, body: () => Promise<void>): void {
@@ -179,10 +183,16 @@ test('a model that goes unready after a malformed request fails the healthy-afte
 
 const PARTIAL = '^A deployment with a broken Experiment, an unschedulable Model and a Pipeline serves what is valid$';
 
-test('a platform that accepts an invalid memory quantity fails the refused-at-apply criterion', { timeout: 200_000 }, async () => {
-  const run = await runSuiteWithFault('accept-invalid-quantity', 'functional', PARTIAL);
+// The dashboard's death comes last in the run: integration scenarios run after the functional ones.
+test('a platform that accepts an invalid memory quantity and a dashboard that dies without Prometheus fail the refused-at-apply and nothing-crashes criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'accept-invalid-quantity,dashboard-dies-without-prometheus' }, [
+    'features/functional', 'features/integration', '--name', `${PARTIAL.slice(0, -1)}|^${OUTAGE}$`,
+  ]);
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'schema-invalid-object-refused').measured, 'accepted');
+  assert.ok(run.criteria.find((c) => c.id === 'fallback-counts-requests-answered')?.passed, 'the last figures it showed were right');
+  const crashed = failedCriterion(run, 'nothing-crashes-when-prometheus-stops');
+  assert.match(JSON.stringify(crashed.details), /dashboard \/healthz answered nothing.*died: the dashboard .*exited with code 70/);
 });
 
 test('a platform that routes an experiment whose candidates are not ready fails the not-served criterion', { timeout: 200_000 }, async () => {
@@ -232,9 +242,6 @@ test('a dashboard that drops the sources of figures and ignores the model filter
   failedCriterion(run, 'dashboard-filter-changes-charts');
 });
 
-const OUTAGE = "The dashboard falls back to the platform.s own metrics when Prometheus stops";
-const FLOW = 'Requests flow from the trained models through serving to Prometheus and the dashboard';
-const KEYBOARD = 'The main views work by keyboard';
 
 test('a dashboard without its chart library, a link out of the tab order and a fallback that never ends fails the charts-drawn, keyboard-order and return-to-Prometheus criteria', { timeout: 200_000 }, async () => {
   const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-no-chart-library,dashboard-skip-tab,dashboard-sticky-fallback' }, [
@@ -255,13 +262,17 @@ test('a dashboard whose figures ignore the model filter and whose view link igno
   assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '(no change)');
 });
 
-test('a model checkbox that ignores Space and a fallback that keeps the Prometheus label fail the Space and fallback-label criteria', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-ignore-space,dashboard-keeps-prometheus-label' }, [
-    'features/usability', 'features/integration', '--name', `^(${KEYBOARD}|${OUTAGE})$`,
+test('a Space-deaf model checkbox, a fallback that keeps the Prometheus label and a left-over model answering the challenger\'s share fail the Space, fallback-label and MLflow-run criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-ignore-space,dashboard-keeps-prometheus-label,stale-version-serves-challenger' }, [
+    'features/usability', 'features/integration', '--name', `^(${KEYBOARD}|${OUTAGE}|${FLOW})$`,
   ]);
   assert.equal(run.status, 1, run.output);
   assert.match(String(failedCriterion(run, 'dashboard-keyboard-toggles-model').measured), /^still charted: .*ensemble-predictor/);
   assert.equal(failedCriterion(run, 'dashboard-falls-back-when-prometheus-stops').measured, 'not within 10 s');
+  assert.ok(run.criteria.find((c) => c.id === 'prometheus-counts-each-request-per-model')?.passed, 'Prometheus counts what answered');
+  const runs = failedCriterion(run, 'counted-models-have-mlflow-runs');
+  assert.equal(runs.measured, 1);
+  assert.match(JSON.stringify(runs.details), /"without":\["enhanced-predictor-v0"\]/);
 });
 
 test('a dashboard that overcounts by one and a doctor that never connects fail the dashboard-count, fallback-count and doctor criteria', { timeout: 200_000 }, async () => {
@@ -274,19 +285,6 @@ test('a dashboard that overcounts by one and a doctor that never connects fail t
   assert.ok(Number(failedCriterion(run, 'fallback-counts-requests-answered').measured) > 0);
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-falls-back-when-prometheus-stops')?.passed, 'the fallback label is right');
   assert.equal(failedCriterion(run, 'doctor-names-unreachable-database').measured, 'exit 0, PostgreSQL not named, no password');
-});
-
-test('a left-over model answering the challenger\'s share and a dashboard that dies without Prometheus fail the MLflow-run and nothing-crashes criteria', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'stale-version-serves-challenger,dashboard-dies-without-prometheus' }, [
-    'features/integration', '--name', `^(${FLOW}|${OUTAGE})$`,
-  ]);
-  assert.equal(run.status, 1, run.output);
-  assert.ok(run.criteria.find((c) => c.id === 'prometheus-counts-each-request-per-model')?.passed, 'Prometheus counts what answered');
-  const runs = failedCriterion(run, 'counted-models-have-mlflow-runs');
-  assert.equal(runs.measured, 1);
-  assert.match(JSON.stringify(runs.details), /"without":\["enhanced-predictor-v0"\]/);
-  const crashed = failedCriterion(run, 'nothing-crashes-when-prometheus-stops');
-  assert.match(JSON.stringify(crashed.details), /dashboard \/healthz answered nothing.*died: the dashboard .*exited with code 70/);
 });
 
 describe('meta tests', { concurrency: 2 }, () => {
