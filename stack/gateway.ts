@@ -54,7 +54,8 @@ export const FAULTS = [
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
-  deployment: Deployment;
+  /** What is deployed: fixed (manifest folders), or read on every request (operator mode, where it changes while serving). */
+  deployment: Deployment | (() => Deployment);
   metrics: SeldonMetrics;
   seed: number;
   limits: HttpLimits;
@@ -102,24 +103,35 @@ function withUnreadyExperiments(deployment: Deployment): Deployment['experiments
 }
 
 export function createGateway(options: GatewayOptions): http.Server {
-  const { deployment, metrics } = options;
+  const { metrics } = options;
+  const source = options.deployment;
+  const current = typeof source === 'function' ? source : (): Deployment => source;
   const faults = options.faults ?? new Set<Fault>();
   const has = (f: Fault): boolean => faults.has(f);
-  const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
-  const router = new Router(deployment.models, routedExperiments, options.seed, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined });
-  const status = statusApi(() => (has('all-ready') ? deployment.resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : deployment.resources), options.namespace);
+  // Envoy's routes follow the deployment: rebuilt when it changes, kept while it does not.
+  let routes: { of: Deployment; router: Router } | undefined;
+  const routerNow = (): Router => {
+    const deployment = current();
+    if (routes?.of !== deployment) {
+      const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
+      routes = { of: deployment, router: new Router(deployment.models, routedExperiments, options.seed, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined }) };
+    }
+    return routes.router;
+  };
+  const status = statusApi(() => (has('all-ready') ? current().resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : current().resources), options.namespace);
   // Prometheus (recognised by its User-Agent) is served the metrics of start-up under that fault.
   const frozen: Record<string, Promise<string> | undefined> = has('stale-metrics-for-prometheus') ? Object.fromEntries(Object.entries(METRICS_PATHS).map(([p, r]) => [p, metrics[r].metrics()])) : {};
   let routedRequests = 0;
   /** For the `unready-after-bad-input` fault: the model's status turns ModelFailed. */
   const markFailed = (modelName: string): void => {
-    const entry = deployment.resources.find((r) => r.resource.kind === 'Model' && r.resource.metadata.name === modelName);
+    const entry = current().resources.find((r) => r.resource.kind === 'Model' && r.resource.metadata.name === modelName);
     if (entry) entry.status = modelStatus({ state: 'ModelFailed', reason: 'the server process restarted after a bad request' }, new Date().toISOString());
   };
 
   /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
-    const servedBy = has('swap-outputs') ? deployment.models[(deployment.models.indexOf(model) + 1) % deployment.models.length] : model;
+    const { models } = current();
+    const servedBy = has('swap-outputs') ? models[(models.findIndex((m) => m.name === model.name) + 1) % models.length] : model;
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
       if (i > 0) await yieldToEventLoop();
@@ -222,7 +234,7 @@ export function createGateway(options: GatewayOptions): http.Server {
     const body = await readBody(req, res, options.limits.maxBodyBytes);
     if (body === undefined) return; // refused (413) or the client went away
     const seldonRoute = firstHeader(req.headers['x-seldon-route']);
-    const routed = router.match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
+    const routed = routerNow().match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
     if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
     if (has('fail-every-20th') && ++routedRequests % 20 === 0) return sendJson(res, 503, { error: 'upstream unavailable (fail-every-20th fault)' });
     if (routed.mirror) {

@@ -7,6 +7,8 @@
  *   tsx stack/main.ts --manifests k8s/ab-testing --storage-map gs://bucket/=/abs/dir [--port 0] [--seed 42]
  *                     [--namespace seldon-mesh] [--max-body-bytes N] [--headers-timeout-ms N]
  *                     [--request-timeout-ms N] [--max-connections N]
+ *   tsx stack/main.ts --kubeconfig FILE --watch-namespace NS --storage-map ...   (operator mode, stack/operator.ts:
+ *                     the namespace's Model, Experiment and Pipeline objects, their status written back)
  *
  * It prints one JSON line per refused or not-ready resource ({"event":"refused"|"not-ready",...}
  * on stderr), then, when listening, {"event":"ready","url":"http://127.0.0.1:<port>",...} on stdout.
@@ -14,7 +16,8 @@
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { parseStorageMapping } from '../fixtures/storage-map.ts';
-import { deploy } from './deployment.ts';
+import { deploy, type Deployment } from './deployment.ts';
+import { SeldonOperator } from './operator.ts';
 import { createGateway, FAULTS, type Fault } from './gateway.ts';
 import { limitOptions, parseLimits, type HttpLimits } from './http-hardening.ts';
 import { loadManifestDocuments, ManifestError, type ManifestDocument } from './manifests.ts';
@@ -29,7 +32,7 @@ function fatal(message: string): never {
 
 const event = (payload: Record<string, unknown>): void => void process.stderr.write(`${JSON.stringify(payload)}\n`);
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       manifests: { type: 'string', multiple: true, default: [] },
@@ -39,6 +42,9 @@ function main(): void {
       seed: { type: 'string', default: '42' },
       namespace: { type: 'string', default: 'seldon-mesh' },
       fault: { type: 'string', multiple: true, default: [] },
+      // operator mode: serve the Seldon objects of a namespace of a Kubernetes API server
+      kubeconfig: { type: 'string' },
+      'watch-namespace': { type: 'string' },
       ...limitOptions,
     },
   });
@@ -49,7 +55,10 @@ function main(): void {
   const badFault = values.fault.find((f) => !(FAULTS as readonly string[]).includes(f));
   if (badFault !== undefined) fatal(`--fault must be one of ${FAULTS.join(', ')}, got '${badFault}'`);
   const faults = new Set(values.fault as Fault[]);
-  if (values.manifests.length === 0) fatal('give at least one --manifests file or folder');
+  const operatorMode = values.kubeconfig !== undefined || values['watch-namespace'] !== undefined;
+  if (operatorMode && (values.kubeconfig === undefined || values['watch-namespace'] === undefined)) fatal('operator mode needs both --kubeconfig and --watch-namespace');
+  if (operatorMode && values.manifests.length > 0) fatal('give --manifests or --kubeconfig with --watch-namespace, not both');
+  if (!operatorMode && values.manifests.length === 0) fatal('give at least one --manifests file or folder (or --kubeconfig and --watch-namespace)');
   let limits: HttpLimits;
   try {
     limits = parseLimits(values);
@@ -60,22 +69,54 @@ function main(): void {
     (entry) => parseStorageMapping(entry) ?? fatal(`--storage-map '${entry}' must look like <uri-prefix>=<local folder>`),
   );
 
-  let documents: ManifestDocument[];
-  try {
-    documents = loadManifestDocuments(values.manifests, { lenientQuantities: faults.has('accept-invalid-quantity') });
-  } catch (error) {
-    return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
-  }
-  const deployment = deploy(documents, storageMap);
-  for (const r of deployment.refused) event({ event: 'refused', kind: r.kind ?? null, name: r.name ?? null, message: r.message });
-  for (const r of deployment.resources) {
-    const ready = readyCondition(r.status);
-    if (ready?.status !== 'True') event({ event: 'not-ready', kind: r.resource.kind, name: r.resource.metadata.name, reason: ready?.reason ?? null, message: ready?.message ?? null, detail: r.detail ?? null });
-  }
-
   const metrics = new SeldonMetrics(v8.getHeapStatistics().heap_size_limit);
-  for (const m of deployment.models) metrics.modelLoaded(m.name, internalName(m), m.artifactBytes);
-  const server = createGateway({ deployment, metrics, seed, limits, namespace: values.namespace, faults });
+  const loaded = new Set<string>();
+  const announce = (deployment: Deployment): void => {
+    for (const r of deployment.refused) event({ event: 'refused', kind: r.kind ?? null, name: r.name ?? null, message: r.message });
+    for (const r of deployment.resources) {
+      const ready = readyCondition(r.status);
+      if (ready?.status !== 'True') event({ event: 'not-ready', kind: r.resource.kind, name: r.resource.metadata.name, reason: ready?.reason ?? null, message: ready?.message ?? null, detail: r.detail ?? null });
+    }
+    // the agent reports a model loaded once per load, not once per redeploy
+    for (const m of deployment.models.filter((m) => !loaded.has(internalName(m)))) {
+      loaded.add(internalName(m));
+      metrics.modelLoaded(m.name, internalName(m), m.artifactBytes);
+    }
+  };
+
+  let current: () => Deployment;
+  const namespace = operatorMode ? values['watch-namespace']! : values.namespace;
+  if (operatorMode) {
+    const operator = new SeldonOperator({
+      kubeconfig: values.kubeconfig!,
+      namespace,
+      storageMap,
+      parse: { lenientQuantities: faults.has('accept-invalid-quantity') },
+      onDeploy: (deployment, objects) => {
+        event({ event: 'deployed', objects, models: deployment.models.map((m) => m.name), experiments: deployment.experiments.map((e) => e.name) });
+        announce(deployment);
+      },
+      onError: (message) => event({ event: 'operator-error', message }),
+    });
+    try {
+      await operator.start();
+    } catch (error) {
+      return fatal(`cannot read the Seldon objects of namespace ${namespace} through ${values.kubeconfig}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    current = operator.current;
+  } else {
+    let documents: ManifestDocument[];
+    try {
+      documents = loadManifestDocuments(values.manifests, { lenientQuantities: faults.has('accept-invalid-quantity') });
+    } catch (error) {
+      return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
+    }
+    const deployment = deploy(documents, storageMap);
+    announce(deployment);
+    current = () => deployment;
+  }
+  const deployment = current();
+  const server = createGateway({ deployment: operatorMode ? current : deployment, metrics, seed, limits, namespace, faults });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();
@@ -85,7 +126,8 @@ function main(): void {
       `${JSON.stringify({
         event: 'ready',
         url: `http://${values.host}:${bound}`,
-        namespace: values.namespace,
+        namespace,
+        mode: operatorMode ? 'operator' : 'manifests',
         models: deployment.models.map((m) => m.name),
         experiments: deployment.experiments.map((e) => e.name),
         notReady,
@@ -104,4 +146,4 @@ function main(): void {
   process.on('SIGINT', stop);
 }
 
-main();
+void main();

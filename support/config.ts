@@ -48,6 +48,8 @@ const schema = z.object({
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   UAT_TRAINING_CACHE: z.string().optional(),
   UAT_WAIVERS_FILE: z.string().default(path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml')),
+  KUBECONFIG: z.string().min(1).optional(),
+  UAT_KUBE_CONTEXT: z.string().min(1).optional(),
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
 });
 
@@ -69,6 +71,10 @@ export interface HarnessConfig {
   stackUrl?: string;
   /** Port of the dashboard the local target starts; 0 picks a free one. */
   dashboardPort: number;
+  /** KUBECONFIG: kubeconfig files (colon-separated); ~/.kube/config or in-cluster when absent. */
+  kubeconfig?: string;
+  /** The kubeconfig context for UAT_TARGET=kubernetes (the current one when absent). */
+  kubeContext?: string;
   /** Namespace of the Seldon servers, for PromQL on a cluster's Prometheus. */
   namespace?: string;
   mlflowExperiment: string;
@@ -109,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     stackUrl: e.UAT_STACK_URL?.replace(/\/$/, ''),
     dashboardPort: e.UAT_DASHBOARD_PORT,
     namespace: e.UAT_NAMESPACE,
+    kubeContext: e.UAT_KUBE_CONTEXT,
+    kubeconfig: e.KUBECONFIG,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,

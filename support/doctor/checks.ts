@@ -11,6 +11,7 @@ import { findChromium } from '../browser/chromium.ts';
 import { providePostgres } from '../db/postgres-provider.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { findPrometheusBinary, PROMETHEUS_INSTALL_HINT } from '../targets/prometheus-server.ts';
+import { checkKubernetes } from './kubernetes-checks.ts';
 
 export interface CheckResult {
   name: string;
@@ -175,5 +176,6 @@ export function checkTools(config: HarnessConfig): CheckResult[] {
 }
 
 export async function runDoctor(config: HarnessConfig): Promise<CheckResult[]> {
-  return [...(await checkPostgres(config)), await checkPrometheus(config), await checkStack(config), ...checkTools(config)];
+  const kubernetes = config.target === 'kubernetes' ? await checkKubernetes(config) : [];
+  return [...kubernetes, ...(await checkPostgres(config)), await checkPrometheus(config), await checkStack(config), ...checkTools(config)];
 }

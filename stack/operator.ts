@@ -1,0 +1,114 @@
+/**
+ * Operator mode: the embedded stack as Seldon's control plane on a Kubernetes API server. It reads
+ * the Model, Experiment and Pipeline objects of one namespace (listing them every `intervalMs`; a
+ * change of any resourceVersion, or an object added or gone, redeploys), serves them exactly as it
+ * serves a manifest folder (stack/deployment.ts), and writes each object's `status` through the
+ * status subresource, as Seldon's operator does from the scheduler's state. Objects may arrive in
+ * any order and change while serving: an Experiment applied before its Models is not ready until
+ * they are; a patched Experiment changes the split at once; a deleted Model is no longer served.
+ */
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { deploy, type Deployment } from './deployment.ts';
+import { API_VERSION, parseManifestDocuments, type ManifestDocument, type ParseOptions } from './manifests.ts';
+import type { ResourceStatus } from './resource-status.ts';
+
+const [GROUP, VERSION] = API_VERSION.split('/');
+const PLURALS = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' } as const;
+
+interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; generation?: number };
+  spec?: unknown;
+  status?: ResourceStatus & { observedGeneration?: number };
+}
+
+export interface OperatorOptions {
+  kubeconfig: string;
+  namespace: string;
+  storageMap: [string, string][];
+  parse?: ParseOptions;
+  intervalMs?: number;
+  /** Told after every redeploy (for the stack's event log). */
+  onDeploy?: (deployment: Deployment, objects: number) => void;
+  onError?: (message: string) => void;
+}
+
+/** What the control plane would write: the conditions without their timestamps, to tell a real change from a new stamp. */
+const meaning = (status: ResourceStatus | undefined): string => JSON.stringify(status?.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })) ?? null);
+
+export class SeldonOperator {
+  private deployment: Deployment = { models: [], experiments: [], resources: [], refused: [] };
+  private seen = '';
+  private timer?: NodeJS.Timeout;
+  private readonly custom: CustomObjectsApi;
+  /** The status last written per object, so a condition keeps its transition time while it holds. */
+  private readonly written = new Map<string, ResourceStatus & { observedGeneration?: number }>();
+
+  constructor(private readonly options: OperatorOptions) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(options.kubeconfig);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** The deployment now (the gateway reads it on every request). */
+  current = (): Deployment => this.deployment;
+
+  /** List, deploy and write status once; then keep doing it every `intervalMs`. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    const tick = (): void => {
+      this.timer = setTimeout(() => void this.reconcile().catch((error: Error) => this.options.onError?.(error.message)).finally(tick), this.options.intervalMs ?? 500);
+    };
+    tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private async list(): Promise<KubeObject[]> {
+    const lists = await Promise.all(
+      Object.values(PLURALS).map((plural) => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.options.namespace, plural }) as Promise<{ items: KubeObject[] }>),
+    );
+    return lists.flatMap((l) => l.items);
+  }
+
+  async reconcile(): Promise<void> {
+    const objects = await this.list();
+    const fingerprint = objects.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort().join(',');
+    const key = (kind: string, name: string): string => `${kind}/${name}`;
+    if (fingerprint !== this.seen) {
+      const documents: ManifestDocument[] = objects.flatMap((o) => {
+        // what the user applied: the status is the control plane's, and the server's metadata is not part of the spec
+        const { name, namespace, labels, annotations } = o.metadata;
+        const applied = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name, namespace, labels, annotations }, spec: o.spec };
+        return parseManifestDocuments(JSON.stringify(applied), `${this.options.namespace}/${o.kind}/${name}`, this.options.parse);
+      });
+      this.deployment = deploy(documents, this.options.storageMap);
+      this.seen = fingerprint;
+      for (const k of [...this.written.keys()]) if (!objects.some((o) => key(o.kind, o.metadata.name) === k)) this.written.delete(k);
+      this.options.onDeploy?.(this.deployment, objects.length);
+    }
+    for (const o of objects) {
+      const deployed = this.deployment.resources.find((r) => r.resource.kind === o.kind && r.resource.metadata.name === o.metadata.name);
+      if (!deployed) continue;
+      const k = key(o.kind, o.metadata.name);
+      const before = this.written.get(k) ?? o.status;
+      const conditions = deployed.status.conditions.map((c) => {
+        const held = before?.conditions?.find((p) => p.type === c.type && p.status === c.status);
+        return held ? { ...c, lastTransitionTime: held.lastTransitionTime } : c;
+      });
+      const status = { ...deployed.status, conditions, observedGeneration: o.metadata.generation };
+      if (meaning(status) === meaning(o.status) && o.status?.observedGeneration === status.observedGeneration) {
+        this.written.set(k, o.status!);
+        continue;
+      }
+      await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace: this.options.namespace, plural: PLURALS[o.kind as keyof typeof PLURALS], name: o.metadata.name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.written.set(k, status);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm run doctor` with UAT_TARGET=kubernetes: the API server answers (and its version), Seldon's
+ * resource types are served, and the identity the suite runs as holds every permission the harness
+ * uses in its namespace. The permissions are the rules of k8s/rbac/harness-role.yaml, each asked with
+ * a SelfSubjectAccessReview, so the Role users apply and the check never disagree.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
+import type { CheckResult } from './checks.ts';
+
+export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
+const SELDON = { group: 'mlops.seldon.io', version: 'v1alpha1', plurals: ['models', 'experiments', 'pipelines'] };
+
+export interface Permission {
+  group: string;
+  resource: string;
+  subresource?: string;
+  verb: string;
+}
+
+/** Every (group, resource, verb) the harness Role grants: what the harness needs. */
+export function harnessPermissions(file = HARNESS_ROLE_FILE): Permission[] {
+  const role = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'Role') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  return role.rules.flatMap((rule) =>
+    rule.apiGroups.flatMap((group) =>
+      rule.resources.flatMap((full) => {
+        const [resource, subresource] = full.split('/');
+        return rule.verbs.map((verb) => ({ group, resource, ...(subresource ? { subresource } : {}), verb }));
+      }),
+    ),
+  );
+}
+
+export const describePermission = (p: Permission): string => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
+
+/** The kubeconfig the suite uses: KUBECONFIG, ~/.kube/config or in-cluster, and UAT_KUBE_CONTEXT when set. */
+export function loadKubeConfig(config: Pick<HarnessConfig, 'kubeContext' | 'kubeconfig'>): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig && !config.kubeconfig.includes(path.delimiter)) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault(); // KUBECONFIG's list, ~/.kube/config, or in-cluster
+  if (config.kubeContext) kc.setCurrentContext(config.kubeContext);
+  return kc;
+}
+
+/** What went wrong, briefly: the API server's own message for an API error. */
+function message(error: unknown): string {
+  if (!(error instanceof ApiException)) return (error as Error).message.split('\n')[0];
+  const body: unknown = error.body;
+  let text = typeof body === 'string' ? body : (body as { message?: string } | undefined)?.message ?? '';
+  try {
+    text = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    // not JSON: the text as it came
+  }
+  return `HTTP ${error.code}: ${text.slice(0, 200)}`;
+}
+
+export async function checkKubernetes(config: HarnessConfig): Promise<CheckResult[]> {
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(config);
+  } catch (error) {
+    return [{ name: 'Kubernetes API', required: true, ok: false, target: config.kubeconfig ?? '~/.kube/config', version: '-', latencyMs: null, problem: `no usable kubeconfig: ${message(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)` }];
+  }
+  const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+  const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const started = performance.now();
+  let version: string;
+  try {
+    version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
+  } catch (error) {
+    return [{ name: 'Kubernetes API', required: true, ok: false, target: server, version: '-', latencyMs: null, problem: `unreachable: ${message(error)}; check KUBECONFIG and the context (${kc.getCurrentContext()})` }];
+  }
+  const rows: CheckResult[] = [{ name: 'Kubernetes API', required: true, ok: true, target: `${server} (context ${kc.getCurrentContext()})`, version, latencyMs: performance.now() - started, problem: '' }];
+
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const served: string[] = [];
+  const absent: string[] = [];
+  const unknown: string[] = [];
+  for (const plural of SELDON.plurals) {
+    try {
+      await custom.listNamespacedCustomObject({ group: SELDON.group, version: SELDON.version, namespace, plural, limit: 1 });
+      served.push(plural);
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) absent.push(`${plural}.${SELDON.group}/${SELDON.version}`);
+      else unknown.push(`${plural}: ${message(error)}`);
+    }
+  }
+  rows.push({
+    name: 'Seldon CRDs',
+    required: true,
+    ok: absent.length === 0 && unknown.length === 0,
+    target: `${SELDON.group}/${SELDON.version} in ${namespace}`,
+    version: served.length > 0 ? served.join(', ') : '-',
+    latencyMs: null,
+    problem: [
+      absent.length > 0 ? `not served: ${absent.join(', ')}; install Seldon Core v2 (its CRDs), or run \`npm run cluster\` for a local API server` : '',
+      unknown.length > 0 ? `could not tell: ${unknown.join('; ')}` : '',
+    ].filter(Boolean).join('; '),
+  });
+
+  const auth = kc.makeApiClient(AuthorizationV1Api);
+  const missing: string[] = [];
+  const needed = harnessPermissions();
+  for (const p of needed) {
+    try {
+      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } } } });
+      if (!review.status?.allowed) missing.push(describePermission(p));
+    } catch (error) {
+      missing.push(`${describePermission(p)} (not asked: ${message(error)})`);
+    }
+  }
+  rows.push({
+    name: 'Permissions',
+    required: true,
+    ok: missing.length === 0,
+    target: `namespace ${namespace}, ${needed.length} verbs of ${path.relative(PROJECT_ROOT, HARNESS_ROLE_FILE)}`,
+    version: `${needed.length - missing.length} of ${needed.length} granted`,
+    latencyMs: null,
+    problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the Role in ${path.relative(PROJECT_ROOT, HARNESS_ROLE_FILE)} to this identity` : '',
+  });
+  return rows;
+}

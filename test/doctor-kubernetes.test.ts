@@ -1,0 +1,92 @@
+/**
+ * `npm run doctor` with UAT_TARGET=kubernetes against the real local API server: an identity bound
+ * to k8s/rbac/harness-role.yaml passes the Kubernetes checks; one whose Role lacks a verb fails,
+ * and the doctor names that verb; an API server without the Seldon CRDs is named as such.
+ * Skips with how to get the binary when kube-apiserver has not been built on this machine.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { KubeConfig, KubernetesObjectApi, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { installSeldonCrds } from '../support/cluster/crd-install.ts';
+import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
+import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
+import { runDoctorProgram } from '../support/doctor/doctor-program.ts';
+import { checkKubernetes, HARNESS_ROLE_FILE, harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
+import { loadConfig } from '../support/config.ts';
+import { tempDir } from './helpers.ts';
+
+const binary = cachedBinary();
+const skip = binary ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+const namespace = 'uat-doctor';
+let cluster: LocalCluster | undefined;
+const dir = tempDir('doctor-k8s');
+
+before(async () => {
+  if (skip) return;
+  cluster = await startLocalCluster({ apiserverBin: binary!, users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }] });
+  const kc = new KubeConfig();
+  kc.loadFromString(cluster.kubeconfig());
+  await installSeldonCrds(kc);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const docs = parseAllDocuments(fs.readFileSync(HARNESS_ROLE_FILE, 'utf8')).map((d) => d.toJS() as KubernetesObject & { rules?: { apiGroups: string[]; verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } });
+  for (const doc of docs) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace } });
+  // the same Role without `delete` on Seldon's resources, bound to the limited identity
+  const role = docs.find((d) => d.kind === 'Role')!;
+  const binding = docs.find((d) => d.kind === 'RoleBinding')!;
+  const limited = { ...role, metadata: { name: 'uat-limited', namespace }, rules: role.rules!.map((r) => (r.apiGroups.includes('mlops.seldon.io') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r)) };
+  await objects.create(limited);
+  await objects.create({ ...binding, metadata: { name: 'uat-limited', namespace }, roleRef: { ...binding.roleRef!, name: 'uat-limited' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'uat-limited' }] } as KubernetesObject);
+});
+after(async () => {
+  await cluster?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function kubeconfigOf(user: string): string {
+  const file = path.join(dir, `kubeconfig-${user}`);
+  fs.writeFileSync(file, cluster!.kubeconfig(cluster!.users.find((u) => u.name === user)));
+  return file;
+}
+
+const environment = (user: string) => ({ UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfigOf(user), UAT_NAMESPACE: namespace });
+const kubernetesRows = async (user: string) => Object.fromEntries((await checkKubernetes(loadConfig({ ...process.env, ...environment(user) }))).map((r) => [r.name, r]));
+
+test('the harness Role grants every verb the doctor asks about', () => {
+  const verbs = harnessPermissions().map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
+  for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'create pods/portforward']) assert.ok(verbs.includes(needed), needed);
+});
+
+test('an identity bound to the harness Role passes the Kubernetes checks', { skip, timeout: 120_000 }, async () => {
+  const rows = await kubernetesRows('uat-ci');
+  assert.deepEqual([rows['Kubernetes API'].ok, rows['Kubernetes API'].version], [true, 'v1.20.2']);
+  assert.deepEqual([rows['Seldon CRDs'].ok, rows['Seldon CRDs'].version], [true, 'models, experiments, pipelines']);
+  const all = harnessPermissions().length;
+  assert.deepEqual([rows.Permissions.ok, rows.Permissions.version, rows.Permissions.problem], [true, `${all} of ${all} granted`, '']);
+});
+
+test('an identity whose Role lacks a verb fails the doctor, which names the verb', { skip, timeout: 120_000 }, async () => {
+  const rows = await kubernetesRows('uat-limited');
+  assert.equal(rows.Permissions.ok, false);
+  assert.equal(rows.Permissions.problem, 'missing: delete models.mlops.seldon.io, delete experiments.mlops.seldon.io, delete pipelines.mlops.seldon.io; bind the Role in k8s/rbac/harness-role.yaml to this identity');
+  const run = runDoctorProgram(environment('uat-limited'));
+  assert.equal(run.exitCode, 1, run.output);
+  assert.match(run.output, /Permissions\s+│ FAIL/);
+  assert.match(run.output, /required check\(s\) failed: Permissions/);
+});
+
+test('an API server without the Seldon CRDs is named as such', { skip, timeout: 120_000 }, async () => {
+  const bare = await startLocalCluster({ apiserverBin: binary! });
+  try {
+    const file = path.join(dir, 'kubeconfig-bare');
+    fs.writeFileSync(file, bare.kubeconfig());
+    const rows = Object.fromEntries((await checkKubernetes(loadConfig({ ...process.env, UAT_TARGET: 'kubernetes', KUBECONFIG: file }))).map((r) => [r.name, r]));
+    assert.equal(rows['Seldon CRDs'].ok, false);
+    assert.match(rows['Seldon CRDs'].problem, /^not served: models\.mlops\.seldon\.io\/v1alpha1, experiments\.mlops\.seldon\.io\/v1alpha1, pipelines\.mlops\.seldon\.io\/v1alpha1; install Seldon Core v2/);
+  } finally {
+    await bare.stop();
+  }
+});

@@ -1,0 +1,114 @@
+/**
+ * The embedded stack in operator mode against the real local kube-apiserver: it serves the Seldon
+ * objects of a namespace as they are applied, changed and deleted, and writes their status
+ * conditions through the status subresource. An Experiment applied before its Models is not ready
+ * (Seldon's reason) until they are; a patched Experiment changes the split without a restart; a
+ * deleted Model stops being served and its Experiment turns not ready.
+ * Skips with how to get the binary when kube-apiserver has not been built on this machine.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
+import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
+import { installSeldonCrds } from '../support/cluster/crd-install.ts';
+import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
+import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
+import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
+import { PROJECT_ROOT } from '../support/config.ts';
+import { readManifests } from '../support/k8s/manifest-reader.ts';
+import type { StackProcess } from '../support/targets/stack-process.ts';
+import { waitFor } from '../support/wait.ts';
+import { startStack, tempDir } from './helpers.ts';
+
+const binary = cachedBinary();
+const skip = binary ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+const namespace = 'uat-operator';
+const dir = tempDir('operator');
+let cluster: LocalCluster | undefined;
+let stack: StackProcess | undefined;
+let oip: OipClient;
+let row: number[];
+const kc = new KubeConfig();
+
+before(async () => {
+  if (skip) return;
+  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
+  row = heldOut[0].features;
+  for (const p of predictors) {
+    fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
+  }
+  cluster = await startLocalCluster({ apiserverBin: binary! });
+  kc.loadFromString(cluster.kubeconfig());
+  await installSeldonCrds(kc);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  fs.writeFileSync(path.join(dir, 'kubeconfig'), cluster.kubeconfig());
+  stack = await startStack(['--kubeconfig', path.join(dir, 'kubeconfig'), '--watch-namespace', namespace, '--storage-map', `gs://financial-mlops-models/=${path.join(dir, 'store')}`, '--seed', '42']);
+  oip = new OipClient(stack.url);
+});
+after(async () => {
+  await stack?.stop();
+  await cluster?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const manifests = (kind: string): KubernetesObject[] =>
+  readManifests([path.join(PROJECT_ROOT, 'k8s', 'ab-testing')])
+    .filter((r) => r.kind === kind)
+    .map((r) => ({ apiVersion: 'mlops.seldon.io/v1alpha1', kind: r.kind, metadata: { name: r.name, namespace }, spec: r.spec }) as KubernetesObject);
+
+const apply = async (objects: KubernetesObject[]): Promise<void> => {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const o of objects) await api.patch(o, undefined, undefined, 'financial-mlops-uat', true, PatchStrategy.ServerSideApply);
+};
+
+/** The conditions the operator wrote on the object, once its Ready condition says `status` for its latest generation (bounded wait). */
+async function readyBecomes(plural: string, name: string, status: 'True' | 'False'): Promise<Record<string, { status: string; reason?: string }>> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  return waitFor(`${plural}/${name} Ready=${status}`, 15_000, async () => {
+    const o = (await custom.getNamespacedCustomObject({ group: 'mlops.seldon.io', version: 'v1alpha1', namespace, plural, name })) as { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+    const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+    return ready?.status === status && o.status?.observedGeneration === o.metadata.generation ? Object.fromEntries(o.status.conditions!.map((c) => [c.type, c])) : undefined;
+  }, 200);
+}
+
+async function answeredBy(target: string, count: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < count; i++) {
+    const answer = await oip.infer(target, featuresRequest([row]));
+    const key = answer.status === 200 ? routedModel(answer.route) ?? '(none)' : `HTTP ${answer.status}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+test('an Experiment applied before its Models is not ready, then ready and serving once they are', { skip, timeout: 120_000 }, async () => {
+  await apply(manifests('Experiment'));
+  const waiting = await readyBecomes('experiments', 'financial-ab-test', 'False');
+  assert.deepEqual([waiting.Ready.reason, waiting.CandidatesReady.status], ['Candidates not ready', 'False']);
+  assert.match(waiting.ExperimentReady.reason ?? '', /^no live replica for model baseline-predictor for model route financial-ab-test\.experiment$/);
+  assert.deepEqual(await answeredBy('financial-ab-test.experiment', 3), { 'HTTP 404': 3 });
+  await apply(manifests('Model'));
+  for (const m of manifests('Model')) await readyBecomes('models', m.metadata!.name!, 'True');
+  await readyBecomes('experiments', 'financial-ab-test', 'True');
+  const split = await answeredBy('financial-ab-test.experiment', 60);
+  assert.deepEqual(Object.keys(split).sort(), ['baseline-predictor', 'enhanced-predictor'], JSON.stringify(split));
+});
+
+test('a patched Experiment changes the split without a restart', { skip, timeout: 60_000 }, async () => {
+  const [experiment] = manifests('Experiment');
+  await apply([{ ...experiment, spec: { ...(experiment as { spec: object }).spec, candidates: [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }] } } as KubernetesObject]);
+  await readyBecomes('experiments', 'financial-ab-test', 'True');
+  assert.deepEqual(await answeredBy('financial-ab-test.experiment', 30), { 'enhanced-predictor': 30 });
+});
+
+test('a deleted Model stops being served and its Experiment turns not ready', { skip, timeout: 60_000 }, async () => {
+  await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'mlops.seldon.io', version: 'v1alpha1', namespace, plural: 'models', name: 'enhanced-predictor' });
+  const notReady = await readyBecomes('experiments', 'financial-ab-test', 'False');
+  assert.match(notReady.ExperimentReady.reason ?? '', /^no live replica for model enhanced-predictor /);
+  assert.deepEqual(await answeredBy('enhanced-predictor', 3), { 'HTTP 404': 3 });
+  assert.deepEqual(await answeredBy('ensemble-predictor', 3), { 'ensemble-predictor': 3 });
+});
