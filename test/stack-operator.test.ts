@@ -7,53 +7,29 @@
  * Skips with how to get the binary when kube-apiserver has not been built on this machine.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
-import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
-import { installSeldonCrds } from '../support/cluster/crd-install.ts';
-import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
-import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
+import { CustomObjectsApi, type KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { readManifests } from '../support/k8s/manifest-reader.ts';
-import type { StackProcess } from '../support/targets/stack-process.ts';
 import { waitFor } from '../support/wait.ts';
-import { startStack, tempDir } from './helpers.ts';
+import { clusterWithOperator, NO_CLUSTER, type OperatedCluster } from './cluster-helpers.ts';
 
-const binary = cachedBinary();
-const skip = binary ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+const skip = NO_CLUSTER;
 const namespace = 'uat-operator';
-const dir = tempDir('operator');
-let cluster: LocalCluster | undefined;
-let stack: StackProcess | undefined;
+let operated: OperatedCluster | undefined;
 let oip: OipClient;
 let row: number[];
-const kc = new KubeConfig();
+let kc: KubeConfig;
 
 before(async () => {
   if (skip) return;
-  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
-  row = heldOut[0].features;
-  for (const p of predictors) {
-    fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
-  }
-  cluster = await startLocalCluster({ apiserverBin: binary! });
-  kc.loadFromString(cluster.kubeconfig());
-  await installSeldonCrds(kc);
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  fs.writeFileSync(path.join(dir, 'kubeconfig'), cluster.kubeconfig());
-  stack = await startStack(['--kubeconfig', path.join(dir, 'kubeconfig'), '--watch-namespace', namespace, '--storage-map', `gs://financial-mlops-models/=${path.join(dir, 'store')}`, '--seed', '42']);
-  oip = new OipClient(stack.url);
+  operated = await clusterWithOperator(namespace);
+  ({ kc, row } = operated);
+  oip = new OipClient(operated.stack.url);
 });
-after(async () => {
-  await stack?.stop();
-  await cluster?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(async () => operated?.stop());
 
 const manifests = (kind: string): KubernetesObject[] =>
   readManifests([path.join(PROJECT_ROOT, 'k8s', 'ab-testing')])

@@ -1,0 +1,59 @@
+/**
+ * A real local kube-apiserver with the Seldon CRDs, a namespace, and the embedded stack in operator
+ * mode serving that namespace from trained artifacts: the Kubernetes side of the harness's own tests.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
+import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
+import { installSeldonCrds } from '../support/cluster/crd-install.ts';
+import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
+import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
+import type { StackProcess } from '../support/targets/stack-process.ts';
+import { startStack, tempDir } from './helpers.ts';
+
+export const NO_CLUSTER = cachedBinary() ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+
+export interface OperatedCluster {
+  cluster: LocalCluster;
+  kc: KubeConfig;
+  stack: StackProcess;
+  /** A held-out market snapshot, to send to the served models. */
+  row: number[];
+  stop(): Promise<void>;
+}
+
+export async function clusterWithOperator(namespace: string): Promise<OperatedCluster> {
+  const dir = tempDir('operated');
+  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
+  for (const p of predictors) {
+    fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
+  }
+  const cluster = await startLocalCluster({ apiserverBin: cachedBinary()! });
+  const kc = new KubeConfig();
+  kc.loadFromString(cluster.kubeconfig());
+  let stack: StackProcess | undefined;
+  try {
+    await installSeldonCrds(kc);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    fs.writeFileSync(path.join(dir, 'kubeconfig'), cluster.kubeconfig());
+    stack = await startStack(['--kubeconfig', path.join(dir, 'kubeconfig'), '--watch-namespace', namespace, '--storage-map', `gs://financial-mlops-models/=${path.join(dir, 'store')}`, '--seed', '42']);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  const running = stack;
+  return {
+    cluster,
+    kc,
+    stack: running,
+    row: heldOut[0].features,
+    stop: async () => {
+      await running.stop();
+      await cluster.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
