@@ -2,7 +2,10 @@
  * The main job: run the UAT suite (all categories by default) against the configured target,
  * then write the sign-off and the Allure HTML, and print the verdict and the report paths.
  *
- *   npm run uat [-- --profile <default|ci|functional|...>] [--no-html] [extra.feature ...]
+ *   npm run uat [-- --profile <default|ci|functional|...>] [--name <regex> ...] [--no-html] [extra.feature ...]
+ *
+ * `--name` keeps only the scenarios whose name matches (repeatable, as cucumber-js's own option); a
+ * category left with no scenario is still a reason for NO-GO.
  *
  * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO.
  */
@@ -20,6 +23,7 @@ const { values, positionals } = parseArgs({
     profile: { type: 'string', default: 'default' },
     html: { type: 'boolean', default: true },
     'no-html': { type: 'boolean', default: false },
+    name: { type: 'string', multiple: true, default: [] },
   },
   allowNegative: true,
   allowPositionals: true,
@@ -33,7 +37,7 @@ fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
 fs.rmSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), { force: true });
 
 // Feature files given after the options are run besides the profile's.
-const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...positionals], {
+const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...values.name.flatMap((n) => ['--name', n]), ...positionals], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },
