@@ -5,7 +5,10 @@
  * Skips with how to get the binary when kube-apiserver has not been built on this machine.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig, KubernetesObjectApi, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
@@ -88,5 +91,20 @@ test('an API server without the Seldon CRDs is named as such', { skip, timeout: 
     assert.match(rows['Seldon CRDs'].problem, /^not served: models\.mlops\.seldon\.io\/v1alpha1, experiments\.mlops\.seldon\.io\/v1alpha1, pipelines\.mlops\.seldon\.io\/v1alpha1; install Seldon Core v2/);
   } finally {
     await bare.stop();
+  }
+});
+
+test("seldon-mesh for UAT_TARGET=kubernetes: UAT_INFERENCE_URL is checked, and its absence is named", async () => {
+  const { checkStack } = await import('../support/doctor/checks.ts');
+  const missing = await checkStack(loadConfig({ ...process.env, UAT_TARGET: 'kubernetes', UAT_STACK_URL: '', UAT_INFERENCE_URL: '' }));
+  assert.deepEqual([missing.ok, missing.problem], [false, "set UAT_INFERENCE_URL to seldon-mesh's address (a port-forward through the API is not implemented yet)"]);
+  const server = http.createServer((req, res) => res.writeHead(req.url === '/v2/health/ready' ? 200 : 404).end('{}')).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const up = await checkStack(loadConfig({ ...process.env, UAT_TARGET: 'kubernetes', UAT_STACK_URL: '', UAT_INFERENCE_URL: url }));
+    assert.deepEqual([up.ok, up.target], [true, `UAT_INFERENCE_URL ${url}/`]);
+  } finally {
+    server.close();
   }
 });
