@@ -9,7 +9,11 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 
-export const API_VERSION = 'mlops.seldon.io/v1alpha1';
+export const SELDON_GROUP = 'mlops.seldon.io';
+export const SELDON_VERSION = 'v1alpha1';
+export const API_VERSION = `${SELDON_GROUP}/${SELDON_VERSION}`;
+/** The resource name (plural) of each kind, as in Seldon's CRDs and the API paths. */
+export const SELDON_PLURALS = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' } as const;
 
 export class ManifestError extends Error {
   constructor(message: string) {

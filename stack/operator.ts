@@ -9,11 +9,9 @@
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { deploy, type Deployment } from './deployment.ts';
-import { API_VERSION, parseManifestDocuments, type ManifestDocument, type ParseOptions } from './manifests.ts';
+import { parseManifestDocuments, SELDON_GROUP as GROUP, SELDON_PLURALS as PLURALS, SELDON_VERSION as VERSION, type ManifestDocument, type ParseOptions } from './manifests.ts';
 import type { ResourceStatus } from './resource-status.ts';
 
-const [GROUP, VERSION] = API_VERSION.split('/');
-const PLURALS = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' } as const;
 
 interface KubeObject {
   apiVersion: string;

@@ -5,9 +5,9 @@
  * way from the embedded stack and from a cluster's API server.
  */
 import type { DeployedResource } from './deployment.ts';
-import { API_VERSION } from './manifests.ts';
+import { API_VERSION, SELDON_PLURALS } from './manifests.ts';
 
-const PLURALS: Record<string, string> = { models: 'Model', experiments: 'Experiment', pipelines: 'Pipeline' };
+const KINDS: Record<string, string> = Object.fromEntries(Object.entries(SELDON_PLURALS).map(([kind, plural]) => [plural, kind]));
 
 export interface StatusAnswer {
   status: number;
@@ -28,7 +28,7 @@ export function statusApi(resources: () => DeployedResource[], namespace: string
     const match = PATH.exec(path);
     if (!match) return notFound('the server could not find the requested resource');
     const [, ns, plural, name] = match;
-    const kind = PLURALS[plural];
+    const kind = KINDS[plural];
     if (!kind) return notFound(`the server could not find the requested resource (${plural})`);
     const inScope = ns !== undefined && ns !== namespace
       ? []

@@ -4,10 +4,10 @@
  * the embedded stack, which serves the same shape. Waits are declarative: a condition type and the
  * status expected of it, polled within a deadline, and the error names the last state seen.
  */
+import { API_VERSION, SELDON_PLURALS } from '../../stack/manifests.ts';
 import { waitFor } from '../wait.ts';
 
-export type SeldonKind = 'Model' | 'Experiment' | 'Pipeline';
-const PLURAL: Record<SeldonKind, string> = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' };
+export type SeldonKind = keyof typeof SELDON_PLURALS;
 
 export interface StatusCondition {
   type: string;
@@ -38,7 +38,7 @@ export class ResourceStatusClient {
   ) {}
 
   private url(kind: SeldonKind, name?: string): string {
-    return `${this.baseUrl}/apis/mlops.seldon.io/v1alpha1/namespaces/${encodeURIComponent(this.namespace)}/${PLURAL[kind]}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    return `${this.baseUrl}/apis/${API_VERSION}/namespaces/${encodeURIComponent(this.namespace)}/${SELDON_PLURALS[kind]}${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
   /** The object, or undefined when the API answers 404 (it does not exist). */

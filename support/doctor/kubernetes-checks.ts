@@ -9,10 +9,11 @@ import path from 'node:path';
 import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
+import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import type { CheckResult } from './checks.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
-const SELDON = { group: 'mlops.seldon.io', version: 'v1alpha1', plurals: ['models', 'experiments', 'pipelines'] };
+const SELDON = { group: SELDON_GROUP, version: SELDON_VERSION, plurals: Object.values(SELDON_PLURALS) };
 
 export interface Permission {
   group: string;

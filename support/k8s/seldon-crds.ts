@@ -8,11 +8,10 @@
  * plane (x-kubernetes-preserve-unknown-fields) behind the status subresource.
  */
 import { z } from 'zod';
-import { API_VERSION, experimentSpecSchema, modelSpecSchema, pipelineSpecSchema } from '../../stack/manifests.ts';
+import { experimentSpecSchema, modelSpecSchema, pipelineSpecSchema, SELDON_GROUP as GROUP, SELDON_PLURALS, SELDON_VERSION as VERSION } from '../../stack/manifests.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-const [GROUP, VERSION] = API_VERSION.split('/');
 const INT32 = [-2147483648, 2147483647];
 const UINT32_MAX = 4294967295;
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -49,9 +48,9 @@ function without(schema: JsonSchema, ...keys: string[]): JsonSchema {
 
 const KINDS = [
   // Models scale like Deployments (the scale subresource reads replicas from spec and status)
-  { kind: 'Model', plural: 'models', singular: 'model', shortName: 'mlm', spec: modelSpecSchema, scale: { labelSelectorPath: '.status.selector', specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
-  { kind: 'Experiment', plural: 'experiments', singular: 'experiment', shortName: 'mlx', spec: experimentSpecSchema },
-  { kind: 'Pipeline', plural: 'pipelines', singular: 'pipeline', shortName: 'mlp', spec: pipelineSpecSchema },
+  { kind: 'Model', plural: SELDON_PLURALS.Model, singular: 'model', shortName: 'mlm', spec: modelSpecSchema, scale: { labelSelectorPath: '.status.selector', specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+  { kind: 'Experiment', plural: SELDON_PLURALS.Experiment, singular: 'experiment', shortName: 'mlx', spec: experimentSpecSchema },
+  { kind: 'Pipeline', plural: SELDON_PLURALS.Pipeline, singular: 'pipeline', shortName: 'mlp', spec: pipelineSpecSchema },
 ] as const;
 
 export interface CustomResourceDefinition {

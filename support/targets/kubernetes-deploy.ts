@@ -10,14 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { SELDON_GROUP as GROUP, SELDON_PLURALS as PLURALS, SELDON_VERSION as VERSION } from '../../stack/manifests.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 
 export const RUN_LABEL = 'financial-mlops-uat/run-id';
 export const FIELD_MANAGER = 'financial-mlops-uat';
-const GROUP = 'mlops.seldon.io';
-const VERSION = 'v1alpha1';
-const KIND_ORDER = ['Model', 'Experiment', 'Pipeline'];
-const PLURALS: Record<string, string> = { Model: 'models', Experiment: 'experiments', Pipeline: 'pipelines' };
+const KIND_ORDER = Object.keys(PLURALS) as (keyof typeof PLURALS)[];
 
 type SeldonObject = KubernetesObject & { spec?: unknown; status?: { observedGeneration?: number; conditions?: Condition[] } };
 export interface Condition {
@@ -35,7 +33,7 @@ export function manifestObjects(folder: string, namespace: string, runId: string
     .sort()
     .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(folder, f), 'utf8')).map((d) => d.toJS() as SeldonObject | null))
     .filter((o): o is SeldonObject => o !== null && typeof o === 'object' && typeof o.kind === 'string');
-  const rank = (o: SeldonObject): number => (KIND_ORDER.includes(o.kind!) ? KIND_ORDER.indexOf(o.kind!) : KIND_ORDER.length);
+  const rank = (o: SeldonObject): number => (o.kind! in PLURALS ? KIND_ORDER.indexOf(o.kind as keyof typeof PLURALS) : KIND_ORDER.length);
   return objects
     .map((o) => ({ ...o, metadata: { ...o.metadata, namespace, labels: { ...o.metadata?.labels, [RUN_LABEL]: runId } } }))
     .sort((a, b) => rank(a) - rank(b));
@@ -108,7 +106,7 @@ async function eventsOf(kc: KubeConfig, namespace: string, name: string): Promis
 export async function readiness(kc: KubeConfig, namespace: string, objects: KubernetesObject[], deadlineMs: number): Promise<Readiness[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const read = async (o: KubernetesObject): Promise<SeldonObject | undefined> =>
-    (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[o.kind!], name: o.metadata!.name! }).catch(() => undefined)) as SeldonObject | undefined;
+    (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[o.kind as keyof typeof PLURALS], name: o.metadata!.name! }).catch(() => undefined)) as SeldonObject | undefined;
   const isReady = (o: SeldonObject | undefined): boolean =>
     o?.status?.observedGeneration === o?.metadata?.generation && o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   let last: (SeldonObject | undefined)[] = [];
