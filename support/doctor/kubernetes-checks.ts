@@ -10,6 +10,7 @@ import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, Version
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
+import { apiErrorMessage } from '../k8s/api-error.ts';
 import type { CheckResult } from './checks.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
@@ -46,25 +47,12 @@ export function loadKubeConfig(config: Pick<HarnessConfig, 'kubeContext' | 'kube
   return kc;
 }
 
-/** What went wrong, briefly: the API server's own message for an API error. */
-function message(error: unknown): string {
-  if (!(error instanceof ApiException)) return (error as Error).message.split('\n')[0];
-  const body: unknown = error.body;
-  let text = typeof body === 'string' ? body : (body as { message?: string } | undefined)?.message ?? '';
-  try {
-    text = (JSON.parse(text) as { message?: string }).message ?? text;
-  } catch {
-    // not JSON: the text as it came
-  }
-  return `HTTP ${error.code}: ${text.slice(0, 200)}`;
-}
-
 export async function checkKubernetes(config: HarnessConfig): Promise<CheckResult[]> {
   let kc: KubeConfig;
   try {
     kc = loadKubeConfig(config);
   } catch (error) {
-    return [{ name: 'Kubernetes API', required: true, ok: false, target: config.kubeconfig ?? '~/.kube/config', version: '-', latencyMs: null, problem: `no usable kubeconfig: ${message(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)` }];
+    return [{ name: 'Kubernetes API', required: true, ok: false, target: config.kubeconfig ?? '~/.kube/config', version: '-', latencyMs: null, problem: `no usable kubeconfig: ${apiErrorMessage(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)` }];
   }
   const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
   const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
@@ -73,7 +61,7 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
   try {
     version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
   } catch (error) {
-    return [{ name: 'Kubernetes API', required: true, ok: false, target: server, version: '-', latencyMs: null, problem: `unreachable: ${message(error)}; check KUBECONFIG and the context (${kc.getCurrentContext()})` }];
+    return [{ name: 'Kubernetes API', required: true, ok: false, target: server, version: '-', latencyMs: null, problem: `unreachable: ${apiErrorMessage(error)}; check KUBECONFIG and the context (${kc.getCurrentContext()})` }];
   }
   const rows: CheckResult[] = [{ name: 'Kubernetes API', required: true, ok: true, target: `${server} (context ${kc.getCurrentContext()})`, version, latencyMs: performance.now() - started, problem: '' }];
 
@@ -87,7 +75,7 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
       served.push(plural);
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) absent.push(`${plural}.${SELDON.group}/${SELDON.version}`);
-      else unknown.push(`${plural}: ${message(error)}`);
+      else unknown.push(`${plural}: ${apiErrorMessage(error)}`);
     }
   }
   rows.push({
@@ -111,7 +99,7 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
       const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } } } });
       if (!review.status?.allowed) missing.push(describePermission(p));
     } catch (error) {
-      missing.push(`${describePermission(p)} (not asked: ${message(error)})`);
+      missing.push(`${describePermission(p)} (not asked: ${apiErrorMessage(error)})`);
     }
   }
   rows.push({

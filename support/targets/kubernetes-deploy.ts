@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { SELDON_GROUP as GROUP, SELDON_PLURALS as PLURALS, SELDON_VERSION as VERSION } from '../../stack/manifests.ts';
+import { apiErrorMessage } from '../k8s/api-error.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 
 export const RUN_LABEL = 'financial-mlops-uat/run-id';
@@ -41,15 +42,6 @@ export function manifestObjects(folder: string, namespace: string, runId: string
 
 const describe = (o: KubernetesObject): string => `${o.kind}/${o.metadata?.name}`;
 
-function apiMessage(error: unknown): string {
-  if (!(error instanceof ApiException)) return (error as Error).message.split('\n')[0];
-  try {
-    return `HTTP ${error.code}: ${(JSON.parse(String(error.body)) as { message?: string }).message ?? error.body}`;
-  } catch {
-    return `HTTP ${error.code}: ${String(error.body).slice(0, 300)}`;
-  }
-}
-
 export type ApplyOutcome =
   | { object: string; outcome: 'created' | 'changed' | 'unchanged'; fields?: string[] }
   | { object: string; outcome: 'refused'; message: string };
@@ -79,7 +71,7 @@ export async function applyObjects(kc: KubeConfig, objects: SeldonObject[], opti
       const fields = existing ? changedFields((existing as SeldonObject).spec, applied.spec) : [];
       out.push({ object: describe(o), outcome: !existing ? 'created' : fields.length > 0 ? 'changed' : 'unchanged', ...(fields.length > 0 ? { fields } : {}) });
     } catch (error) {
-      out.push({ object: describe(o), outcome: 'refused', message: apiMessage(error) });
+      out.push({ object: describe(o), outcome: 'refused', message: apiErrorMessage(error) });
     }
   }
   return out;
