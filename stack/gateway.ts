@@ -54,8 +54,8 @@ export const FAULTS = [
 export type Fault = (typeof FAULTS)[number];
 
 export interface GatewayOptions {
-  /** What is deployed: fixed (manifest folders), or read on every request (operator mode, where it changes while serving). */
-  deployment: Deployment | (() => Deployment);
+  /** What is deployed, read on every request (in operator mode it changes while serving). */
+  deployment: () => Deployment;
   metrics: SeldonMetrics;
   seed: number;
   limits: HttpLimits;
@@ -103,9 +103,7 @@ function withUnreadyExperiments(deployment: Deployment): Deployment['experiments
 }
 
 export function createGateway(options: GatewayOptions): http.Server {
-  const { metrics } = options;
-  const source = options.deployment;
-  const current = typeof source === 'function' ? source : (): Deployment => source;
+  const { metrics, deployment: current } = options;
   const faults = options.faults ?? new Set<Fault>();
   const has = (f: Fault): boolean => faults.has(f);
   // Envoy's routes follow the deployment: rebuilt when it changes, kept while it does not.

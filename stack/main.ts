@@ -115,12 +115,12 @@ async function main(): Promise<void> {
     announce(deployment);
     current = () => deployment;
   }
-  const deployment = current();
-  const server = createGateway({ deployment: operatorMode ? current : deployment, metrics, seed, limits, namespace, faults });
+  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
+    const deployment = current();
     const notReady = deployment.resources.filter((r) => readyCondition(r.status)?.status !== 'True').map((r) => `${r.resource.kind}/${r.resource.metadata.name}`);
     process.stdout.write(
       `${JSON.stringify({

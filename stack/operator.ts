@@ -1,7 +1,7 @@
 /**
  * Operator mode: the embedded stack as Seldon's control plane on a Kubernetes API server. It reads
  * the Model, Experiment and Pipeline objects of one namespace (listing them every `intervalMs`; a
- * change of any resourceVersion, or an object added or gone, redeploys), serves them exactly as it
+ * changed spec, or an object added, replaced or gone, redeploys), serves them exactly as it
  * serves a manifest folder (stack/deployment.ts), and writes each object's `status` through the
  * status subresource, as Seldon's operator does from the scheduler's state. Objects may arrive in
  * any order and change while serving: an Experiment applied before its Models is not ready until
@@ -16,7 +16,7 @@ import type { ResourceStatus } from './resource-status.ts';
 interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; generation?: number };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string; generation?: number };
   spec?: unknown;
   status?: ResourceStatus & { observedGeneration?: number };
 }
@@ -74,7 +74,8 @@ export class SeldonOperator {
 
   async reconcile(): Promise<void> {
     const objects = await this.list();
-    const fingerprint = objects.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort().join(',');
+    // what is served changes with a spec (its generation) or an object replaced (its uid), not with the status this writes
+    const fingerprint = objects.map((o) => `${o.kind}/${o.metadata.name}/${o.metadata.uid}@${o.metadata.generation}`).sort().join(',');
     const key = (kind: string, name: string): string => `${kind}/${name}`;
     if (fingerprint !== this.seen) {
       const documents: ManifestDocument[] = objects.flatMap((o) => {
