@@ -184,11 +184,15 @@ export function targetViewSources(target: RunningTarget, config: HarnessConfig, 
 export async function dashboardData(sources: ViewSources, window: Window, selectedModels: string[] = []): Promise<DashboardData> {
   const selected = selectedModels.filter((m) => sources.models.includes(m));
   const models = selected.length > 0 ? selected : sources.models;
-  const [accuracy, view] = await Promise.all([accuracyFigures(sources, models), sources.live.view(window, selected)]);
   const candidates = sources.experiment.candidates.map((c) => c.name);
   // the candidates' counts are read whatever the filter, so a candidate's share always has its denominator
-  const counted = selected.length > 0 && candidates.some((c) => !selected.includes(c)) ? await sources.live.view(window, [...new Set([...selected, ...candidates])]) : view;
-  const abFigures = [...accuracy, ...servingFigures(view, models, candidates, counted.requestsTotal)];
+  const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
+  const [accuracy, view, withCandidates] = await Promise.all([
+    accuracyFigures(sources, models),
+    sources.live.view(window, selected),
+    countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
+  ]);
+  const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
   const weights = Object.fromEntries(sources.experiment.candidates.map((c) => [c.name, c.weight]));
   return {
