@@ -66,10 +66,18 @@ export async function caughtUpBaseline<T>(prometheus: () => Promise<T>, platform
   }
 }
 
-export async function checkPrometheusCountsPerModel(world: UatWorld, seconds: number): Promise<void> {
+/** Prometheus's per-model counts before the scenario's traffic (taken by "Prometheus is scraping the platform"). */
+function prometheusBaseline(world: UatWorld): Record<string, number> {
   if (!world.prometheusBefore) throw new Error('the Prometheus baseline was not taken: add "Prometheus is scraping the platform" before sending traffic');
-  const before = world.prometheusBefore;
-  const answered = routeCounts(allResponses(world).filter((r) => r.status === 200));
+  return world.prometheusBefore;
+}
+
+/** The scenario's answered requests per model, from each answer's x-seldon-route. */
+const answeredPerModel = (world: UatWorld): Record<string, number> => routeCounts(allResponses(world).filter((r) => r.status === 200));
+
+export async function checkPrometheusCountsPerModel(world: UatWorld, seconds: number): Promise<void> {
+  const before = prometheusBaseline(world);
+  const answered = answeredPerModel(world);
   const started = Date.now();
   let counted: Record<string, number> = {};
   let caughtUp = true;
@@ -135,9 +143,8 @@ const requestFigures = (figures: DashboardFigure[]) => Object.fromEntries(figure
  * `source` are problems too.
  */
 function countProblems(world: UatWorld, figures: DashboardFigure[], source: string): { shown: Record<string, number>; grew: Record<string, number>; answered: Record<string, number>; problems: string[] } {
-  if (!world.prometheusBefore) throw new Error('the Prometheus baseline was not taken: add "Prometheus is scraping the platform" before sending traffic');
-  const before = world.prometheusBefore;
-  const answered = routeCounts(allResponses(world).filter((r) => r.status === 200));
+  const before = prometheusBaseline(world);
+  const answered = answeredPerModel(world);
   const counts = figures.filter((f) => f.id.startsWith('requests:'));
   const shown = requestFigures(figures);
   const grew = Object.fromEntries(Object.entries(shown).map(([m, n]) => [m, n - (before[m] ?? 0)]));
