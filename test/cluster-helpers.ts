@@ -8,12 +8,32 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { installSeldonCrds } from '../support/cluster/crd-install.ts';
-import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
+import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
 import { startStack, tempDir } from './helpers.ts';
 
-export const NO_CLUSTER = cachedBinary() ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+/** Why the cluster tests skip on this machine, or false when they can run. */
+export const NO_CLUSTER = !cachedBinary()
+  ? 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)'
+  : missingTools().some((t) => t.startsWith('etcd'))
+    ? 'etcd is missing: apt-get install -y etcd-server'
+    : false;
+
+/** A local API server with the Seldon CRDs installed and `namespace` created; `kc` holds the administrator's token. */
+export async function clusterWithCrds(namespace: string, options: { users?: { name: string; groups: string[] }[]; labels?: Record<string, string> } = {}): Promise<{ cluster: LocalCluster; kc: KubeConfig }> {
+  const cluster = await startLocalCluster({ apiserverBin: cachedBinary()!, users: options.users });
+  const kc = new KubeConfig();
+  kc.loadFromString(cluster.kubeconfig());
+  try {
+    await installSeldonCrds(kc);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace, labels: options.labels } } });
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return { cluster, kc };
+}
 
 export interface OperatedCluster {
   cluster: LocalCluster;
@@ -31,13 +51,9 @@ export async function clusterWithOperator(namespace: string): Promise<OperatedCl
     fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
     fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
   }
-  const cluster = await startLocalCluster({ apiserverBin: cachedBinary()! });
-  const kc = new KubeConfig();
-  kc.loadFromString(cluster.kubeconfig());
+  const { cluster, kc } = await clusterWithCrds(namespace);
   let stack: StackProcess | undefined;
   try {
-    await installSeldonCrds(kc);
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
     fs.writeFileSync(path.join(dir, 'kubeconfig'), cluster.kubeconfig());
     stack = await startStack(['--kubeconfig', path.join(dir, 'kubeconfig'), '--watch-namespace', namespace, '--storage-map', `gs://financial-mlops-models/=${path.join(dir, 'store')}`, '--seed', '42']);
   } catch (error) {

@@ -11,29 +11,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig, KubernetesObjectApi, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { type KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { installSeldonCrds } from '../support/cluster/crd-install.ts';
 import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
 import { runDoctorProgram } from '../support/doctor/doctor-program.ts';
 import { checkKubernetes, HARNESS_ROLE_FILE, harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
 import { loadConfig } from '../support/config.ts';
+import { clusterWithCrds, NO_CLUSTER } from './cluster-helpers.ts';
 import { tempDir } from './helpers.ts';
 
-const binary = cachedBinary();
-const skip = binary ? false : 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)';
+const skip = NO_CLUSTER;
 const namespace = 'uat-doctor';
 let cluster: LocalCluster | undefined;
 const dir = tempDir('doctor-k8s');
 
 before(async () => {
   if (skip) return;
-  cluster = await startLocalCluster({ apiserverBin: binary!, users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }] });
-  const kc = new KubeConfig();
-  kc.loadFromString(cluster.kubeconfig());
-  await installSeldonCrds(kc);
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  let kc: KubeConfig;
+  ({ cluster, kc } = await clusterWithCrds(namespace, { users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }] }));
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const docs = parseAllDocuments(fs.readFileSync(HARNESS_ROLE_FILE, 'utf8')).map((d) => d.toJS() as KubernetesObject & { rules?: { apiGroups: string[]; verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } });
   for (const doc of docs) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace } });
@@ -82,7 +78,7 @@ test('an identity whose Role lacks a verb fails the doctor, which names the verb
 });
 
 test('an API server without the Seldon CRDs is named as such', { skip, timeout: 120_000 }, async () => {
-  const bare = await startLocalCluster({ apiserverBin: binary! });
+  const bare = await startLocalCluster({ apiserverBin: cachedBinary()! });
   try {
     const file = path.join(dir, 'kubeconfig-bare');
     fs.writeFileSync(file, bare.kubeconfig());

@@ -7,30 +7,24 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
-import { installSeldonCrds } from '../support/cluster/crd-install.ts';
-import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
-import { readManifests } from '../support/k8s/manifest-reader.ts';
-import { PROJECT_ROOT } from '../support/config.ts';
 import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { LocalCluster } from '../support/cluster/local-cluster.ts';
+import { PROJECT_ROOT } from '../support/config.ts';
+import { readManifests } from '../support/k8s/manifest-reader.ts';
+import { RUN_LABEL } from '../support/targets/kubernetes-deploy.ts';
+import { clusterWithCrds, NO_CLUSTER } from './cluster-helpers.ts';
 
-const binary = cachedBinary();
-const skip = !binary ? 'kube-apiserver is not built on this machine: run `npm run cluster -- --build-only` (see docs/guides/kubernetes-target.md)' : missingTools().find((t) => t.startsWith('etcd')) ? 'etcd is missing: apt-get install -y etcd-server' : false;
-
+const skip = NO_CLUSTER;
 let cluster: LocalCluster | undefined;
-const kc = new KubeConfig();
-const RUN_LABEL = 'financial-mlops-uat/run-id';
+let kc: KubeConfig;
 const runId = randomUUID();
 const namespace = `uat-${runId.slice(0, 8)}`;
 
 before(async () => {
   if (skip) return;
-  cluster = await startLocalCluster({ apiserverBin: binary!, users: [{ name: 'uat-outsider', groups: ['uat-outsiders'] }] });
-  kc.loadFromString(cluster.kubeconfig());
-  await installSeldonCrds(kc);
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace, labels: { [RUN_LABEL]: runId } } } });
+  ({ cluster, kc } = await clusterWithCrds(namespace, { users: [{ name: 'uat-outsider', groups: ['uat-outsiders'] }], labels: { [RUN_LABEL]: runId } }));
 });
 after(async () => cluster?.stop());
 
