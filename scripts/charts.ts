@@ -15,7 +15,7 @@ import { featuresRequest } from '../support/clients/oip-client.ts';
 import { renderCharts } from '../support/charts/render-charts.ts';
 import { appendShownFigures } from '../support/evidence/ledger.ts';
 import { runBuiltinLoad } from '../support/load/builtin-engine.ts';
-import { startLocalTarget, type RunningTarget } from '../support/targets/local-target.ts';
+import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
 import { marketSnapshots } from '../support/tasks/traffic.ts';
 import { dashboardData, targetViewSources, viewSources, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
 
@@ -58,7 +58,7 @@ try {
     runId = `charts-${new Date().toISOString()}`;
     console.log(`reading PROMETHEUS_URL ${config.prometheusUrl} and the MLflow store at MLFLOW_DB_URL`);
   } else {
-    target = await startLocalTarget(config, (line) => console.log(line));
+    target = await startConfiguredTarget(config, (line) => console.log(line));
     runId = target.uatRunId;
     const load = await runBuiltinLoad({
       url: `${target.inferenceUrl}/v2/models/baseline-predictor/infer`,

@@ -2,9 +2,10 @@
  * `npm run cluster`: a real Kubernetes API server on loopback for the `kubernetes` target. Builds
  * kube-apiserver once from Debian's source (cached outside the clone), starts etcd and
  * kube-apiserver with token authentication and RBAC, installs the Seldon CRDs (generated from the
- * project's schema), starts the embedded stack in operator mode as Seldon's control plane for one
- * namespace (`--namespace`, default financial-mlops-uat), writes a kubeconfig under reports/cluster/ and
- * stays in the foreground until Ctrl-C or `npm run cluster -- --stop`.
+ * project's schema), creates one namespace (`--namespace`, default financial-mlops-uat) with the
+ * harness Role bound to the suite's identity, starts the embedded stack in operator mode as Seldon's
+ * control plane there, writes kubeconfigs under reports/cluster/, prints how to point the suite at
+ * it, and stays in the foreground until Ctrl-C or `npm run cluster -- --stop`.
  *
  *   npm run cluster                 build if needed, start, print how to use it
  *   npm run cluster -- --build-only build (or find) kube-apiserver and print where it is
@@ -15,10 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
 import { BUILD_PACKAGES, ClusterToolMissing, ensureKubeApiserver } from '../support/cluster/kube-apiserver-build.ts';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { installSeldonCrds } from '../support/cluster/crd-install.ts';
-import { startLocalCluster } from '../support/cluster/local-cluster.ts';
-import { launchStack, type StackProcess } from '../support/targets/stack-process.ts';
+import { HARNESS_GROUP, startSeldonCluster, type SeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import { publishPredictors } from '../support/training/publish-predictors.ts';
 
 const { values } = parseArgs({
@@ -62,48 +60,37 @@ try {
 }
 if (values['build-only']) process.exit(0);
 
-fs.mkdirSync(dir, { recursive: true });
 const started = Date.now();
-const cluster = await startLocalCluster({ apiserverBin, dir: fs.mkdtempSync(path.join(dir, 'run-')) });
-const kubeconfig = path.join(dir, 'kubeconfig');
-fs.writeFileSync(kubeconfig, cluster.kubeconfig(), { mode: 0o600 });
-const kc = new KubeConfig();
-kc.loadFromString(cluster.kubeconfig());
 const namespace = values.namespace;
-let stack: StackProcess;
+let seldon: SeldonCluster;
 try {
-  progress(`installed ${(await installSeldonCrds(kc)).join(', ')} (generated from the project's schema)`);
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  // Seldon's control plane on it: the embedded stack in operator mode, serving the artifacts the seeded training publishes
+  // the artifacts the seeded training publishes, so `kubectl apply -f k8s/ab-testing` serves at once (the suite publishes its own)
   const published = await publishPredictors({ seed: config.seed, manifests: config.manifests, storageMap: config.storageMap, experimentName: config.mlflowExperiment, uatRunId: 'npm-run-cluster' });
   progress(`trained ${published.length} predictors (seed ${config.seed}) into ${config.storageMap.map(([, folder]) => path.relative(process.cwd(), folder)).join(', ')}`);
-  stack = await launchStack({
-    args: ['--kubeconfig', kubeconfig, '--watch-namespace', namespace, ...config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(config.seed)],
-    log: fs.createWriteStream(path.join(cluster.dir, 'stack.log'), { flags: 'a' }),
-  });
+  seldon = await startSeldonCluster({ apiserverBin, config, namespace, dir, progress });
 } catch (error) {
-  console.error(`[cluster] could not set up Seldon on the API server: ${(error as Error).message.split('\n')[0]}`);
-  await cluster.stop();
+  console.error(`[cluster] could not start Seldon on a local API server: ${(error as Error).message.split('\n')[0]}`);
   process.exit(1);
 }
-fs.writeFileSync(stateFile, JSON.stringify({ pid: process.pid, server: cluster.server, version: cluster.version, kubeconfig, namespace, inferenceUrl: stack.url }, null, 2));
-const relKubeconfig = path.relative(process.cwd(), kubeconfig);
+const { cluster, stack } = seldon;
+fs.writeFileSync(stateFile, JSON.stringify({ pid: process.pid, server: cluster.server, version: cluster.version, kubeconfig: seldon.adminKubeconfig, harnessKubeconfig: seldon.harnessKubeconfig, namespace, inferenceUrl: stack.url }, null, 2));
+const rel = (file: string): string => path.relative(process.cwd(), file);
+const storage = config.storageMap.map(([prefix, folder]) => `${prefix}=${rel(folder)}`).join(',');
 console.log(`
-kube-apiserver ${cluster.version} is up at ${cluster.server} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${path.relative(process.cwd(), cluster.dir)})
-  kubeconfig   ${relKubeconfig} (administrator token)
+kube-apiserver ${cluster.version} is up at ${cluster.server} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${rel(cluster.dir)})
+  kubeconfig   ${rel(seldon.adminKubeconfig)} (administrator token)
+               ${rel(seldon.harnessKubeconfig)} (the suite's identity: group ${HARNESS_GROUP}, bound to k8s/rbac/harness-role.yaml in ${namespace} only)
   Seldon       the embedded stack in operator mode serves namespace ${namespace} at ${stack.url} (seldon-mesh's role)
-  try          KUBECONFIG=${relKubeconfig} kubectl apply -n ${namespace} -f k8s/ab-testing
-               KUBECONFIG=${relKubeconfig} kubectl get experiment financial-ab-test -n ${namespace} -o yaml   (status.conditions: Ready)
-               curl -s ${stack.url}/v2/models/baseline-predictor/ready -o /dev/null -w '%{http_code}\\n'
-  doctor       UAT_TARGET=kubernetes KUBECONFIG=${relKubeconfig} UAT_NAMESPACE=${namespace} npm run doctor
-The suite itself does not run on UAT_TARGET=kubernetes yet. No kubelet runs: nothing runs pods.
+  suite        UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE=${namespace} UAT_INFERENCE_URL=${stack.url} UAT_STORAGE_MAP=${storage} npm run uat
+  dry run      the same variables, npm run uat -- --dry-run
+  doctor       UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE=${namespace} UAT_INFERENCE_URL=${stack.url} npm run doctor
+  try          KUBECONFIG=${rel(seldon.adminKubeconfig)} kubectl apply -n ${namespace} -f k8s/ab-testing
+               KUBECONFIG=${rel(seldon.adminKubeconfig)} kubectl get experiment financial-ab-test -n ${namespace} -o yaml   (status.conditions: Ready)
+No kubelet runs: nothing runs pods.
 Stop with Ctrl-C or \`npm run cluster -- --stop\`.`);
 const stop = async (): Promise<void> => {
-  await stack.stop();
-  await cluster.stop();
-  fs.rmSync(cluster.dir, { recursive: true, force: true });
+  await seldon.stop();
   fs.rmSync(stateFile, { force: true });
-  fs.rmSync(kubeconfig, { force: true });
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -3,7 +3,8 @@
  * Prometheus, the live dashboard) and print its URLs. Ctrl-C stops everything.
  */
 import { loadConfig } from '../support/config.ts';
-import { startLocalTarget, type RunningTarget } from '../support/targets/local-target.ts';
+import { localServing } from '../support/targets/local-serving.ts';
+import { startTarget, type RunningTarget } from '../support/targets/target.ts';
 
 // The dashboard gets its usual port here (the test suite lets the system pick a free one).
 const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
@@ -11,7 +12,7 @@ const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
 // with a non-zero exit code instead of running on without it.
 let stopping = false;
 let running: RunningTarget | undefined;
-const target = await startLocalTarget(config, (line) => console.log(line), {
+const target = await startTarget(config, (line) => console.log(line), localServing, {
   onDeath: (part, cause) => {
     if (stopping) return;
     stopping = true;
@@ -25,7 +26,7 @@ console.log(`
 Embedded stack is up (seed ${target.seed}):
   OIP v2 REST     ${target.inferenceUrl}/v2/models/<model>/infer   (header seldon-model: <model> or financial-ab-test.experiment)
   health          ${target.inferenceUrl}/v2/health/ready
-  status          ${target.statusUrl}/apis/mlops.seldon.io/v1alpha1/namespaces/${target.statusNamespace}/models   (also experiments, pipelines)
+  status          ${target.inferenceUrl}/apis/mlops.seldon.io/v1alpha1/namespaces/${target.status.namespace}/models   (also experiments, pipelines; PATCH an experiment's spec with a JSON merge patch)
   metrics         ${target.metricsUrl}
   dashboard       ${target.dashboardUrl}
   Prometheus      ${'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source})` : `unavailable: ${target.prometheus.problem}`}

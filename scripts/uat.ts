@@ -7,13 +7,18 @@
  * `--name` keeps only the scenarios whose name matches (repeatable, as cucumber-js's own option); a
  * category left with no scenario is still a reason for NO-GO.
  *
+ * `--dry-run` (UAT_TARGET=kubernetes) applies the main manifests with a server-side dry run, prints
+ * what would be created, changed or refused, and runs nothing: the cluster is left as it was.
+ *
  * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
 import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
 import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
@@ -24,12 +29,27 @@ const { values, positionals } = parseArgs({
     html: { type: 'boolean', default: true },
     'no-html': { type: 'boolean', default: false },
     name: { type: 'string', multiple: true, default: [] },
+    'dry-run': { type: 'boolean', default: false },
   },
   allowNegative: true,
   allowPositionals: true,
 });
 
 const config = loadConfig();
+if (values['dry-run']) {
+  if (config.target !== 'kubernetes') {
+    console.error('--dry-run applies the manifests with a server-side dry run on a Kubernetes API server: set UAT_TARGET=kubernetes (and KUBECONFIG, UAT_NAMESPACE)');
+    process.exit(2);
+  }
+  const { namespace, server, outcomes } = await dryRun(config).catch((error: Error) => {
+    console.error(`dry run failed: ${error.message}`);
+    return process.exit(1);
+  });
+  const table = new Table({ head: ['object', 'would be', 'detail'], style: { head: [], border: [] }, wordWrap: true, colWidths: [38, 12, 60] });
+  for (const o of outcomes) table.push([o.object, o.outcome, o.outcome === 'refused' ? o.message : (o.fields ?? []).join(', ')]);
+  console.log(`Server-side dry run of ${config.manifests.map((m) => path.relative(process.cwd(), m)).join(', ')} in namespace ${namespace} at ${server} (nothing stored):\n${table.toString()}`);
+  process.exit(outcomes.some((o) => o.outcome === 'refused') ? 1 : 0);
+}
 const started = Date.now();
 fs.rmSync(path.join(config.reportsDir, ALLURE_RESULTS), { recursive: true, force: true });
 fs.rmSync(path.join(config.reportsDir, 'cucumber-messages.ndjson'), { force: true });

@@ -27,7 +27,7 @@ import { featureRows, OipError, parseInferenceRequest, RequestValidationError } 
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
-import { statusApi } from './status-api.ts';
+import { patchAnswer, statusApi, type PatchHandler } from './status-api.ts';
 
 /** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
 const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
@@ -62,6 +62,8 @@ export interface GatewayOptions {
   namespace: string;
   /** Deliberate defects for the meta tests (none in normal runs). */
   faults?: ReadonlySet<Fault>;
+  /** Merge patches of the served objects (a served folder; in operator mode they go to the API server). */
+  patch?: PatchHandler;
 }
 
 /** MLServer's model routes after the agent's rewrite: what follows `/v2/models/<name>`, its method and route template. */
@@ -223,6 +225,12 @@ export function createGateway(options: GatewayOptions): http.Server {
       const text = stale ? await stale : await metrics[registry].metrics();
       res.writeHead(200, { 'content-type': metrics[registry].contentType, 'x-content-type-options': 'nosniff' });
       return void res.end(text);
+    }
+    if (path.startsWith('/apis/') && method === 'PATCH' && options.patch) {
+      const body = await readBody(req, res, options.limits.maxBodyBytes);
+      if (body === undefined) return;
+      const answer = patchAnswer(path, firstHeader(req.headers['content-type']), body, options.namespace, options.patch);
+      return sendJson(res, answer.status, answer.payload);
     }
     if (path.startsWith('/apis/')) {
       const answer = status(method, path);

@@ -23,6 +23,7 @@ import { limitOptions, parseLimits, type HttpLimits } from './http-hardening.ts'
 import { loadManifestDocuments, ManifestError, type ManifestDocument } from './manifests.ts';
 import { SeldonMetrics } from './metrics.ts';
 import { readyCondition } from './resource-status.ts';
+import { patchDocument, type PatchHandler } from './status-api.ts';
 import { internalName } from './routing.ts';
 
 function fatal(message: string): never {
@@ -85,13 +86,15 @@ async function main(): Promise<void> {
   };
 
   let current: () => Deployment;
+  let patch: PatchHandler | undefined;
+  const parseOptions = { lenientQuantities: faults.has('accept-invalid-quantity') };
   const namespace = operatorMode ? values['watch-namespace']! : values.namespace;
   if (operatorMode) {
     const operator = new SeldonOperator({
       kubeconfig: values.kubeconfig!,
       namespace,
       storageMap,
-      parse: { lenientQuantities: faults.has('accept-invalid-quantity') },
+      parse: parseOptions,
       onDeploy: (deployment, objects) => {
         event({ event: 'deployed', objects, models: deployment.models.map((m) => m.name), experiments: deployment.experiments.map((e) => e.name) });
         announce(deployment);
@@ -107,15 +110,26 @@ async function main(): Promise<void> {
   } else {
     let documents: ManifestDocument[];
     try {
-      documents = loadManifestDocuments(values.manifests, { lenientQuantities: faults.has('accept-invalid-quantity') });
+      documents = loadManifestDocuments(values.manifests, parseOptions);
     } catch (error) {
       return fatal(error instanceof ManifestError ? error.message : `cannot read manifests: ${(error as Error).message}`);
     }
-    const deployment = deploy(documents, storageMap);
+    let deployment = deploy(documents, storageMap);
     announce(deployment);
     current = () => deployment;
+    // A merge patch (an Experiment's candidates, say) changes what is served at once, as on a cluster.
+    patch = (kind, name, body) => {
+      const result = patchDocument(documents, kind, name, body, namespace, parseOptions);
+      if ('documents' in result) {
+        documents = result.documents;
+        deployment = deploy(documents, storageMap);
+        event({ event: 'patched', kind, name });
+        announce(deployment);
+      }
+      return result.answer;
+    };
   }
-  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults });
+  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();

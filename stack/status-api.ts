@@ -2,10 +2,13 @@
  * The resources' status over HTTP, in the shape the Kubernetes API serves custom resources
  * (`GET /apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>[/<name>]`, lists as `<Kind>List`,
  * a missing object as a `Status` with reason NotFound), so the harness reads conditions the same
- * way from the embedded stack and from a cluster's API server.
+ * way from the embedded stack and from a cluster's API server. A served manifest folder also takes
+ * a JSON merge patch of an object (`PATCH`), as the API server does: the split of an Experiment
+ * changes without a restart.
  */
+import mergePatch from 'json-merge-patch';
 import type { DeployedResource } from './deployment.ts';
-import { API_VERSION, SELDON_PLURALS } from './manifests.ts';
+import { API_VERSION, parseManifestDocuments, SELDON_PLURALS, type ManifestDocument, type ParseOptions, type SeldonResource } from './manifests.ts';
 
 const KINDS: Record<string, string> = Object.fromEntries(Object.entries(SELDON_PLURALS).map(([kind, plural]) => [plural, kind]));
 
@@ -39,4 +42,52 @@ export function statusApi(resources: () => DeployedResource[], namespace: string
     const found = inScope.find((o) => o.metadata.name === name);
     return found ? { status: 200, payload: found } : notFound(`${plural}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io', kind: plural });
   };
+}
+
+/** Changes one object the way the API server's merge patch does; the stack redeploys with it. */
+export type PatchHandler = (kind: string, name: string, patch: unknown) => StatusAnswer;
+
+const failure = (code: number, reason: string, message: string): StatusAnswer => ({
+  status: code,
+  payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code },
+});
+
+/** `PATCH /apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>` with a JSON merge patch (RFC 7396). */
+export function patchAnswer(path: string, contentType: string | undefined, body: Buffer, namespace: string, handler: PatchHandler): StatusAnswer {
+  const match = PATH.exec(path);
+  const kind = match ? KINDS[match[2]] : undefined;
+  if (!match || !kind || match[3] === undefined) return notFound('the server could not find the requested resource');
+  if (match[1] !== namespace) return notFound(`${match[2]}.mlops.seldon.io "${match[3]}" not found`, { name: match[3], group: 'mlops.seldon.io', kind: match[2] });
+  if ((contentType ?? '').split(';')[0].trim() !== 'application/merge-patch+json') {
+    return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json`);
+  }
+  let patch: unknown;
+  try {
+    patch = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    return failure(400, 'BadRequest', `the patch is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return failure(400, 'BadRequest', 'a merge patch must be a JSON object');
+  return handler(kind, match[3], patch);
+}
+
+/**
+ * The merge patch applied to one applied document: the result is checked with the same schema as
+ * a manifest (an invalid one is refused with 422 naming the field, and nothing changes); name and
+ * kind cannot change. Returns the new documents, or the refusal.
+ */
+export function patchDocument(documents: ManifestDocument[], kind: string, name: string, patch: unknown, namespace: string, options: ParseOptions): { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer } {
+  const index = documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
+  if (index < 0) return { answer: notFound(`${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' }) };
+  const { resource } = documents[index] as { resource: SeldonResource };
+  const before = { apiVersion: API_VERSION, kind, metadata: resource.metadata, spec: resource.spec };
+  const after = mergePatch.apply(structuredClone(before), patch) as typeof before;
+  if (after.kind !== kind || after.metadata?.name !== name || after.apiVersion !== API_VERSION) {
+    return { answer: failure(422, 'Invalid', `${kind} "${name}" is invalid: apiVersion, kind and metadata.name cannot be changed by a patch`) };
+  }
+  const [parsed] = parseManifestDocuments(JSON.stringify(after), resource.source, options);
+  if (!parsed || 'refused' in parsed) return { answer: failure(422, 'Invalid', `${kind} "${name}" is invalid: ${parsed && 'refused' in parsed ? parsed.refused : 'empty'}`) };
+  const next = [...documents];
+  next[index] = parsed;
+  return { documents: next, answer: { status: 200, payload: { ...after, metadata: { ...after.metadata, namespace } } } };
 }

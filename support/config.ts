@@ -46,6 +46,7 @@ const schema = z.object({
   PROMETHEUS_BIN: z.string().min(1).default('prometheus'),
   UAT_STACK_URL: z.string().url().optional(),
   UAT_INFERENCE_URL: z.string().url().optional(),
+  UAT_METRICS_URL: z.string().url().optional(),
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   UAT_TRAINING_CACHE: z.string().optional(),
   UAT_WAIVERS_FILE: z.string().default(path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml')),
@@ -74,6 +75,8 @@ export interface HarnessConfig {
   dashboardPort: number;
   /** seldon-mesh's address for UAT_TARGET=kubernetes. */
   inferenceUrl?: string;
+  /** Where the serving metrics (`/metrics`, `/metrics/mlserver`, `/metrics/cadvisor`) are read for UAT_TARGET=kubernetes; UAT_INFERENCE_URL when absent. */
+  metricsUrl?: string;
   /** KUBECONFIG: kubeconfig files (colon-separated); ~/.kube/config or in-cluster when absent. */
   kubeconfig?: string;
   /** The kubeconfig context for UAT_TARGET=kubernetes (the current one when absent). */
@@ -120,7 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     namespace: e.UAT_NAMESPACE,
     kubeContext: e.UAT_KUBE_CONTEXT,
     kubeconfig: e.KUBECONFIG,
-    inferenceUrl: e.UAT_INFERENCE_URL,
+    inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
+    metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,

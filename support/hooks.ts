@@ -11,7 +11,7 @@ import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, Status } from '@
 import { loadConfig } from './config.ts';
 import { evidenceFile, figuresFile } from './evidence/ledger.ts';
 import { writeRunDescription } from './report/run-description.ts';
-import { startLocalTarget } from './targets/local-target.ts';
+import { startConfiguredTarget } from './targets/target.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
 
 /** Helper waits stay below this; the run deadline (CI) stays above it. */
@@ -28,10 +28,7 @@ BeforeAll({ timeout: 180_000 }, async function () {
   const context: RunContext = { config, log };
   setRunContext(context);
   try {
-    if (config.target !== 'local') {
-      throw new Error(`UAT_TARGET=${config.target} is not available yet: only the local target (embedded stack) is implemented`);
-    }
-    context.target = await startLocalTarget(config, log);
+    context.target = await startConfiguredTarget(config, log);
   } catch (error) {
     // Scenarios still run and fail with this cause, so the reports and the sign-off are written.
     context.targetError = error as Error;
@@ -51,6 +48,11 @@ After(async function (this: UatWorld, { result }) {
   if (result?.status === Status.FAILED && deaths.length > 0) {
     await this.attach(deaths.join('\n'), { mediaType: 'text/plain', fileName: 'target-part-died.txt' });
   }
+  // The resources' conditions (and, on a cluster, their events) as they stood when the scenario failed.
+  if (result?.status === Status.FAILED && this.run.target) {
+    const state = await this.run.target.diagnose().catch((error: Error) => `could not read the resources' state: ${error.message}`);
+    await this.attach(state, { mediaType: 'text/plain', fileName: 'resources-on-failure.txt' });
+  }
   if (this.deployed) await this.deployed.teardown();
   if (this.dashboard) {
     if (result?.status === Status.FAILED) {
@@ -69,6 +71,6 @@ AfterAll({ timeout: 60_000 }, async function () {
   const context = getRunContext();
   if (context.browser) await (await context.browser.catch(() => undefined))?.close();
   if (context.target && !context.config.keep) await context.target.stop();
-  if (context.target && context.config.keep) log(`UAT_KEEP set: the stack stays at ${context.target.inferenceUrl}`);
+  if (context.target && context.config.keep) log(`UAT_KEEP set: the stack stays at ${context.target.inferenceUrl} (${context.target.servedBy})`);
   setRunContext(undefined);
 });

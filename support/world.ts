@@ -11,10 +11,10 @@ import type { DashboardPage } from './browser/dashboard-page.ts';
 import { launchChromium } from './browser/chromium.ts';
 import { appendCriterion, CATEGORIES, CriterionFailed, type Category, type Criterion, type CriterionInput } from './evidence/ledger.ts';
 import type { K6LikeSummary } from './load/builtin-engine.ts';
-import type { DeployedStack, RunningTarget } from './targets/local-target.ts';
+import type { DeployedStack, RunningTarget } from './targets/target.ts';
 import type { LoggedAccuracy, MlflowStore } from './clients/mlflow-store.ts';
 import { PrometheusClient } from './clients/prometheus-client.ts';
-import { ResourceStatusClient } from './clients/resource-status-client.ts';
+import type { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
 
@@ -108,7 +108,7 @@ export class UatWorld extends World {
   /** The resources' status (conditions), read the same way from the embedded stack and a cluster. */
   get status(): ResourceStatusClient {
     this.target.requireRunning('stack');
-    return new ResourceStatusClient(this.target.statusUrl, this.target.statusNamespace);
+    return this.target.status;
   }
 
   get metrics(): MetricsReader {

@@ -240,7 +240,7 @@ test('a dashboard without its chart library, a link out of the tab order and a f
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'dashboard-charts-drawn').measured, 0);
   assert.equal(failedCriterion(run, 'dashboard-keyboard-order').measured, 1, 'the Business impact link is missed');
-  assert.equal(failedCriterion(run, 'dashboard-returns-to-prometheus').measured, 'not within 15 s');
+  assert.equal(failedCriterion(run, 'dashboard-returns-to-prometheus').measured, '> 15');
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-falls-back-when-prometheus-stops')?.passed, 'the fallback itself works');
 });
 
@@ -258,7 +258,7 @@ test('a Space-deaf model checkbox, a fallback that keeps the Prometheus label an
   ]);
   assert.equal(run.status, 1, run.output);
   assert.match(String(failedCriterion(run, 'dashboard-keyboard-toggles-model').measured), /^still charted: .*ensemble-predictor/);
-  assert.equal(failedCriterion(run, 'dashboard-falls-back-when-prometheus-stops').measured, 'not within 10 s');
+  assert.equal(failedCriterion(run, 'dashboard-falls-back-when-prometheus-stops').measured, '> 10');
   assert.ok(run.criteria.find((c) => c.id === 'prometheus-counts-each-request-per-model')?.passed, 'Prometheus counts what answered');
   const runs = failedCriterion(run, 'counted-models-have-mlflow-runs');
   assert.equal(runs.measured, 1);

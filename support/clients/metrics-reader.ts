@@ -63,10 +63,17 @@ export class MetricsSnapshot {
   }
 }
 
-/** Buckets of `later` minus those of `earlier` (a histogram's increase between two snapshots). */
+/**
+ * Buckets of `later` minus those of `earlier` (a histogram's increase between two snapshots). A
+ * bucket that went down was reset (its series gone and back, or the process restarted): its
+ * increase is its count now, as Prometheus's `increase()` counts a counter reset.
+ */
 export function bucketIncrease(later: Buckets, earlier: Buckets): Buckets {
   const out: Buckets = new Map();
-  for (const [bound, count] of later) out.set(bound, count - (earlier.get(bound) ?? 0));
+  for (const [bound, count] of later) {
+    const before = earlier.get(bound) ?? 0;
+    out.set(bound, count < before ? count : count - before);
+  }
   return out;
 }
 
@@ -86,7 +93,9 @@ export function histogramQuantile(q: number, buckets: Buckets): number {
   const total = sorted[sorted.length - 1][1];
   if (total === 0) return NaN;
   const rank = q * total;
-  const b = sorted.findIndex(([, count]) => count >= rank);
+  // as sort.Search over all but the +Inf bucket: no bucket reaching the rank means the +Inf bucket
+  const found = sorted.findIndex(([, count]) => count >= rank);
+  const b = found === -1 ? sorted.length - 1 : found;
   if (b === sorted.length - 1) return sorted[sorted.length - 2][0];
   if (b === 0 && sorted[0][0] <= 0) return sorted[0][0];
   const start = b === 0 ? 0 : sorted[b - 1][0];

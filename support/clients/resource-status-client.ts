@@ -1,10 +1,13 @@
 /**
- * Reads Seldon resources' status through the Kubernetes API paths
- * (`/apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>`): a cluster's API server, or
- * the embedded stack, which serves the same shape. Waits are declarative: a condition type and the
- * status expected of it, polled within a deadline, and the error names the last state seen.
+ * Reads Seldon resources' status in the Kubernetes API's shape
+ * (`/apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>`): from the embedded stack,
+ * which serves those paths over plain HTTP, or from a cluster's API server through a kubeconfig
+ * (its credentials and CA). Waits are declarative: a condition type and the status expected of
+ * it, polled within a deadline, and the error names the last state seen.
  */
-import { API_VERSION, SELDON_PLURALS } from '../../stack/manifests.ts';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
+import { apiErrorMessage } from '../k8s/api-error.ts';
 import { waitFor } from '../wait.ts';
 
 export type SeldonKind = keyof typeof SELDON_PLURALS;
@@ -30,29 +33,72 @@ export function describeCondition(c: StatusCondition | undefined, type = 'Ready'
   return `${c.type}=${c.status}${why ? ` (${why})` : ''}`;
 }
 
+/** Where the objects are read: one namespace of the embedded stack or of an API server. */
+export interface StatusSource {
+  readonly namespace: string;
+  /** The object, or undefined when it does not exist. */
+  get(kind: SeldonKind, name: string): Promise<SeldonObject | undefined>;
+  list(kind: SeldonKind): Promise<SeldonObject[]>;
+}
+
+/** The embedded stack's status paths, over plain HTTP. */
+export function httpStatusSource(baseUrl: string, namespace: string): StatusSource {
+  const url = (kind: SeldonKind, name?: string): string =>
+    `${baseUrl}/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${SELDON_PLURALS[kind]}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  return {
+    namespace,
+    async get(kind, name) {
+      const res = await fetch(url(kind, name), { signal: AbortSignal.timeout(5000) });
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`GET ${url(kind, name)} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      return (await res.json()) as SeldonObject;
+    },
+    async list(kind) {
+      const res = await fetch(url(kind), { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`GET ${url(kind)} answered ${res.status}`);
+      return ((await res.json()) as { items: SeldonObject[] }).items;
+    },
+  };
+}
+
+/** A Kubernetes API server through a kubeconfig (its credentials, CA and context). */
+export function kubeStatusSource(kc: KubeConfig, namespace: string): StatusSource {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const at = (kind: SeldonKind) => ({ group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS[kind] });
+  return {
+    namespace,
+    async get(kind, name) {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...at(kind), name })) as SeldonObject;
+      } catch (error) {
+        if (error instanceof ApiException && error.code === 404) return undefined;
+        throw new Error(`reading ${kind}/${name} in namespace ${namespace}: ${apiErrorMessage(error)}`);
+      }
+    },
+    async list(kind) {
+      try {
+        return ((await custom.listNamespacedCustomObject(at(kind))) as { items: SeldonObject[] }).items;
+      } catch (error) {
+        throw new Error(`listing ${SELDON_PLURALS[kind]} in namespace ${namespace}: ${apiErrorMessage(error)}`);
+      }
+    },
+  };
+}
+
 export class ResourceStatusClient {
-  constructor(
-    readonly baseUrl: string,
-    readonly namespace: string,
-    private readonly headers: Record<string, string> = {},
-  ) {}
+  constructor(private readonly source: StatusSource) {}
 
-  private url(kind: SeldonKind, name?: string): string {
-    return `${this.baseUrl}/apis/${API_VERSION}/namespaces/${encodeURIComponent(this.namespace)}/${SELDON_PLURALS[kind]}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  get namespace(): string {
+    return this.source.namespace;
   }
 
-  /** The object, or undefined when the API answers 404 (it does not exist). */
-  async get(kind: SeldonKind, name: string): Promise<SeldonObject | undefined> {
-    const res = await fetch(this.url(kind, name), { headers: this.headers, signal: AbortSignal.timeout(5000) });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new Error(`GET ${this.url(kind, name)} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-    return (await res.json()) as SeldonObject;
+  /** The object, or undefined when it does not exist. */
+  get(kind: SeldonKind, name: string): Promise<SeldonObject | undefined> {
+    return this.source.get(kind, name);
   }
 
-  async list(kind: SeldonKind): Promise<SeldonObject[]> {
-    const res = await fetch(this.url(kind), { headers: this.headers, signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET ${this.url(kind)} answered ${res.status}`);
-    return ((await res.json()) as { items: SeldonObject[] }).items;
+  list(kind: SeldonKind): Promise<SeldonObject[]> {
+    return this.source.list(kind);
   }
 
   /** A condition of an object, or undefined. */

@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
+import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import type { CheckResult } from './checks.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
@@ -38,15 +39,6 @@ export function harnessPermissions(file = HARNESS_ROLE_FILE): Permission[] {
 
 export const describePermission = (p: Permission): string => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
 
-/** The kubeconfig the suite uses: KUBECONFIG, ~/.kube/config or in-cluster, and UAT_KUBE_CONTEXT when set. */
-export function loadKubeConfig(config: Pick<HarnessConfig, 'kubeContext' | 'kubeconfig'>): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig && !config.kubeconfig.includes(path.delimiter)) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault(); // KUBECONFIG's list, ~/.kube/config, or in-cluster
-  if (config.kubeContext) kc.setCurrentContext(config.kubeContext);
-  return kc;
-}
-
 export async function checkKubernetes(config: HarnessConfig): Promise<CheckResult[]> {
   let kc: KubeConfig;
   try {
@@ -55,7 +47,7 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
     return [{ name: 'Kubernetes API', required: true, ok: false, target: config.kubeconfig ?? '~/.kube/config', version: '-', latencyMs: null, problem: `no usable kubeconfig: ${apiErrorMessage(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)` }];
   }
   const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
-  const namespace = config.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const namespace = targetNamespace(config, kc);
   const started = performance.now();
   let version: string;
   try {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
-import type { RunningTarget } from '../targets/local-target.ts';
+import type { RunningTarget } from '../targets/target.ts';
 
 export interface RunDescription {
   runId: string;
@@ -20,6 +20,8 @@ export interface RunDescription {
   prometheus: string;
   dashboardUrl: string;
   stackUrl: string;
+  /** What served the stack: the embedded stack's address, or the API server, namespace and seldon-mesh address. */
+  servedBy: string;
   stackFault: string | null;
   targetError: string | null;
   versions: Record<string, string>;
@@ -59,6 +61,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     prometheus: !target ? 'none' : 'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source}, ${target.prometheus.version})` : `unavailable: ${target.prometheus.problem}`,
     dashboardUrl: target?.dashboardUrl ?? 'none',
     stackUrl: target?.inferenceUrl ?? 'none',
+    servedBy: target?.servedBy ?? 'none',
     stackFault: target?.stackFault ?? null,
     targetError: targetError?.message ?? null,
     versions: {
@@ -83,6 +86,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     'database.server': description.databaseServer,
     'database.url': description.databaseUrl,
     'stack.url': description.stackUrl,
+    'stack.served_by': description.servedBy,
     prometheus: description.prometheus,
     'dashboard.url': description.dashboardUrl,
     ...(description.databaseProblem ? { 'database.problem': description.databaseProblem } : {}),

@@ -226,7 +226,7 @@ export function renderMarkdown(signoff: SignOff): string {
     `| MLflow store | ${!run ? 'none' : run.databaseProblem ? cell(run.databaseProblem) : `${run.databaseSource}, PostgreSQL ${run.databaseServer}`} |`,
     `| Prometheus | ${run ? cell(run.prometheus) : 'none'} |`,
     `| dashboard | ${run?.dashboardUrl ?? 'none'} |`,
-    `| stack | ${run?.stackUrl ?? 'none'} |`,
+    `| stack | ${run ? cell(run.servedBy ?? run.stackUrl) : 'none'} |`,
     `| suite | ${signoff.suite ? `profile ${signoff.suite.profile}, exit code ${signoff.suite.exitCode}` : 'outcome not recorded (not run through npm run uat)'} |`,
     '',
   ];

@@ -27,7 +27,7 @@ export interface Condition {
 }
 
 /** The folder's objects as this run applies them: in `namespace`, labelled with the run id, Models first. */
-export function manifestObjects(folder: string, namespace: string, runId: string): SeldonObject[] {
+export function manifestObjects(folder: string, namespace: string, runId: string, labels: Record<string, string> = {}): SeldonObject[] {
   const objects = fs
     .readdirSync(folder)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -36,7 +36,7 @@ export function manifestObjects(folder: string, namespace: string, runId: string
     .filter((o): o is SeldonObject => o !== null && typeof o === 'object' && typeof o.kind === 'string');
   const rank = (o: SeldonObject): number => (o.kind! in PLURALS ? KIND_ORDER.indexOf(o.kind as keyof typeof PLURALS) : KIND_ORDER.length);
   return objects
-    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace, labels: { ...o.metadata?.labels, [RUN_LABEL]: runId } } }))
+    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace, labels: { ...o.metadata?.labels, ...labels, [RUN_LABEL]: runId } } }))
     .sort((a, b) => rank(a) - rank(b));
 }
 
@@ -86,7 +86,7 @@ export interface Readiness {
 
 export class NotReadyError extends Error {}
 
-async function eventsOf(kc: KubeConfig, namespace: string, name: string): Promise<string[]> {
+export async function eventsOf(kc: KubeConfig, namespace: string, name: string): Promise<string[]> {
   const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` }).catch(() => undefined);
   return (list?.items ?? []).map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`.trim());
 }
@@ -132,10 +132,13 @@ export async function requireReady(kc: KubeConfig, namespace: string, objects: K
   return states;
 }
 
-/** Delete this run's objects (by the run label) in `namespace`; the names still listed afterwards (none when all went). */
-export async function teardown(kc: KubeConfig, namespace: string, runId: string): Promise<string[]> {
+/**
+ * Delete this run's objects in `namespace` (by the run label, and the other `labels` when given:
+ * one folder of the run); the objects still listed afterwards (none when all went).
+ */
+export async function teardown(kc: KubeConfig, namespace: string, runId: string, labels: Record<string, string> = {}): Promise<string[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const selector = `${RUN_LABEL}=${runId}`;
+  const selector = Object.entries({ [RUN_LABEL]: runId, ...labels }).map(([k, v]) => `${k}=${v}`).join(',');
   const left: string[] = [];
   for (const kind of [...KIND_ORDER].reverse()) {
     const plural = PLURALS[kind];

@@ -22,8 +22,10 @@ async function promTotals(world: UatWorld): Promise<Record<string, number>> {
   return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
 }
 
+/** The platform's own answered counts for the main stack's models (on a cluster the namespace may serve others too). */
 async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
-  return (await world.metrics.snapshot()).answeredPerModel();
+  const mine = new Set(world.target.published.map((p) => p.name));
+  return Object.fromEntries(Object.entries((await world.metrics.snapshot()).answeredPerModel()).filter(([model]) => mine.has(model)));
 }
 
 const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {
@@ -229,7 +231,7 @@ export async function checkDashboardFallsBack(world: UatWorld, seconds: number):
     id: 'dashboard-falls-back-when-prometheus-stops',
     statement: 'when Prometheus stops, the dashboard labels its serving figures LIVE:stack-metrics and names the cause',
     threshold: `<= ${seconds} s, note names Prometheus as unreachable`,
-    measured: after ?? `not within ${seconds} s`,
+    measured: after ?? `> ${seconds}`,
     unit: 's',
     source: 'LIVE:browser',
     passed: after !== null && after <= seconds && /Prometheus .* unreachable/.test(note),
@@ -283,7 +285,7 @@ export async function checkDashboardBackOnPrometheus(world: UatWorld, seconds: n
     id: 'dashboard-returns-to-prometheus',
     statement: "when Prometheus is back, the dashboard labels its serving figures LIVE:prometheus again, with the platform's counts",
     threshold: `<= ${seconds} s`,
-    measured: after ?? `not within ${seconds} s`,
+    measured: after ?? `> ${seconds}`,
     unit: 's',
     source: 'LIVE:browser',
     passed: after !== null && after <= seconds,

@@ -27,15 +27,16 @@ export async function applyDeployment(world: UatWorld, name: string): Promise<vo
 
 function deployed(world: UatWorld) {
   if (!world.deployed) throw new Error('no deployment was applied in this scenario');
-  return { ...world.deployed, status: new ResourceStatusClient(world.deployed.statusUrl, world.deployed.namespace) };
+  return world.deployed;
 }
 
-/** Readiness as each resource's `Ready` condition says, once every listed resource reports one. */
+/** Readiness as each resource of the deployed folder reports it in its `Ready` condition. */
 async function readiness(world: UatWorld): Promise<{ kind: SeldonKind; name: string; ready: string; reason: string; detail: string }[]> {
-  const { status } = deployed(world);
+  const { status, objects } = deployed(world);
   const out: { kind: SeldonKind; name: string; ready: string; reason: string; detail: string }[] = [];
   for (const kind of KINDS) {
-    for (const object of await status.list(kind)) {
+    // the folder's own objects: on a cluster the namespace also holds the main stack's
+    for (const object of (await status.list(kind)).filter((o) => objects.some((d) => d.kind === kind && d.name === o.metadata.name))) {
       const ready = ResourceStatusClient.condition(object, 'Ready');
       out.push({ kind, name: object.metadata.name, ready: ready?.status ?? 'not reported', reason: ready?.reason ?? '', detail: describeCondition(ready) });
     }

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { experimentCandidates, modelNames } from '../k8s/manifest-reader.ts';
-import type { RunningTarget } from '../targets/local-target.ts';
+import type { RunningTarget } from '../targets/target.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
 import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';

@@ -1,9 +1,20 @@
 /**
- * The local target: a real PostgreSQL holding the MLflow store, the training step, the embedded
- * stack (`stack/`) as a child process on loopback, a real Prometheus scraping it (or PROMETHEUS_URL),
- * and the live dashboard. Only targets/ knows how to start them; everything else talks to them over
- * the network. A database or Prometheus that cannot be had does not stop the run: the target says
- * what is missing and why, and the scenarios that need it fail with that cause.
+ * The target port: what the suite needs of the platform under test, whichever serves it. A target
+ * deploys a stack's manifest folder, waits until its resources are ready, reads their status,
+ * patches an Experiment's candidates, gives the endpoints (inference, metrics, Prometheus, the
+ * MLflow database, the dashboard) and tears down what this run created. Steps and tasks see only
+ * this; `serving` is the adapter that differs:
+ *
+ * - local (support/targets/local-serving.ts): the embedded stack (`stack/`) as a child process
+ *   serving the manifest folders on loopback;
+ * - kubernetes (support/targets/kubernetes-serving.ts): the folders applied to a namespace of a
+ *   Kubernetes API server, served by Seldon Core v2 (or the embedded stack in operator mode).
+ *
+ * The rest is the same for both and started here: a real PostgreSQL holding the MLflow store (or
+ * MLFLOW_DB_URL), the training that publishes the predictors, a real Prometheus scraping the
+ * serving metrics (or PROMETHEUS_URL) and the live dashboard. A database or Prometheus that cannot
+ * be had does not stop the run: the target says what is missing and why, and the scenarios that
+ * need it fail with that cause.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,23 +22,46 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { HarnessConfig } from '../config.ts';
 import { MlflowStore } from '../clients/mlflow-store.ts';
+import type { ResourceStatusClient, SeldonKind } from '../clients/resource-status-client.ts';
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
-import { freePort } from '../free-port.ts';
-import { waitFor } from '../wait.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
-import { launchDashboard, launchStack, type ChildWatch } from './stack-process.ts';
+import { launchDashboard, type ChildWatch } from './stack-process.ts';
+import { localServing } from './local-serving.ts';
+import { kubernetesServing } from './kubernetes-serving.ts';
+
+export type TargetKind = HarnessConfig['target'];
+export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
+
+/** An Experiment candidate and its weight, as `spec.candidates` holds them. */
+export interface Candidate {
+  name: string;
+  weight: number;
+}
+
+/** A manifest folder deployed beside the main stack: its endpoints, its objects, those refused at apply, and its teardown. */
+export interface DeployedStack {
+  folder: string;
+  inferenceUrl: string;
+  status: ResourceStatusClient;
+  /** The folder's objects (whether or not they were accepted). */
+  objects: { kind: SeldonKind | string; name: string }[];
+  refused: { kind?: string | null; name?: string | null; message: string }[];
+  teardown(): Promise<void>;
+}
 
 export interface RunningTarget {
-  kind: 'local';
+  kind: TargetKind;
   uatRunId: string;
   seed: number;
   inferenceUrl: string;
-  /** Where the resources' status is read, in the Kubernetes API's shape, and their namespace. */
-  statusUrl: string;
-  statusNamespace: string;
+  /** The serving metrics (Seldon's agent endpoint; `/metrics/mlserver` and `/metrics/cadvisor` beside it). */
   metricsUrl: string;
   dashboardUrl: string;
+  /** The main stack's resources' status (conditions), read where this target keeps them. */
+  status: ResourceStatusClient;
+  /** What serves the stack, for the reports: the embedded stack's address, or the API server and namespace. */
+  servedBy: string;
   /** The database, or why there is none. */
   database: Pick<Database, 'source' | 'maskedUrl' | 'serverVersion' | 'skipped'> | { problem: string };
   store?: MlflowStore;
@@ -39,6 +73,8 @@ export interface RunningTarget {
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
+  /** Start the local Prometheus again on the same address, with an empty history. */
+  restartPrometheus(): Promise<void>;
   /**
    * Fails with the cause (process, exit code, last log lines) when the named part died during the
    * run; a Prometheus stopped on purpose (stopPrometheus) is not a death.
@@ -46,53 +82,93 @@ export interface RunningTarget {
   requireRunning(part: TargetPart): void;
   /** Every part that died during the run, with its cause. */
   deaths(): string[];
-  /** Deploy another manifest folder beside the main stack (its own endpoints); torn down with the target or by the caller. */
+  /** Deploy another manifest folder beside the main stack; torn down by the caller or with the target. */
   deploy(folder: string): Promise<DeployedStack>;
-  /** Start the local Prometheus again on the same address, with an empty history. */
-  restartPrometheus(): Promise<void>;
+  /** Set an Experiment's candidates and weights while it serves (the split changes without a restart). */
+  patchExperiment(name: string, candidates: Candidate[]): Promise<void>;
+  /** What a failed scenario needs to know of the resources: each one's conditions, and its events where the target has them. */
+  diagnose(): Promise<string>;
   stop(): Promise<void>;
 }
 
-export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
-
-/** A manifest folder deployed on its own: endpoints, objects refused at apply, and its teardown. */
-export interface DeployedStack {
-  folder: string;
-  inferenceUrl: string;
-  statusUrl: string;
-  namespace: string;
-  refused: { kind?: string | null; name?: string | null; message: string }[];
-  teardown(): Promise<void>;
+/** The part of a target that differs: what serves the manifests. */
+export interface Serving {
+  /** The address whose `/metrics`, `/metrics/mlserver` and `/metrics/cadvisor` Prometheus scrapes, known before `up`. */
+  metricsBase: string;
+  /** Deploy the main manifest folders (after the training published their artifacts) and resolve once they serve. */
+  up(): Promise<ServingUp>;
+  /** Undo what `up` and `deploy` did (unless UAT_KEEP); called once, also when `up` failed. */
+  stop(): Promise<void>;
 }
 
-const STACK_START_DEADLINE_MS = 30_000;
+export interface ServingUp {
+  inferenceUrl: string;
+  status: ResourceStatusClient;
+  servedBy: string;
+  /** The process serving the stack, when the harness runs it. */
+  watch?: ChildWatch;
+  deploy(folder: string): Promise<DeployedStack>;
+  patchExperiment(name: string, candidates: Candidate[]): Promise<void>;
+  diagnose(): Promise<string>;
+}
 
-export interface LocalTargetOptions {
+export interface TargetOptions {
   /** Called at once when a part of the target dies during the run (after it was logged). */
   onDeath?: (part: TargetPart, cause: string) => void;
 }
 
-export async function startLocalTarget(config: HarnessConfig, log: (line: string) => void, options: LocalTargetOptions = {}): Promise<RunningTarget> {
+export interface ServingContext {
+  config: HarnessConfig;
+  uatRunId: string;
+  log: (line: string) => void;
+  /** A log file under reports/logs, closed with the target. */
+  logFile: (name: string) => fs.WriteStream;
+  onDeath: (part: TargetPart) => (cause: string) => void;
+}
+
+/** Start the target UAT_TARGET names. */
+export function startConfiguredTarget(config: HarnessConfig, log: (line: string) => void, options: TargetOptions = {}): Promise<RunningTarget> {
+  return startTarget(config, log, config.target === 'kubernetes' ? kubernetesServing : localServing, options);
+}
+
+/**
+ * Start a target: `makeServing` gives the adapter; database, training, Prometheus and dashboard
+ * are started around it. Whatever started is stopped again when a later step fails.
+ */
+export async function startTarget(
+  config: HarnessConfig,
+  log: (line: string) => void,
+  makeServing: (context: ServingContext) => Promise<Serving>,
+  options: TargetOptions = {},
+): Promise<RunningTarget> {
   const uatRunId = randomUUID();
   const cleanup: (() => Promise<unknown>)[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`stopping: ${error.message}`));
   };
   const watched = new Map<TargetPart, { watch: ChildWatch }>();
   const died = (part: TargetPart) => (cause: string): void => {
     log(`DIED: ${cause}`);
     options.onDeath?.(part, cause);
   };
+  const logDir = path.join(config.reportsDir, 'logs');
+  const logFile = (name: string): fs.WriteStream => {
+    fs.mkdirSync(logDir, { recursive: true });
+    const stream = fs.createWriteStream(path.join(logDir, name), { flags: 'a' });
+    cleanup.push(async () => stream.end());
+    return stream;
+  };
   try {
-    // Prometheus starts first, on the stack's address chosen now: its first target discovery (about
+    const serving = await makeServing({ config, uatRunId, log, logFile, onDeath: died });
+    cleanup.push(() => serving.stop());
+    // Prometheus starts first, on the serving address known now: its first target discovery (about
     // 5 s) overlaps the database, the training and the stack's start.
-    const stackPort = await freePort();
-    const url = `http://127.0.0.1:${stackPort}`;
     let stackUp: { resolve: (at: Date) => void; reject: (error: Error) => void } | undefined;
     const stackUpAt = new Promise<Date>((resolve, reject) => (stackUp = { resolve, reject }));
     stackUpAt.catch(() => undefined); // a stack that never came up is reported by its own start
     const prometheusLog = new PassThrough();
-    const launchPrometheus = (port?: number, scrapedAfter?: Promise<Date>) => startPrometheus({ bin: config.prometheusBin, stackUrl: url, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus'), scrapedAfter });
+    prometheusLog.pipe(logFile('prometheus.log'));
+    const launchPrometheus = (port?: number, scrapedAfter?: Promise<Date>) => startPrometheus({ bin: config.prometheusBin, stackUrl: serving.metricsBase, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus'), scrapedAfter });
     const prometheusStarting = config.prometheusUrl ? undefined : launchPrometheus(undefined, stackUpAt).then((server) => ({ server }), (error: Error) => ({ error }));
     cleanup.push(async () => {
       stackUp?.reject(new Error('the target stopped before the stack was up'));
@@ -126,38 +202,13 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     });
     log(`${config.trainingCache ? `fitted or reused (UAT_TRAINING_CACHE=${config.trainingCache})` : 'trained'}${store ? ' and logged' : ' (not logged: no MLflow store)'} ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
 
-    const logDir = path.join(config.reportsDir, 'logs');
-    fs.mkdirSync(logDir, { recursive: true });
-    const logFile = (name: string) => {
-      const stream = fs.createWriteStream(path.join(logDir, name), { flags: 'a' });
-      cleanup.push(async () => stream.end());
-      return stream;
-    };
-    const faults = (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-    const stackArgs = (manifests: string[]): string[] => [
-      ...manifests.flatMap((m) => ['--manifests', m]),
-      ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
-      '--seed', String(config.seed),
-      ...faults.filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
-    ];
-    prometheusLog.pipe(logFile('prometheus.log'));
-    const stack = await launchStack({
-      args: [...stackArgs(config.manifests), '--port', String(stackPort)],
-      log: logFile('stack.log'),
-      deadlineMs: STACK_START_DEADLINE_MS,
-      onDeath: died('stack'),
-    });
-    cleanup.push(() => stack.stop());
-    watched.set('stack', stack);
-    await waitFor('the embedded stack answers /v2/health/ready', 10_000, async () => {
-      const res = await fetch(`${url}/v2/health/ready`).catch(() => undefined);
-      return res?.status === 200 ? true : undefined;
-    });
+    const served = await serving.up();
+    if (served.watch) watched.set('stack', { watch: served.watch });
     stackUp?.resolve(new Date());
-    log(`embedded stack ready at ${url}${config.stackFault ? ` (fault injected: ${config.stackFault})` : ''}`);
 
     let prometheus: RunningTarget['prometheus'];
     let localPrometheus: PrometheusServer | undefined;
+    // the Seldon series' namespace label: a given Prometheus's is UAT_NAMESPACE; the local one labels them as LOCAL_POD
     let namespace = config.namespace;
     if (!prometheusStarting) {
       prometheus = { url: config.prometheusUrl!, source: 'PROMETHEUS_URL', version: 'unknown' };
@@ -169,18 +220,19 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
         localPrometheus = started.server;
         watched.set('prometheus', localPrometheus);
         prometheus = { url: localPrometheus.url, source: 'local binary', version: localPrometheus.version };
-        namespace ??= LOCAL_POD.namespace;
-        log(`Prometheus ${localPrometheus.version} at ${localPrometheus.url}, scraping the stack every second`);
+        namespace = LOCAL_POD.namespace;
+        log(`Prometheus ${localPrometheus.version} at ${localPrometheus.url}, scraping ${serving.metricsBase} every second`);
       } catch (error) {
         prometheus = { problem: (error as Error).message };
         log(`Prometheus not available: ${prometheus.problem}; serving figures will come from the stack's /metrics`);
       }
     }
 
+    const faults = (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
     const dashboard = await launchDashboard({
       args: [
         '--port', String(config.dashboardPort),
-        '--metrics-url', `${url}/metrics`,
+        '--metrics-url', `${serving.metricsBase}/metrics`,
         ...('url' in prometheus ? ['--prometheus-url', prometheus.url] : []),
         ...(namespace ? ['--namespace', namespace] : []),
         ...config.manifests.flatMap((m) => ['--manifests', m]),
@@ -198,14 +250,14 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
     log(`dashboard at ${dashboard.url}`);
 
     return {
-      kind: 'local',
+      kind: config.target,
       uatRunId,
       seed: config.seed,
-      inferenceUrl: url,
-      statusUrl: url,
-      statusNamespace: String(stack.ready.namespace),
-      metricsUrl: `${url}/metrics`,
+      inferenceUrl: served.inferenceUrl,
+      metricsUrl: `${serving.metricsBase}/metrics`,
       dashboardUrl: dashboard.url,
+      status: served.status,
+      servedBy: served.servedBy,
       database,
       store,
       prometheus,
@@ -226,13 +278,9 @@ export async function startLocalTarget(config: HarnessConfig, log: (line: string
         const cause = watched.get(part)?.watch.deathCause();
         if (cause) throw new Error(`the ${part} is down: ${cause}`);
       },
-      deploy: async (folder) => {
-        const extra = await launchStack({ args: stackArgs([folder]), log: logFile(`stack-${path.basename(folder)}.log`), deadlineMs: STACK_START_DEADLINE_MS });
-        const teardown = (): Promise<void> => extra.stop();
-        cleanup.push(teardown);
-        log(`deployed ${folder} at ${extra.url}`);
-        return { folder, inferenceUrl: extra.url, statusUrl: extra.url, namespace: String(extra.ready.namespace), refused: extra.ready.refused as DeployedStack['refused'], teardown };
-      },
+      deploy: served.deploy,
+      patchExperiment: served.patchExperiment,
+      diagnose: served.diagnose,
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,
     };

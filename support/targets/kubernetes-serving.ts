@@ -1,0 +1,155 @@
+/**
+ * The `kubernetes` target's serving: the manifest folders applied to a namespace of a Kubernetes
+ * API server (kubeconfig: KUBECONFIG, UAT_KUBE_CONTEXT, or in-cluster), where Seldon Core v2 (or the
+ * embedded stack in operator mode, `npm run cluster`) serves them. Every object carries the run id
+ * label; apply is server-side under the field manager `financial-mlops-uat`, Models first; the
+ * main stack must report Ready within a deadline, or the target fails naming each object that is
+ * not, its conditions and events. Teardown deletes only this run's objects (UAT_KEEP=1 keeps them).
+ * Inference goes to seldon-mesh at UAT_INFERENCE_URL; the metrics Prometheus scrapes are read at
+ * UAT_METRICS_URL (default: the same address).
+ */
+import path from 'node:path';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { HarnessConfig } from '../config.ts';
+import { describeCondition, kubeStatusSource, ResourceStatusClient } from '../clients/resource-status-client.ts';
+import { apiErrorMessage } from '../k8s/api-error.ts';
+import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
+import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
+import { waitFor } from '../wait.ts';
+import { applyObjects, eventsOf, FIELD_MANAGER, manifestObjects, requireReady, RUN_LABEL, teardown, type ApplyOutcome } from './kubernetes-deploy.ts';
+import type { Candidate, DeployedStack, Serving, ServingContext } from './target.ts';
+
+/** The label naming the manifest folder an object came from (one run can deploy several). */
+export const STACK_LABEL = 'financial-mlops-uat/stack';
+/** How long the main stack's resources have to report Ready on the cluster. */
+export const READY_DEADLINE_MS = 60_000;
+
+export class KubernetesTargetError extends Error {}
+
+/** The API server behind the kubeconfig, its version and the namespace used; fails naming what is wrong. */
+export async function connect(config: HarnessConfig): Promise<{ kc: KubeConfig; namespace: string; server: string; version: string }> {
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(config);
+  } catch (error) {
+    throw new KubernetesTargetError(`no usable kubeconfig (${config.kubeconfig ?? '~/.kube/config or in-cluster'}): ${apiErrorMessage(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)`);
+  }
+  const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+  const namespace = targetNamespace(config, kc);
+  let version: string;
+  try {
+    version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
+  } catch (error) {
+    throw new KubernetesTargetError(`the Kubernetes API at ${server} does not answer: ${apiErrorMessage(error)}`);
+  }
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+  } catch (error) {
+    // a harness identity limited to its namespace may not read namespaces: only a 404 is a verdict
+    if (apiErrorMessage(error).startsWith('HTTP 404')) throw new KubernetesTargetError(`namespace ${namespace} does not exist on ${server}: create it (with Seldon's runtime in it) or set UAT_NAMESPACE`);
+  }
+  return { kc, namespace, server, version };
+}
+
+const refusedOf = (outcomes: ApplyOutcome[]): DeployedStack['refused'] =>
+  outcomes.flatMap((o) => (o.outcome === 'refused' ? [{ kind: o.object.split('/')[0], name: o.object.split('/')[1], message: o.message }] : []));
+
+/** Each object's conditions and events, one block per object. */
+async function describeObjects(kc: KubeConfig, status: ResourceStatusClient, namespace: string, objects: KubernetesObject[]): Promise<string> {
+  const blocks: string[] = [];
+  for (const o of objects) {
+    const read = await status.get(o.kind as keyof typeof SELDON_PLURALS, o.metadata!.name!).catch((error: Error) => error);
+    const conditions = read instanceof Error ? `unreadable: ${read.message}` : !read ? 'does not exist' : (read.status?.conditions ?? []).map((c) => describeCondition(c, c.type)).join(', ') || 'no status written';
+    const events = await eventsOf(kc, namespace, o.metadata!.name!);
+    blocks.push(`${o.kind}/${o.metadata!.name}: ${conditions}\n  events: ${events.length > 0 ? events.join(' | ') : 'none'}`);
+  }
+  return blocks.join('\n');
+}
+
+export async function kubernetesServing({ config, uatRunId, log }: ServingContext): Promise<Serving> {
+  if (!config.inferenceUrl) {
+    throw new KubernetesTargetError('UAT_INFERENCE_URL is not set: give seldon-mesh\'s address (its ingress or LoadBalancer, or `kubectl port-forward -n <namespace> svc/seldon-mesh 9000:80` and http://127.0.0.1:9000)');
+  }
+  const { kc, namespace, server, version } = await connect(config);
+  log(`Kubernetes API ${version} at ${server}, namespace ${namespace}, run label ${RUN_LABEL}=${uatRunId}`);
+  const inferenceUrl = config.inferenceUrl;
+  const status = new ResourceStatusClient(kubeStatusSource(kc, namespace));
+  const applied: KubernetesObject[] = [];
+  const objectsOf = (folder: string) => manifestObjects(folder, namespace, uatRunId, { [STACK_LABEL]: path.basename(folder) });
+
+  const apply = async (folder: string): Promise<{ objects: KubernetesObject[]; outcomes: ApplyOutcome[] }> => {
+    const objects = objectsOf(folder);
+    const outcomes = await applyObjects(kc, objects);
+    applied.push(...objects.filter((o) => outcomes.some((r) => r.object === `${o.kind}/${o.metadata?.name}` && r.outcome !== 'refused')));
+    log(`applied ${path.relative(process.cwd(), folder) || folder} to ${namespace} (field manager ${FIELD_MANAGER}): ${outcomes.map((o) => `${o.object} ${o.outcome}`).join(', ')}`);
+    return { objects, outcomes };
+  };
+
+  return {
+    metricsBase: config.metricsUrl ?? inferenceUrl,
+    up: async () => {
+      const main: KubernetesObject[] = [];
+      for (const folder of config.manifests) {
+        const { objects, outcomes } = await apply(folder);
+        const refused = refusedOf(outcomes);
+        if (refused.length > 0) throw new KubernetesTargetError(`the API server refused ${refused.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; ')}`);
+        main.push(...objects);
+      }
+      const t0 = Date.now();
+      await requireReady(kc, namespace, main, READY_DEADLINE_MS);
+      log(`${main.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')} Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await waitFor(`seldon-mesh at ${inferenceUrl} answers /v2/health/ready`, 10_000, async () => {
+        const res = await fetch(`${inferenceUrl}/v2/health/ready`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      });
+      return {
+        inferenceUrl,
+        status,
+        servedBy: `namespace ${namespace} of the Kubernetes API ${version} at ${server} (inference at ${inferenceUrl})`,
+        deploy: async (folder): Promise<DeployedStack> => {
+          const { objects, outcomes } = await apply(folder);
+          return {
+            folder,
+            inferenceUrl,
+            status,
+            objects: objects.map((o) => ({ kind: o.kind!, name: o.metadata!.name! })),
+            refused: refusedOf(outcomes),
+            teardown: async () => {
+              if (config.keep) return;
+              const left = await teardown(kc, namespace, uatRunId, { [STACK_LABEL]: path.basename(folder) });
+              for (const o of objects) if (applied.includes(o)) applied.splice(applied.indexOf(o), 1);
+              if (left.length > 0) throw new Error(`objects of ${folder} still listed after the teardown: ${left.join(', ')}`);
+            },
+          };
+        },
+        patchExperiment: async (name: string, candidates: Candidate[]) => {
+          try {
+            await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+              { group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS.Experiment, name, body: { spec: { candidates } }, fieldManager: FIELD_MANAGER },
+              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            );
+          } catch (error) {
+            throw new Error(`patching Experiment/${name} in ${namespace}: ${apiErrorMessage(error)}`);
+          }
+        },
+        diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}`,
+      };
+    },
+    stop: async () => {
+      if (config.keep) {
+        log(`UAT_KEEP set: this run's objects stay in namespace ${namespace} (label ${RUN_LABEL}=${uatRunId})`);
+        return;
+      }
+      const left = await teardown(kc, namespace, uatRunId);
+      log(left.length === 0 ? `deleted this run's objects from ${namespace}` : `objects of this run still listed after the teardown: ${left.join(', ')}`);
+    },
+  };
+}
+
+/** `npm run uat -- --dry-run`: server-side dry run of the main manifests; what would be created or changed, nothing stored. */
+export async function dryRun(config: HarnessConfig): Promise<{ namespace: string; server: string; outcomes: ApplyOutcome[] }> {
+  const { kc, namespace, server } = await connect(config);
+  const outcomes: ApplyOutcome[] = [];
+  for (const folder of config.manifests) outcomes.push(...(await applyObjects(kc, manifestObjects(folder, namespace, 'dry-run', { [STACK_LABEL]: path.basename(folder) }), { dryRun: true })));
+  return { namespace, server, outcomes };
+}
