@@ -12,7 +12,8 @@ const reportFormats = [
 
 const base = {
   paths: ['features/**/*.feature'],
-  import: ['support/tsx-register.mjs', 'support/**/*.ts', 'steps/**/*.ts'],
+  // the hooks and the World; the steps import the tasks and clients they use (not every support file)
+  import: ['support/tsx-register.mjs', 'support/hooks.ts', 'support/world.ts', 'steps/**/*.ts'],
   format: ['progress-bar', ...reportFormats],
   formatOptions: {
     resultsDir: `${reportsDir}/allure-results`,

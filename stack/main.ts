@@ -17,7 +17,6 @@ import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { parseStorageMapping } from '../fixtures/storage-map.ts';
 import { deploy, type Deployment } from './deployment.ts';
-import { SeldonOperator } from './operator.ts';
 import { createGateway, FAULTS, type Fault } from './gateway.ts';
 import { limitOptions, parseLimits, type HttpLimits } from './http-hardening.ts';
 import { loadManifestDocuments, ManifestError, type ManifestDocument } from './manifests.ts';
@@ -90,6 +89,8 @@ async function main(): Promise<void> {
   const parseOptions = { lenientQuantities: faults.has('accept-invalid-quantity') };
   const namespace = operatorMode ? values['watch-namespace']! : values.namespace;
   if (operatorMode) {
+    // the Kubernetes client is loaded only in operator mode: serving a folder starts faster without it
+    const { SeldonOperator } = await import('./operator.ts');
     const operator = new SeldonOperator({
       kubeconfig: values.kubeconfig!,
       namespace,

@@ -47,6 +47,7 @@ const schema = z.object({
   UAT_STACK_URL: z.string().url().optional(),
   UAT_INFERENCE_URL: z.string().url().optional(),
   UAT_METRICS_URL: z.string().url().optional(),
+  UAT_READY_DEADLINE_SECONDS: z.coerce.number().positive().max(3600).default(60),
   UAT_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   UAT_TRAINING_CACHE: z.string().optional(),
   UAT_WAIVERS_FILE: z.string().default(path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml')),
@@ -77,6 +78,8 @@ export interface HarnessConfig {
   inferenceUrl?: string;
   /** Where the serving metrics (`/metrics`, `/metrics/mlserver`, `/metrics/cadvisor`) are read for UAT_TARGET=kubernetes; UAT_INFERENCE_URL when absent. */
   metricsUrl?: string;
+  /** How long the main stack's resources have to report Ready on a cluster. */
+  readyDeadlineSeconds: number;
   /** KUBECONFIG: kubeconfig files (colon-separated); ~/.kube/config or in-cluster when absent. */
   kubeconfig?: string;
   /** The kubeconfig context for UAT_TARGET=kubernetes (the current one when absent). */
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     kubeconfig: e.KUBECONFIG,
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
     metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
+    readyDeadlineSeconds: e.UAT_READY_DEADLINE_SECONDS,
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,

@@ -4,14 +4,23 @@
  * what it would create and changes nothing; an apply creates the objects under the run label and they
  * become ready; a broken folder's refused object is named, and the objects that never become ready
  * fail within the deadline with their conditions and events; teardown leaves none of the run's objects.
+ * Then the kubernetes target's adapter (support/targets/kubernetes-serving.ts) on the same cluster:
+ * a start that fails on a resource never ready, a patched split, UAT_KEEP, and `--dry-run`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
-import { PROJECT_ROOT } from '../support/config.ts';
+import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
+import { ResourceStatusClient } from '../support/clients/resource-status-client.ts';
+import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { kubernetesServing } from '../support/targets/kubernetes-serving.ts';
+import { waitFor } from '../support/wait.ts';
 import { applyObjects, manifestObjects, NotReadyError, requireReady, RUN_LABEL, teardown } from '../support/targets/kubernetes-deploy.ts';
 import { clusterWithOperator, NO_CLUSTER, type OperatedCluster } from './cluster-helpers.ts';
+import { tempDir } from './helpers.ts';
 
 const skip = NO_CLUSTER;
 const namespace = 'uat-deploy';
@@ -78,4 +87,73 @@ test('a broken folder: the refused object is named, and what never becomes ready
   assert.ok(Date.now() - started < 5_000 + 3_000, `failed after ${Date.now() - started} ms (deadline 5000 ms)`);
   assert.deepEqual(await teardown(kc, namespace, 'run-broken'), []);
   assert.deepEqual(await labelled('run-broken'), []);
+});
+
+/** The kubernetes target's serving adapter on this cluster, for `manifests`, with the environment the suite would get. */
+async function adapter(manifests: string, env: Record<string, string> = {}) {
+  const kubeconfig = path.join(tempDir('adapter'), 'kubeconfig');
+  fs.writeFileSync(kubeconfig, operated!.cluster.kubeconfig());
+  const config = { ...loadConfig({ UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_INFERENCE_URL: operated!.stack.url, UAT_REPORTS_DIR: tempDir('adapter-reports'), ...env }), manifests: [manifests] };
+  const lines: string[] = [];
+  const serving = await kubernetesServing({ config, uatRunId: `run-${path.basename(manifests)}`, log: (l) => lines.push(l), logFile: () => fs.createWriteStream('/dev/null'), onDeath: () => () => undefined });
+  return { serving, config, kubeconfig, lines, runId: `run-${path.basename(manifests)}` };
+}
+
+test('the kubernetes target does not start when a resource never becomes ready: the error names it, its conditions and its events, within the deadline, and the run leaves nothing', { skip, timeout: 60_000 }, async () => {
+  const folder = tempDir('never-ready');
+  fs.writeFileSync(path.join(folder, 'experiment.yaml'), 'apiVersion: mlops.seldon.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: never-ready\nspec:\n  candidates:\n    - name: no-such-model\n      weight: 100\n');
+  // what a control plane records for it: the target reads the object's events, not only its status
+  await operated!.kc.makeApiClient(CoreV1Api).createNamespacedEvent({ namespace, body: { metadata: { name: 'never-ready.1', namespace }, involvedObject: { kind: 'Experiment', name: 'never-ready', namespace }, reason: 'CandidatesMissing', message: 'no-such-model is not deployed', type: 'Warning' } });
+  const { serving, runId } = await adapter(folder, { UAT_READY_DEADLINE_SECONDS: '3' });
+  const started = Date.now();
+  await assert.rejects(serving.up(), (error: unknown) => {
+    assert.ok(error instanceof NotReadyError, String(error));
+    assert.match(error.message, /not ready within 3 s in namespace uat-deploy/);
+    assert.match(error.message, /Experiment\/never-ready: .*Ready=False .*events: Warning CandidatesMissing: no-such-model is not deployed/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 3_000 + 3_000, `failed after ${Date.now() - started} ms (deadline 3000 ms)`);
+  assert.deepEqual(await labelled(runId), ['Experiment/never-ready'], 'applied under the run label');
+  await serving.stop();
+  assert.deepEqual(await labelled(runId), [], 'the target stopping deletes what it applied');
+});
+
+test('the kubernetes target serves the stack, changes an Experiment split by a patch without a restart, and UAT_KEEP=1 keeps the run\'s objects', { skip, timeout: 90_000 }, async () => {
+  const { serving, runId, lines } = await adapter(AB, { UAT_KEEP: '1' });
+  const up = await serving.up();
+  assert.match(up.servedBy, /namespace uat-deploy of the Kubernetes API v1\.20/);
+  assert.equal(ResourceStatusClient.condition(await up.status.get('Experiment', 'financial-ab-test'), 'Ready')?.status, 'True');
+  const oip = new OipClient(up.inferenceUrl);
+  const routes = async (): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) seen.add(routedModel((await oip.infer('financial-ab-test.experiment', featuresRequest([operated!.row]))).route) ?? 'none');
+    return seen;
+  };
+  assert.ok((await routes()).size > 1, 'the 70/30 split sends requests to both candidates');
+  await up.patchExperiment('financial-ab-test', [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }]);
+  await waitFor('the patched split to serve', 10_000, async () => ((await routes()).size === 1 ? true : undefined));
+  assert.deepEqual([...(await routes())], ['enhanced-predictor']);
+  await assert.rejects(up.patchExperiment('financial-ab-test', [{ name: 'baseline-predictor', weight: -1 }]), /HTTP 422: .*candidates/);
+  await serving.stop();
+  assert.ok(lines.some((l) => l.includes('UAT_KEEP set')), lines.join('\n'));
+  assert.equal((await labelled(runId)).length, 5, 'kept');
+  assert.deepEqual(await teardown(operated!.kc, namespace, runId), []);
+});
+
+test('`npm run uat -- --dry-run` prints what it would create on the cluster and creates nothing', { skip, timeout: 60_000 }, async () => {
+  const { kubeconfig } = await adapter(AB);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'uat.ts'), '--dry-run'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_REPORTS_DIR: tempDir('dry-run') },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing in namespace uat-deploy .*\(nothing stored\)/);
+  for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test']) {
+    assert.match(run.stdout, new RegExp(`${name}\\s+│ created`));
+  }
+  assert.deepEqual(await labelled('dry-run'), []);
+  const custom = operated!.kc.makeApiClient(CustomObjectsApi);
+  const models = (await custom.listNamespacedCustomObject({ group: 'mlops.seldon.io', version: 'v1alpha1', namespace, plural: 'models' })) as { items: unknown[] };
+  assert.equal(models.items.length, 0, 'nothing stored');
 });

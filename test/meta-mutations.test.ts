@@ -11,8 +11,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, test as nodeTest } from 'node:test';
+import { after, before, describe, test as nodeTest } from 'node:test';
+import pg from 'pg';
 import { CUCUMBER_BIN, PROJECT_ROOT } from '../support/config.ts';
+import { providePostgres, type Database } from '../support/db/postgres-provider.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { scenariosFromMessages } from '../support/report/signoff.ts';
 import { closedPort, tempDir } from './helpers.ts';
@@ -20,6 +22,29 @@ import { closedPort, tempDir } from './helpers.ts';
 /** The meta runs reuse one fit of the seeded predictors instead of refitting it in every run. */
 const TRAINING_CACHE = tempDir('meta-training');
 after(() => fs.rmSync(TRAINING_CACHE, { recursive: true, force: true }));
+
+/**
+ * One PostgreSQL server for all meta runs, each run with a fresh database of its own (given as
+ * MLFLOW_DB_URL, as a user's own server is): a server start per run costs seconds of CPU.
+ */
+let server: Database | undefined;
+before(async () => {
+  server = await providePostgres({ keep: false, log: () => undefined });
+});
+after(async () => server?.stop());
+
+async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `meta_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: server!.url });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server!.url);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 
 interface SuiteRun {
   status: number | null;
@@ -34,9 +59,10 @@ function runSuiteWithFault(fault: string, profile: string, nameFilter: string): 
 
 async function runSuite(env: Record<string, string>, args: string[]): Promise<SuiteRun> {
   const reportsDir = tempDir('meta');
+  const database = await freshDatabase();
   const child = spawn(process.execPath, [CUCUMBER_BIN, ...args, '--format', 'summary'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, ...env, UAT_REPORTS_DIR: reportsDir },
+    env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, MLFLOW_DB_URL: database.url, ...env, UAT_REPORTS_DIR: reportsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -45,6 +71,7 @@ async function runSuite(env: Record<string, string>, args: string[]): Promise<Su
   const killer = setTimeout(() => child.kill('SIGTERM'), 190_000);
   const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   clearTimeout(killer);
+  await database.drop();
   const messages = path.join(reportsDir, 'cucumber-messages.ndjson');
   const scenarios = fs.existsSync(messages) ? scenariosFromMessages(fs.readFileSync(messages, 'utf8')) : [];
   const criteria = readLedger(reportsDir);

@@ -4,7 +4,7 @@
  * says how to install one.
  */
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -18,10 +18,11 @@ export const CHROMIUM_FLAGS = [
 
 export class BrowserMissingError extends Error {}
 
-export function findChromium(configured?: string): string {
+export async function findChromium(configured?: string): Promise<string> {
   const candidates = [configured, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((c): c is string => Boolean(c));
   for (const candidate of candidates) if (fs.existsSync(candidate)) return candidate;
   try {
+    const { chromium } = await import('playwright-core');
     const own = chromium.executablePath();
     if (own && fs.existsSync(own)) return own;
   } catch {
@@ -33,6 +34,8 @@ export function findChromium(configured?: string): string {
   );
 }
 
+/** playwright-core is loaded here, when a scenario first needs the browser, not with every run. */
 export async function launchChromium(configured?: string): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(configured), headless: true, args: CHROMIUM_FLAGS });
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: await findChromium(configured), headless: true, args: CHROMIUM_FLAGS });
 }

@@ -2,12 +2,10 @@
  * Reads Seldon resources' status in the Kubernetes API's shape
  * (`/apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>`): from the embedded stack,
  * which serves those paths over plain HTTP, or from a cluster's API server through a kubeconfig
- * (its credentials and CA). Waits are declarative: a condition type and the status expected of
+ * (its credentials and CA: support/targets/kubernetes-serving.ts kubeStatusSource). Waits are declarative: a condition type and the status expected of
  * it, polled within a deadline, and the error names the last state seen.
  */
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION, SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
-import { apiErrorMessage } from '../k8s/api-error.ts';
+import { API_VERSION, SELDON_PLURALS } from '../../stack/manifests.ts';
 import { waitFor } from '../wait.ts';
 
 export type SeldonKind = keyof typeof SELDON_PLURALS;
@@ -57,30 +55,6 @@ export function httpStatusSource(baseUrl: string, namespace: string): StatusSour
       const res = await fetch(url(kind), { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`GET ${url(kind)} answered ${res.status}`);
       return ((await res.json()) as { items: SeldonObject[] }).items;
-    },
-  };
-}
-
-/** A Kubernetes API server through a kubeconfig (its credentials, CA and context). */
-export function kubeStatusSource(kc: KubeConfig, namespace: string): StatusSource {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const at = (kind: SeldonKind) => ({ group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS[kind] });
-  return {
-    namespace,
-    async get(kind, name) {
-      try {
-        return (await custom.getNamespacedCustomObject({ ...at(kind), name })) as SeldonObject;
-      } catch (error) {
-        if (error instanceof ApiException && error.code === 404) return undefined;
-        throw new Error(`reading ${kind}/${name} in namespace ${namespace}: ${apiErrorMessage(error)}`);
-      }
-    },
-    async list(kind) {
-      try {
-        return ((await custom.listNamespacedCustomObject(at(kind))) as { items: SeldonObject[] }).items;
-      } catch (error) {
-        throw new Error(`listing ${SELDON_PLURALS[kind]} in namespace ${namespace}: ${apiErrorMessage(error)}`);
-      }
     },
   };
 }

@@ -150,10 +150,10 @@ export async function checkStack(config: HarnessConfig): Promise<CheckResult> {
 }
 
 /** Tools the suite uses when present: Chromium (usability), Java (Allure HTML), k6 (load). */
-export function checkTools(config: HarnessConfig): CheckResult[] {
+export async function checkTools(config: HarnessConfig): Promise<CheckResult[]> {
   const rows: CheckResult[] = [];
   try {
-    const path = findChromium(config.chromiumPath);
+    const path = await findChromium(config.chromiumPath);
     const out = spawnSync(path, ['--version'], { encoding: 'utf8' });
     rows.push({ name: 'Chromium', required: true, ok: true, target: path, version: /\d+(\.\d+)+/.exec(out.stdout)?.[0] ?? 'unknown', latencyMs: null, problem: '' });
   } catch (error) {
@@ -184,5 +184,5 @@ export function checkTools(config: HarnessConfig): CheckResult[] {
 
 export async function runDoctor(config: HarnessConfig): Promise<CheckResult[]> {
   const kubernetes = config.target === 'kubernetes' ? await checkKubernetes(config) : [];
-  return [...kubernetes, ...(await checkPostgres(config)), await checkPrometheus(config), await checkStack(config), ...checkTools(config)];
+  return [...kubernetes, ...(await checkPostgres(config)), await checkPrometheus(config), await checkStack(config), ...(await checkTools(config))];
 }

@@ -6,39 +6,15 @@
  * conditions Seldon's control plane writes, with a deadline, and, for an object that is not ready
  * in time, its conditions and events; teardown that deletes only this run's objects.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { SELDON_GROUP as GROUP, SELDON_PLURALS as PLURALS, SELDON_VERSION as VERSION } from '../../stack/manifests.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
+import { RUN_LABEL, type Condition, type SeldonObject } from '../k8s/manifest-objects.ts';
 
-export const RUN_LABEL = 'financial-mlops-uat/run-id';
+export { RUN_LABEL, manifestObjects, type Condition } from '../k8s/manifest-objects.ts';
 export const FIELD_MANAGER = 'financial-mlops-uat';
 const KIND_ORDER = Object.keys(PLURALS) as (keyof typeof PLURALS)[];
-
-type SeldonObject = KubernetesObject & { spec?: unknown; status?: { observedGeneration?: number; conditions?: Condition[] } };
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
-/** The folder's objects as this run applies them: in `namespace`, labelled with the run id, Models first. */
-export function manifestObjects(folder: string, namespace: string, runId: string, labels: Record<string, string> = {}): SeldonObject[] {
-  const objects = fs
-    .readdirSync(folder)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(folder, f), 'utf8')).map((d) => d.toJS() as SeldonObject | null))
-    .filter((o): o is SeldonObject => o !== null && typeof o === 'object' && typeof o.kind === 'string');
-  const rank = (o: SeldonObject): number => (o.kind! in PLURALS ? KIND_ORDER.indexOf(o.kind as keyof typeof PLURALS) : KIND_ORDER.length);
-  return objects
-    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace, labels: { ...o.metadata?.labels, ...labels, [RUN_LABEL]: runId } } }))
-    .sort((a, b) => rank(a) - rank(b));
-}
 
 const describe = (o: KubernetesObject): string => `${o.kind}/${o.metadata?.name}`;
 

@@ -9,9 +9,9 @@
  * UAT_METRICS_URL (default: the same address).
  */
 import path from 'node:path';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HarnessConfig } from '../config.ts';
-import { describeCondition, kubeStatusSource, ResourceStatusClient } from '../clients/resource-status-client.ts';
+import { describeCondition, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
@@ -21,8 +21,6 @@ import type { Candidate, DeployedStack, Serving, ServingContext } from './target
 
 /** The label naming the manifest folder an object came from (one run can deploy several). */
 export const STACK_LABEL = 'financial-mlops-uat/stack';
-/** How long the main stack's resources have to report Ready on the cluster. */
-export const READY_DEADLINE_MS = 60_000;
 
 export class KubernetesTargetError extends Error {}
 
@@ -49,6 +47,30 @@ export async function connect(config: HarnessConfig): Promise<{ kc: KubeConfig; 
     if (apiErrorMessage(error).startsWith('HTTP 404')) throw new KubernetesTargetError(`namespace ${namespace} does not exist on ${server}: create it (with Seldon's runtime in it) or set UAT_NAMESPACE`);
   }
   return { kc, namespace, server, version };
+}
+
+/** A Kubernetes API server through a kubeconfig (its credentials, CA and context). */
+export function kubeStatusSource(kc: KubeConfig, namespace: string): StatusSource {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const at = (kind: SeldonKind) => ({ group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS[kind] });
+  return {
+    namespace,
+    async get(kind, name) {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...at(kind), name })) as SeldonObject;
+      } catch (error) {
+        if (error instanceof ApiException && error.code === 404) return undefined;
+        throw new Error(`reading ${kind}/${name} in namespace ${namespace}: ${apiErrorMessage(error)}`);
+      }
+    },
+    async list(kind) {
+      try {
+        return ((await custom.listNamespacedCustomObject(at(kind))) as { items: SeldonObject[] }).items;
+      } catch (error) {
+        throw new Error(`listing ${SELDON_PLURALS[kind]} in namespace ${namespace}: ${apiErrorMessage(error)}`);
+      }
+    },
+  };
 }
 
 const refusedOf = (outcomes: ApplyOutcome[]): DeployedStack['refused'] =>
@@ -96,7 +118,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
         main.push(...objects);
       }
       const t0 = Date.now();
-      await requireReady(kc, namespace, main, READY_DEADLINE_MS);
+      await requireReady(kc, namespace, main, config.readyDeadlineSeconds * 1000);
       log(`${main.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')} Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await waitFor(`seldon-mesh at ${inferenceUrl} answers /v2/health/ready`, 10_000, async () => {
         const res = await fetch(`${inferenceUrl}/v2/health/ready`).catch(() => undefined);

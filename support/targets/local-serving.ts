@@ -10,7 +10,7 @@ import { describeCondition, httpStatusSource, ResourceStatusClient, type SeldonK
 import { SELDON_PLURALS, API_VERSION } from '../../stack/manifests.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
-import { manifestObjects } from './kubernetes-deploy.ts';
+import { manifestObjects } from '../k8s/manifest-objects.ts';
 import { launchStack, type StackProcess } from './stack-process.ts';
 import type { Candidate, DeployedStack, Serving, ServingContext } from './target.ts';
 

@@ -28,7 +28,6 @@ import { publishPredictors, type PublishedPredictor } from '../training/publish-
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
 import { launchDashboard, type ChildWatch } from './stack-process.ts';
 import { localServing } from './local-serving.ts';
-import { kubernetesServing } from './kubernetes-serving.ts';
 
 export type TargetKind = HarnessConfig['target'];
 export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
@@ -127,8 +126,10 @@ export interface ServingContext {
 }
 
 /** Start the target UAT_TARGET names. */
-export function startConfiguredTarget(config: HarnessConfig, log: (line: string) => void, options: TargetOptions = {}): Promise<RunningTarget> {
-  return startTarget(config, log, config.target === 'kubernetes' ? kubernetesServing : localServing, options);
+export async function startConfiguredTarget(config: HarnessConfig, log: (line: string) => void, options: TargetOptions = {}): Promise<RunningTarget> {
+  // the Kubernetes client is loaded only for that target: every local run starts faster without it
+  const serving = config.target === 'kubernetes' ? (await import('./kubernetes-serving.ts')).kubernetesServing : localServing;
+  return startTarget(config, log, serving, options);
 }
 
 /**

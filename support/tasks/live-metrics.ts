@@ -17,14 +17,17 @@ import { allResponses, routeCounts } from './traffic.ts';
 // the figures read from a serving source (the candidates' shares are DERIVED from the counts)
 const SERVING_FIGURE = /^(requests|rate):|^p95-latency$|^error-ratio$/;
 
+/** The main stack's models: on a cluster the namespace may serve others too (a scenario's own deployment), which these counts leave out. */
+const mainModels = (world: UatWorld): string[] => world.target.published.map((p) => p.name);
+
 async function promTotals(world: UatWorld): Promise<Record<string, number>> {
-  const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace }));
+  const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace, models: mainModels(world) }));
   return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
 }
 
-/** The platform's own answered counts for the main stack's models (on a cluster the namespace may serve others too). */
+/** The platform's own answered counts for the main stack's models. */
 async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
-  const mine = new Set(world.target.published.map((p) => p.name));
+  const mine = new Set(mainModels(world));
   return Object.fromEntries(Object.entries((await world.metrics.snapshot()).answeredPerModel()).filter(([model]) => mine.has(model)));
 }
 
