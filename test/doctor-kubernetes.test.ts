@@ -56,7 +56,7 @@ const kubernetesRows = async (user: string) => Object.fromEntries((await checkKu
 
 test('the harness Role grants every verb the doctor asks about', () => {
   const verbs = harnessPermissions().map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
-  for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'create pods/portforward']) assert.ok(verbs.includes(needed), needed);
+  for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'get pods/log']) assert.ok(verbs.includes(needed), needed);
 });
 
 test('an identity bound to the harness Role passes the Kubernetes checks', { skip, timeout: 120_000 }, async () => {

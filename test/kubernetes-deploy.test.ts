@@ -16,7 +16,7 @@ import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { ResourceStatusClient } from '../support/clients/resource-status-client.ts';
 import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
-import { kubernetesServing } from '../support/targets/kubernetes-serving.ts';
+import { kubernetesServing, podLogs, readPodLog } from '../support/targets/kubernetes-serving.ts';
 import { waitFor } from '../support/wait.ts';
 import { applyObjects, manifestObjects, NotReadyError, requireReady, RUN_LABEL, teardown } from '../support/targets/kubernetes-deploy.ts';
 import { clusterWithOperator, NO_CLUSTER, type OperatedCluster } from './cluster-helpers.ts';
@@ -156,4 +156,22 @@ test('`npm run uat -- --dry-run` prints what it would create on the cluster and 
   const custom = operated!.kc.makeApiClient(CustomObjectsApi);
   const models = (await custom.listNamespacedCustomObject({ group: 'mlops.seldon.io', version: 'v1alpha1', namespace, plural: 'models' })) as { items: unknown[] };
   assert.equal(models.items.length, 0, 'nothing stored');
+});
+
+test('a failed scenario\'s diagnostics carry the namespace\'s pod logs, or why a log cannot be read', { skip, timeout: 30_000 }, async () => {
+  const { kc } = operated!;
+  assert.equal(await podLogs(kc, namespace), `no pods in ${namespace}`);
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } }).catch(() => undefined); // no controller manager makes it
+  await core.createNamespacedPod({ namespace, body: { metadata: { name: 'mlserver-0' }, spec: { automountServiceAccountToken: false, containers: [{ name: 'agent', image: 'seldonio/seldon-agent' }, { name: 'mlserver', image: 'seldonio/mlserver' }] } } });
+  try {
+    const logs = await podLogs(kc, namespace);
+    // no kubelet runs here: the pod never reaches a node, and the API server answers its log with nothing (204)
+    assert.match(logs, /--- mlserver-0\/agent \(Pending\), last 30 lines:\n\(empty\)/);
+    assert.match(logs, /--- mlserver-0\/mlserver \(Pending\), last 30 lines:\n\(empty\)/);
+    // a pod that does not exist: the API server's reason
+    await assert.rejects(readPodLog(kc, namespace, 'no-such-pod', 'agent'), /HTTP 404: pods "no-such-pod" not found/);
+  } finally {
+    await core.deleteNamespacedPod({ namespace, name: 'mlserver-0', gracePeriodSeconds: 0 });
+  }
 });

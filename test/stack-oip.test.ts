@@ -8,7 +8,7 @@ import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { BAD_INPUTS } from '../fixtures/bad-inputs.ts';
 import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
+import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { MetricsSnapshot } from '../support/clients/metrics-reader.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
 import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
@@ -263,4 +263,37 @@ test('long inference work does not block health probes', async () => {
   const timing = `probe answered at ${probeDone.toFixed(0)} ms, inference at ${inferDone.toFixed(0)} ms`;
   assert.ok(inferDone > 100, `the inference must take long enough for the check to mean something: ${timing}`);
   assert.ok(probeDone < inferDone, timing);
+});
+
+test('a served folder takes a JSON merge patch of an Experiment, as the API server does: the split changes at once; a bad patch changes nothing', async () => {
+  const patched = await startStack(['--manifests', MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
+  try {
+    const at = `${patched.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/experiments/financial-ab-test`;
+    const patch = (body: string, contentType = 'application/merge-patch+json') => fetch(at, { method: 'PATCH', headers: { 'content-type': contentType }, body });
+    const client = new OipClient(patched.url);
+    const routes = async (): Promise<Set<string | null>> => {
+      const seen = new Set<string | null>();
+      for (let i = 0; i < 30; i++) seen.add(routedModel((await client.infer('financial-ab-test.experiment', featuresRequest([heldOutRows[0]]))).route));
+      return seen;
+    };
+    assert.deepEqual([...(await routes())].sort(), ['baseline-predictor', 'enhanced-predictor'], 'the 70/30 split');
+
+    const ok = await patch(JSON.stringify({ spec: { candidates: [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }] } }));
+    assert.equal(ok.status, 200);
+    assert.deepEqual(((await ok.json()) as { spec: { candidates: unknown } }).spec.candidates, [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }]);
+    assert.deepEqual([...(await routes())], ['enhanced-predictor'], 'no restart: the next requests follow the new weights');
+    const read = (await (await fetch(at)).json()) as { spec: { candidates: { weight: number }[] } };
+    assert.deepEqual(read.spec.candidates.map((c) => c.weight), [0, 100], 'the status path serves the patched spec');
+
+    const invalid = await patch(JSON.stringify({ spec: { candidates: [{ name: 'baseline-predictor', weight: 'most' }] } }));
+    assert.equal(invalid.status, 422);
+    assert.match(((await invalid.json()) as { message: string }).message, /Experiment "financial-ab-test" is invalid: .*candidates/);
+    assert.equal((await patch('{"metadata":{"name":"renamed"}}')).status, 422, 'the name cannot change');
+    assert.equal((await patch('not json')).status, 400);
+    assert.equal((await patch('{}', 'application/json')).status, 415, 'only merge patches');
+    assert.equal((await fetch(at.replace('financial-ab-test', 'no-such'), { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: '{}' })).status, 404);
+    assert.deepEqual([...(await routes())], ['enhanced-predictor'], 'refused patches changed nothing');
+  } finally {
+    await patched.stop();
+  }
 });

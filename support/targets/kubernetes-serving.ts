@@ -8,6 +8,8 @@
  * Inference goes to seldon-mesh at UAT_INFERENCE_URL; the metrics Prometheus scrapes are read at
  * UAT_METRICS_URL (default: the same address).
  */
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HarnessConfig } from '../config.ts';
@@ -88,6 +90,67 @@ async function describeObjects(kc: KubeConfig, status: ResourceStatusClient, nam
   return blocks.join('\n');
 }
 
+const POD_LOG_LINES = 30;
+
+/**
+ * A container's last log lines (`GET …/pods/<pod>/log`) with the kubeconfig's credentials. The
+ * API server's refusal (no node yet, container not started) comes back as its Status message.
+ */
+export async function readPodLog(kc: KubeConfig, namespace: string, pod: string, container: string): Promise<string> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('no cluster in the kubeconfig');
+  const url = new URL(`${server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`);
+  url.searchParams.set('container', container);
+  url.searchParams.set('tailLines', String(POD_LOG_LINES));
+  const options: https.RequestOptions = { method: 'GET', timeout: 5000 };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => {
+        if (res.statusCode === 200 || res.statusCode === 204) return resolve(body); // 204: a pod not on a node yet has no log
+        let message = body.slice(0, 300);
+        try {
+          message = (JSON.parse(body) as { message?: string }).message ?? message;
+        } catch {
+          // not a Status: the text as it came
+        }
+        reject(new Error(`HTTP ${res.statusCode}: ${message}`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out after 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+const MAX_PODS = 10;
+
+/** The last lines of each container of the namespace's pods (Seldon's servers, scheduler and mesh run there); a log that cannot be read says why. */
+export async function podLogs(kc: KubeConfig, namespace: string): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  let pods;
+  try {
+    pods = (await core.listNamespacedPod({ namespace })).items;
+  } catch (error) {
+    return `pods of ${namespace} not listed: ${apiErrorMessage(error)}`;
+  }
+  if (pods.length === 0) return `no pods in ${namespace}`;
+  const blocks: string[] = [];
+  for (const pod of pods.slice(0, MAX_PODS)) {
+    for (const container of pod.spec?.containers ?? []) {
+      const name = `${pod.metadata?.name}/${container.name}`;
+      const log = await readPodLog(kc, namespace, pod.metadata!.name!, container.name).then(
+        (text) => text.trimEnd() || '(empty)',
+        (error: Error) => `(not readable: ${error.message})`,
+      );
+      blocks.push(`--- ${name} (${pod.status?.phase ?? 'unknown phase'}), last ${POD_LOG_LINES} lines:\n${log}`);
+    }
+  }
+  if (pods.length > MAX_PODS) blocks.push(`(${pods.length - MAX_PODS} more pods not shown)`);
+  return blocks.join('\n');
+}
+
 export async function kubernetesServing({ config, uatRunId, log }: ServingContext): Promise<Serving> {
   if (!config.inferenceUrl) {
     throw new KubernetesTargetError('UAT_INFERENCE_URL is not set: give seldon-mesh\'s address (its ingress or LoadBalancer, or `kubectl port-forward -n <namespace> svc/seldon-mesh 9000:80` and http://127.0.0.1:9000)');
@@ -154,7 +217,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
             throw new Error(`patching Experiment/${name} in ${namespace}: ${apiErrorMessage(error)}`);
           }
         },
-        diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}`,
+        diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}\n\npod logs:\n${await podLogs(kc, namespace)}`,
       };
     },
     stop: async () => {

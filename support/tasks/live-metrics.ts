@@ -17,19 +17,20 @@ import { allResponses, routeCounts } from './traffic.ts';
 // the figures read from a serving source (the candidates' shares are DERIVED from the counts)
 const SERVING_FIGURE = /^(requests|rate):|^p95-latency$|^error-ratio$/;
 
-/** The main stack's models: on a cluster the namespace may serve others too (a scenario's own deployment), which these counts leave out. */
-const mainModels = (world: UatWorld): string[] => world.target.published.map((p) => p.name);
-
 async function promTotals(world: UatWorld): Promise<Record<string, number>> {
-  const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace, models: mainModels(world) }));
+  const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace }));
   return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
 }
 
-/** The platform's own answered counts for the main stack's models. */
 async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
-  const mine = new Set(mainModels(world));
-  return Object.fromEntries(Object.entries((await world.metrics.snapshot()).answeredPerModel()).filter(([model]) => mine.has(model)));
+  return (await world.metrics.snapshot()).answeredPerModel();
 }
+
+/** The counts of the main stack's models only: the dashboard shows those, while on a cluster the namespace may serve others too (a scenario's own deployment). */
+const mainStackOnly = (world: UatWorld, counts: Record<string, number>): Record<string, number> => {
+  const mine = new Set(world.target.published.map((p) => p.name));
+  return Object.fromEntries(Object.entries(counts).filter(([model]) => mine.has(model)));
+};
 
 const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -216,7 +217,7 @@ async function waitForServingSource(world: UatWorld, source: string, seconds: nu
       figures = (await dashboard.figures()).filter((f) => SERVING_FIGURE.test(f.id));
       const counts = figures.filter((f) => f.id.startsWith('requests:'));
       const labelled = counts.length > 0 && counts.every((f) => f.source === source) && figures.every((f) => f.source === source || f.source === 'UNAVAILABLE');
-      return labelled && (!withCounts || sameCounts(requestFigures(figures), await stackTotals(world))) ? true : undefined;
+      return labelled && (!withCounts || sameCounts(requestFigures(figures), mainStackOnly(world, await stackTotals(world)))) ? true : undefined;
     }, 250);
     return { after: (Date.now() - since) / 1000, figures };
   } catch (error) {
