@@ -15,7 +15,7 @@ When(/^a client sends (?!these malformed requests)(.+) to the "([^"]+)" predicto
 });
 
 When('a client sends these malformed requests to the {string} predictor', async function (this: UatWorld, predictor: string, table: DataTable) {
-  this.refusals = await sendBadInputs(this, predictor, table.hashes().map((r) => ({ name: r['malformed request'], count: Number(r.count) })));
+  this.security.refusals = await sendBadInputs(this, predictor, table.hashes().map((r) => ({ name: r['malformed request'], count: Number(r.count) })));
 });
 
 Then(/^the request is refused with HTTP status (\d+) and (a validation error|an error message|no body)$/, function (this: UatWorld, status: string, body: ErrorBody) {
@@ -27,11 +27,11 @@ Then('the platform still answers a valid request to {string}', function (this: U
 });
 
 Then('the platform counts each refused request under its own status code and none as answered', function (this: UatWorld) {
-  if (!this.refusals) throw new Error('no malformed requests were sent in this scenario');
-  return checkPlatformCountsRefusals(this, this.refusals);
+  if (!this.security.refusals) throw new Error('no malformed requests were sent in this scenario');
+  return checkPlatformCountsRefusals(this, this.security.refusals);
 });
 
 Then('within {int} seconds Prometheus counts the refused requests the same way', function (this: UatWorld, seconds: number) {
-  if (!this.refusals) throw new Error('no malformed requests were sent in this scenario');
-  return checkPrometheusCountsRefusals(this, this.refusals, seconds);
+  if (!this.security.refusals) throw new Error('no malformed requests were sent in this scenario');
+  return checkPrometheusCountsRefusals(this, this.security.refusals, seconds);
 });

@@ -53,12 +53,12 @@ After(async function (this: UatWorld, { result }) {
     const state = await this.run.target.diagnose().catch((error: Error) => `could not read the resources' state: ${error.message}`);
     await this.attach(state, { mediaType: 'text/plain', fileName: 'resources-on-failure.txt' });
   }
-  if (this.deployed) await this.deployed.teardown();
-  if (this.dashboard) {
+  if (this.deployment.stack) await this.deployment.stack.teardown();
+  if (this.ui.dashboard) {
     if (result?.status === Status.FAILED) {
-      await this.attach(await this.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });
+      await this.attach(await this.ui.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });
     }
-    await this.dashboard.close();
+    await this.ui.dashboard.close();
   }
 });
 

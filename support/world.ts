@@ -51,29 +51,68 @@ export interface TrafficRecord {
   responses: OipResponse[];
 }
 
-export class UatWorld extends World {
-  readonly run: RunContext = getRunContext();
-  scenario: ScenarioInfo = { name: '', feature: '', category: 'uncategorised', severity: 'normal', tags: [] };
-  traffic: TrafficRecord[] = [];
-  metricsBefore?: MetricsSnapshot;
+/** What this scenario sent to the platform. */
+export interface TrafficState {
+  sent: TrafficRecord[];
+  /** The last single response (the bad-input and direct-routing scenarios). */
+  last?: OipResponse;
+  /** The load profile's summary (k6 or the built-in engine). */
   load?: K6LikeSummary;
-  dashboard?: DashboardPage;
-  lastResponse?: OipResponse;
+}
+
+/** The experiment split under test. */
+export interface SplitState {
   declaredWeights?: Record<string, number>;
   /** The split criterion's margin (a share), and once traffic is planned: alpha, power, requests. */
-  splitPlan?: { margin: number; alpha?: number; power?: number; requests?: number; target?: string };
-  loggedRuns?: LoggedAccuracy[];
-  servedAccuracies?: ServedAccuracy[];
+  plan?: { margin: number; alpha?: number; power?: number; requests?: number; target?: string };
+}
+
+/** Counter baselines taken before the scenario's traffic, and Prometheus's part in it. */
+export interface CounterState {
+  /** The platform's own /metrics before the traffic. */
+  before?: MetricsSnapshot;
   /** PromQL request totals per model before this scenario's traffic. */
   prometheusBefore?: Record<string, number>;
   /** Requests per model Prometheus counted for this scenario's traffic. */
   prometheusCounted?: Record<string, number>;
   prometheusStoppedAt?: number;
-  doctorRun?: { exitCode: number | null; output: string; secret: string };
+}
+
+export interface MlflowState {
+  loggedRuns?: LoggedAccuracy[];
+  servedAccuracies?: ServedAccuracy[];
+}
+
+export interface SecurityState {
   /** Malformed requests this scenario sent, with the counters' baselines. */
   refusals?: RefusalAccounting;
+}
+
+export interface DoctorState {
+  run?: { exitCode: number | null; output: string; secret: string };
+}
+
+export interface DeploymentState {
   /** A manifest folder this scenario deployed on its own (torn down after the scenario). */
-  deployed?: DeployedStack;
+  stack?: DeployedStack;
+}
+
+export interface UiState {
+  dashboard?: DashboardPage;
+}
+
+export class UatWorld extends World {
+  readonly run: RunContext = getRunContext();
+  scenario: ScenarioInfo = { name: '', feature: '', category: 'uncategorised', severity: 'normal', tags: [] };
+  // Scenario state, one small part per capability; each dies with the scenario.
+  readonly traffic: TrafficState = { sent: [] };
+  readonly split: SplitState = {};
+  readonly counters: CounterState = {};
+  readonly mlflow: MlflowState = {};
+  readonly security: SecurityState = {};
+  readonly doctor: DoctorState = {};
+  readonly deployment: DeploymentState = {};
+  readonly ui: UiState = {};
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -16,36 +16,36 @@ export function declareWeights(world: UatWorld, experiment: string, rows: { pred
   if (!same) {
     throw new Error(`the feature declares weights ${JSON.stringify(declared)} for ${experiment}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
   }
-  world.declaredWeights = declared;
+  world.split.declaredWeights = declared;
 }
 
 /** The practical margin a stakeholder accepts between a predictor's share and its weight. */
 export function declareMargin(world: UatWorld, percentagePoints: number): void {
   if (!(percentagePoints > 0 && percentagePoints < 50)) throw new Error(`the margin must be between 0 and 50 percentage points, got ${percentagePoints}`);
-  world.splitPlan = { margin: percentagePoints / 100 };
+  world.split.plan = { margin: percentagePoints / 100 };
 }
 
 /** Send as many snapshots as the margin, alpha and power need (computed), and record the plan. */
 export async function sendPlannedSnapshots(world: UatWorld, target: string, powerPercent: number, alpha: number): Promise<void> {
-  const weights = world.declaredWeights;
-  const margin = world.splitPlan?.margin;
+  const weights = world.split.declaredWeights;
+  const margin = world.split.plan?.margin;
   if (!weights || margin === undefined) throw new Error('declare the weights and the margin before sending the planned traffic');
   const power = powerPercent / 100;
   const requests = equivalenceSampleSize(weights, margin, alpha, power);
-  world.splitPlan = { margin, alpha, power, requests, target };
+  world.split.plan = { margin, alpha, power, requests, target };
   await world.attach(
-    JSON.stringify({ ...world.splitPlan, weights, formula: 'n = (z(1-alpha) + z(1-beta/2))^2 p(1-p) / margin^2, largest p(1-p) over the predictors, alpha split between shares when more than two' }, null, 2),
+    JSON.stringify({ ...world.split.plan, weights, formula: 'n = (z(1-alpha) + z(1-beta/2))^2 p(1-p) / margin^2, largest p(1-p) over the predictors, alpha split between shares when more than two' }, null, 2),
     { mediaType: 'application/json', fileName: 'split-sample-size.json' },
   );
   await sendSnapshots(world, target, requests);
 }
 
 export async function checkSplitEquivalent(world: UatWorld): Promise<void> {
-  const weights = world.declaredWeights;
-  const plan = world.splitPlan;
+  const weights = world.split.declaredWeights;
+  const plan = world.split.plan;
   if (!weights || plan?.alpha === undefined || plan.requests === undefined) throw new Error('no planned split traffic was sent in this scenario');
   // the planned traffic only: any other request of the scenario (another model, a probe) is no evidence of the split
-  const responses = world.traffic.filter((t) => t.target === plan.target).flatMap((t) => t.responses).filter((r) => r.status === 200);
+  const responses = world.traffic.sent.filter((t) => t.target === plan.target).flatMap((t) => t.responses).filter((r) => r.status === 200);
   const counts = routeCounts(responses);
   const candidates = Object.keys(weights);
   const strays = Object.keys(counts).filter((m) => !candidates.includes(m));

@@ -30,12 +30,12 @@ export type ErrorBody = keyof typeof ERROR_BODIES;
 
 export async function sendBadInput(world: UatWorld, name: string, model: string): Promise<OipResponse> {
   const input = badInput(name);
-  world.lastResponse = await world.oip.infer(input.target.replace('{model}', model), undefined, { rawBody: input.rawBody });
-  return world.lastResponse;
+  world.traffic.last = await world.oip.infer(input.target.replace('{model}', model), undefined, { rawBody: input.rawBody });
+  return world.traffic.last;
 }
 
 export async function checkRefused(world: UatWorld, expectedStatus: number, errorBody: ErrorBody): Promise<void> {
-  const response = world.lastResponse;
+  const response = world.traffic.last;
   if (!response) throw new Error('no request was sent in this scenario');
   const bodyOk = ERROR_BODIES[errorBody](response.body);
   await world.check({

@@ -12,15 +12,15 @@ import { appendShownFigures } from '../evidence/ledger.ts';
 import type { UatWorld } from '../world.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
-  world.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
+  world.ui.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
   const name = `dashboard-${viewport.width}x${viewport.height}.png`;
-  const png = await world.dashboard.screenshot();
+  const png = await world.ui.dashboard.screenshot();
   await world.attach(png, { mediaType: 'image/png', fileName: name });
   // also under a stable name, for people who read the reports folder rather than Allure
   const dir = path.join(world.run.config.reportsDir, 'screenshots');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, name), png);
-  logShown(world, await world.dashboard.figures());
+  logShown(world, await world.ui.dashboard.figures());
 }
 
 function logShown(world: UatWorld, figures: DashboardFigure[]): void {
@@ -32,8 +32,8 @@ function logShown(world: UatWorld, figures: DashboardFigure[]): void {
 }
 
 function page(world: UatWorld): DashboardPage {
-  if (!world.dashboard) throw new Error('the dashboard was not opened in this scenario');
-  return world.dashboard;
+  if (!world.ui.dashboard) throw new Error('the dashboard was not opened in this scenario');
+  return world.ui.dashboard;
 }
 
 export async function checkLoadTime(world: UatWorld, thresholdMs: number): Promise<void> {

@@ -11,7 +11,7 @@ const MAX_LOAD_DURATION_MS = 60_000;
 export async function runShortLoad(world: UatWorld, target: string, virtualUsers: number, requests: number): Promise<void> {
   const name = target.replace(/\.(experiment|pipeline)$/, '');
   const snapshot = marketSnapshots(world.target.seed)[0];
-  world.load = await runBuiltinLoad({
+  world.traffic.load = await runBuiltinLoad({
     url: `${world.oip.baseUrl}/v2/models/${encodeURIComponent(name)}/infer`,
     headers: { 'content-type': 'application/json', 'seldon-model': target },
     body: featuresRequest([snapshot]),
@@ -19,11 +19,11 @@ export async function runShortLoad(world: UatWorld, target: string, virtualUsers
     iterations: requests,
     maxDurationMs: MAX_LOAD_DURATION_MS,
   });
-  await world.attach(JSON.stringify(world.load, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
+  await world.attach(JSON.stringify(world.traffic.load, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
 }
 
 export async function checkP95Below(world: UatWorld, thresholdMs: number): Promise<void> {
-  const summary = world.load;
+  const summary = world.traffic.load;
   if (!summary) throw new Error('no load was run in this scenario');
   const p95 = summary.metrics.http_req_duration.values['p(95)'];
   await world.check({
@@ -39,7 +39,7 @@ export async function checkP95Below(world: UatWorld, thresholdMs: number): Promi
 }
 
 export async function checkNoFailedRequests(world: UatWorld, expected: number): Promise<void> {
-  const summary = world.load;
+  const summary = world.traffic.load;
   if (!summary) throw new Error('no load was run in this scenario');
   const { passes: failed } = summary.metrics.http_req_failed.values;
   const completed = summary.metrics.http_reqs.values.count;

@@ -52,7 +52,7 @@ export async function ensurePrometheusScraping(world: UatWorld): Promise<void> {
     passed: targets.length > 0 && down.length === 0,
     details: { targets, down: down.map((t) => `${t.job} ${t.scrapeUrl}: ${t.health} (${t.lastError})`) },
   });
-  world.prometheusBefore = await caughtUpBaseline(() => promTotals(world), () => stackTotals(world), sameCounts);
+  world.counters.prometheusBefore = await caughtUpBaseline(() => promTotals(world), () => stackTotals(world), sameCounts);
 }
 
 /**
@@ -74,8 +74,8 @@ export async function caughtUpBaseline<T>(prometheus: () => Promise<T>, platform
 
 /** Prometheus's per-model counts before the scenario's traffic (taken by "Prometheus is scraping the platform"). */
 function prometheusBaseline(world: UatWorld): Record<string, number> {
-  if (!world.prometheusBefore) throw new Error('the Prometheus baseline was not taken: add "Prometheus is scraping the platform" before sending traffic');
-  return world.prometheusBefore;
+  if (!world.counters.prometheusBefore) throw new Error('the Prometheus baseline was not taken: add "Prometheus is scraping the platform" before sending traffic');
+  return world.counters.prometheusBefore;
 }
 
 /** The scenario's answered requests per model, from each answer's x-seldon-route. */
@@ -100,7 +100,7 @@ export async function checkPrometheusCountsPerModel(world: UatWorld, seconds: nu
   }
   const models = [...new Set([...Object.keys(answered), ...Object.keys(counted)])].sort();
   const off = models.filter((m) => (answered[m] ?? 0) !== (counted[m] ?? 0));
-  world.prometheusCounted = counted;
+  world.counters.prometheusCounted = counted;
   await world.check({
     id: 'prometheus-counts-each-request-per-model',
     statement: `within ${seconds} s Prometheus counts each answered request under the model that answered it`,
@@ -114,7 +114,7 @@ export async function checkPrometheusCountsPerModel(world: UatWorld, seconds: nu
 }
 
 export async function checkCountedModelsHaveRuns(world: UatWorld): Promise<void> {
-  const counted = Object.keys(world.prometheusCounted ?? {});
+  const counted = Object.keys(world.counters.prometheusCounted ?? {});
   const runs = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
   const logged = new Set(runs.map((r) => r.model));
   const without = counted.filter((m) => !logged.has(m));
@@ -131,8 +131,8 @@ export async function checkCountedModelsHaveRuns(world: UatWorld): Promise<void>
 }
 
 async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
-  world.dashboard ??= await DashboardPage.open(await world.browser(), world.dashboardUrl);
-  return world.dashboard;
+  world.ui.dashboard ??= await DashboardPage.open(await world.browser(), world.dashboardUrl);
+  return world.ui.dashboard;
 }
 
 export async function openDashboardForOutage(world: UatWorld): Promise<void> {
@@ -196,11 +196,11 @@ export async function checkDashboardCountsRequestsAnswered(world: UatWorld, seco
 
 export async function stopPrometheus(world: UatWorld): Promise<void> {
   if (!(await world.target.stopPrometheus())) throw new Error('this target has no local Prometheus to stop (PROMETHEUS_URL is set, or the binary is missing)');
-  world.prometheusStoppedAt = Date.now();
+  world.counters.prometheusStoppedAt = Date.now();
 }
 
 export async function restartPrometheus(world: UatWorld): Promise<void> {
-  world.prometheusStoppedAt = Date.now();
+  world.counters.prometheusStoppedAt = Date.now();
   await world.target.restartPrometheus();
 }
 
@@ -210,7 +210,7 @@ export async function restartPrometheus(world: UatWorld): Promise<void> {
  */
 async function waitForServingSource(world: UatWorld, source: string, seconds: number, withCounts: boolean): Promise<{ after: number | null; figures: DashboardFigure[] }> {
   const dashboard = await openOrReuse(world);
-  const since = world.prometheusStoppedAt ?? Date.now();
+  const since = world.counters.prometheusStoppedAt ?? Date.now();
   let figures: DashboardFigure[] = [];
   try {
     await waitFor(`the dashboard's serving figures to be labelled ${source}`, seconds * 1000, async () => {
@@ -301,12 +301,12 @@ export async function runDoctorAgainstDeadDatabase(world: UatWorld): Promise<voi
   // a throw-away password, only to prove the doctor never prints one
   const secret = randomBytes(9).toString('hex');
   const run = runDoctorProgram({ MLFLOW_DB_URL: `postgres://mlflow:${secret}@127.0.0.1:${await freePort()}/mlflow` });
-  world.doctorRun = { ...run, secret };
-  await world.attach(world.doctorRun.output, { mediaType: 'text/plain', fileName: 'doctor-output.txt' });
+  world.doctor.run = { ...run, secret };
+  await world.attach(world.doctor.run.output, { mediaType: 'text/plain', fileName: 'doctor-output.txt' });
 }
 
 export async function checkDoctorNamesDatabase(world: UatWorld): Promise<void> {
-  const run = world.doctorRun;
+  const run = world.doctor.run;
   if (!run) throw new Error('the doctor was not run in this scenario');
   const names = /PostgreSQL\s+│ FAIL/.test(run.output) && /PostgreSQL unreachable/.test(run.output);
   const leaks = run.output.includes(run.secret);

@@ -23,7 +23,7 @@ export async function readLoggedRuns(world: UatWorld): Promise<void> {
   if (JSON.stringify(found) !== JSON.stringify(expected)) {
     throw new Error(`the MLflow store holds accuracy runs for [${found.join(', ')}] in this release, expected [${expected.join(', ')}]`);
   }
-  world.loggedRuns = runs;
+  world.mlflow.loggedRuns = runs;
 }
 
 /**
@@ -46,7 +46,7 @@ async function stickyHeaders(world: UatWorld, model: string, row: number[]): Pro
 
 /** Rebuild the held-out days from each run's logged parameters and score them through OIP. */
 export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void> {
-  const runs = world.loggedRuns;
+  const runs = world.mlflow.loggedRuns;
   if (!runs) throw new Error('the training runs were not read in this scenario');
   const out: ServedAccuracy[] = [];
   for (const run of runs) {
@@ -72,11 +72,11 @@ export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void>
     }
     out.push({ model: run.model, logged: run.accuracy, served: correct / heldOut.length, rows: heldOut.length, runUuid: run.runUuid });
   }
-  world.servedAccuracies = out;
+  world.mlflow.servedAccuracies = out;
 }
 
 export async function checkServedAccuracyMatchesLogged(world: UatWorld, tolerance: number): Promise<void> {
-  const results = world.servedAccuracies;
+  const results = world.mlflow.servedAccuracies;
   if (!results) throw new Error('the held-out days were not scored in this scenario');
   for (const r of results) {
     const difference = Math.abs(r.served - r.logged);

@@ -22,12 +22,12 @@ export async function applyDeployment(world: UatWorld, name: string): Promise<vo
   if (!fs.existsSync(folder)) {
     throw new Error(`no deployment named '${name}' (known: ${fs.readdirSync(DEPLOYMENTS_DIR).join(', ')})`);
   }
-  world.deployed = await world.target.deploy(folder);
+  world.deployment.stack = await world.target.deploy(folder);
 }
 
 function deployed(world: UatWorld) {
-  if (!world.deployed) throw new Error('no deployment was applied in this scenario');
-  return world.deployed;
+  if (!world.deployment.stack) throw new Error('no deployment was applied in this scenario');
+  return world.deployment.stack;
 }
 
 /** Readiness as each resource of the deployed folder reports it in its `Ready` condition. */

@@ -22,7 +22,7 @@ const CONCURRENCY = 4;
 /** Send `count` single-snapshot requests to a model (`name`) or experiment (`name.experiment`). */
 export async function sendSnapshots(world: UatWorld, target: string, count: number): Promise<void> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`the number of snapshots must be a positive integer, got ${count}`);
-  world.metricsBefore ??= await world.metrics.snapshot();
+  world.counters.before ??= await world.metrics.snapshot();
   const snapshots = marketSnapshots(world.target.seed);
   const oip = world.oip;
   const responses: OipResponse[] = new Array(count);
@@ -34,7 +34,7 @@ export async function sendSnapshots(world: UatWorld, target: string, count: numb
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  world.traffic.push({ target, responses });
+  world.traffic.sent.push({ target, responses });
 }
 
 export const experimentTarget = (experiment: string): string => `${experiment}.experiment`;
@@ -50,7 +50,7 @@ export function routeCounts(responses: OipResponse[]): Record<string, number> {
 }
 
 export function allResponses(world: UatWorld): OipResponse[] {
-  return world.traffic.flatMap((t) => t.responses);
+  return world.traffic.sent.flatMap((t) => t.responses);
 }
 
 export async function checkEveryRequestAnswered(world: UatWorld): Promise<void> {
@@ -88,10 +88,10 @@ export async function checkAnswersComeFrom(world: UatWorld, predictor: string): 
 
 /** Per predictor, the platform's request counter grew by exactly the answers that predictor gave. */
 export async function checkMetricsCountEachPredictor(world: UatWorld): Promise<void> {
-  if (!world.metricsBefore) throw new Error('no traffic was sent in this scenario');
+  if (!world.counters.before) throw new Error('no traffic was sent in this scenario');
   const after = await world.metrics.snapshot();
   const routed = routeCounts(allResponses(world).filter((r) => r.status === 200));
-  const before = world.metricsBefore.answeredPerModel();
+  const before = world.counters.before.answeredPerModel();
   const now = after.answeredPerModel();
   const models = [...new Set([...Object.keys(routed), ...Object.keys(now)])];
   const differences = models
@@ -111,10 +111,10 @@ export async function checkMetricsCountEachPredictor(world: UatWorld): Promise<v
 
 /** The total of the platform's request counter grew by exactly the requests the scenario sent. */
 export async function checkMetricsTotalEqualsSent(world: UatWorld): Promise<void> {
-  if (!world.metricsBefore) throw new Error('no traffic was sent in this scenario');
+  if (!world.counters.before) throw new Error('no traffic was sent in this scenario');
   const sent = allResponses(world).length;
   const after = await world.metrics.snapshot();
-  const counted = after.sum('seldon_model_infer_total') - world.metricsBefore.sum('seldon_model_infer_total');
+  const counted = after.sum('seldon_model_infer_total') - world.counters.before.sum('seldon_model_infer_total');
   await world.check({
     id: 'metrics-total-equals-requests-sent',
     statement: 'the request count in the platform metrics equals the requests sent',
@@ -123,6 +123,6 @@ export async function checkMetricsTotalEqualsSent(world: UatWorld): Promise<void
     unit: 'requests',
     source: 'LIVE:stack-metrics',
     passed: sent > 0 && counted === sent,
-    details: { metric: 'sum(seldon_model_infer_total)', before: world.metricsBefore.takenAt, after: after.takenAt },
+    details: { metric: 'sum(seldon_model_infer_total)', before: world.counters.before.takenAt, after: after.takenAt },
   });
 }
