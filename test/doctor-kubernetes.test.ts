@@ -56,7 +56,7 @@ const kubernetesRows = async (user: string) => Object.fromEntries((await checkKu
 
 test('the harness Role grants every verb the doctor asks about', () => {
   const verbs = harnessPermissions().map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
-  for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'get pods/log']) assert.ok(verbs.includes(needed), needed);
+  for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'get pods/log', 'get services', 'create pods/portforward']) assert.ok(verbs.includes(needed), needed);
 });
 
 test('an identity bound to the harness Role passes the Kubernetes checks', { skip, timeout: 120_000 }, async () => {
@@ -90,10 +90,16 @@ test('an API server without the Seldon CRDs is named as such', { skip, timeout: 
   }
 });
 
-test("seldon-mesh for UAT_TARGET=kubernetes: UAT_INFERENCE_URL is checked, and its absence is named", async () => {
+test('seldon-mesh for UAT_TARGET=kubernetes without UAT_INFERENCE_URL is checked through a port-forward, and a namespace without it is named', { skip: NO_CLUSTER, timeout: 30_000 }, async () => {
   const { checkStack } = await import('../support/doctor/checks.ts');
-  const missing = await checkStack(loadConfig({ ...process.env, UAT_TARGET: 'kubernetes', UAT_STACK_URL: '', UAT_INFERENCE_URL: '' }));
-  assert.deepEqual([missing.ok, missing.problem], [false, "set UAT_INFERENCE_URL to seldon-mesh's address (a port-forward through the API is not implemented yet)"]);
+  const missing = await checkStack(loadConfig({ ...process.env, ...environment('uat-ci'), UAT_STACK_URL: '', UAT_INFERENCE_URL: '' }));
+  assert.equal(missing.ok, false);
+  assert.equal(missing.target, 'port-forward to svc/seldon-mesh in uat-doctor');
+  assert.match(missing.problem, /^service seldon-mesh in namespace uat-doctor not readable: HTTP 404: .*; or set UAT_INFERENCE_URL to seldon-mesh's address$/);
+});
+
+test("seldon-mesh for UAT_TARGET=kubernetes at UAT_INFERENCE_URL is checked", async () => {
+  const { checkStack } = await import('../support/doctor/checks.ts');
   const server = http.createServer((req, res) => res.writeHead(req.url === '/v2/health/ready' ? 200 : 404).end('{}')).listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {

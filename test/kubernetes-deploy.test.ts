@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { ResourceStatusClient } from '../support/clients/resource-status-client.ts';
 import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
@@ -173,5 +173,30 @@ test('a failed scenario\'s diagnostics carry the namespace\'s pod logs, or why a
     await assert.rejects(readPodLog(kc, namespace, 'no-such-pod', 'agent'), /HTTP 404: pods "no-such-pod" not found/);
   } finally {
     await core.deleteNamespacedPod({ namespace, name: 'mlserver-0', gracePeriodSeconds: 0 });
+  }
+});
+
+test('without UAT_INFERENCE_URL the target port-forwards to a ready pod behind seldon-mesh, and says why when it cannot', { skip, timeout: 60_000 }, async () => {
+  const core = operated!.kc.makeApiClient(CoreV1Api);
+  // no service yet
+  await assert.rejects(adapter(AB, { UAT_INFERENCE_URL: '' }), /UAT_INFERENCE_URL is not set and seldon-mesh cannot be port-forwarded: service seldon-mesh in namespace uat-deploy not readable: HTTP 404/);
+  await core.createNamespacedService({ namespace, body: { metadata: { name: 'seldon-mesh' }, spec: { selector: { app: 'seldon-envoy' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } });
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } }).catch(() => undefined);
+  await core.createNamespacedPod({ namespace, body: { metadata: { name: 'seldon-envoy-0', labels: { app: 'seldon-envoy' } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'envoy', image: 'envoyproxy/envoy', ports: [{ name: 'http', containerPort: 9000 }] }] } } });
+  try {
+    // the pod exists but no kubelet runs it: not a backend
+    await assert.rejects(adapter(AB, { UAT_INFERENCE_URL: '' }), /no running and ready pod behind service seldon-mesh \(selector app=seldon-envoy\) in namespace uat-deploy; pods: seldon-envoy-0 \(Pending\)/);
+    // marked running and ready (as a kubelet would), it is chosen, and the service's named targetPort resolves to the container port
+    await core.patchNamespacedPodStatus({ namespace, name: 'seldon-envoy-0', body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const { serving, lines } = await adapter(AB, { UAT_INFERENCE_URL: '' });
+    assert.ok(lines.some((l) => /^seldon-mesh: port-forward http:\/\/127\.0\.0\.1:\d+ -> pod seldon-envoy-0:9000 through the API server$/.test(l)), lines.join('\n'));
+    // no node runs the pod here: the forwarded connection fails, and the target names the API server's reason
+    // (the API server refuses the stream: the pod has no node to forward to)
+    await assert.rejects(serving.up(), /seldon-mesh at http:\/\/127\.0\.0\.1:\d+ answers \/v2\/health\/ready.*the port-forward reported: port-forward to seldon-envoy-0:9000 failed: Unexpected server response: 400/s);
+    await serving.stop();
+    assert.deepEqual(await labelled('run-ab-testing'), []);
+  } finally {
+    await core.deleteNamespacedPod({ namespace, name: 'seldon-envoy-0', gracePeriodSeconds: 0 });
+    await core.deleteNamespacedService({ namespace, name: 'seldon-mesh' });
   }
 });

@@ -104,6 +104,25 @@ export async function checkPrometheus(config: HarnessConfig): Promise<CheckResul
   return { name: 'Prometheus', required: true, ok: out.status === 0, target: `local binary ${binary}`, version, latencyMs: performance.now() - started, problem: out.status === 0 ? '' : `\`${binary} --version\` failed` };
 }
 
+/** `/v2/health/ready` and the server metadata of a running stack or seldon-mesh. */
+export async function probeStack(stackUrl: string, target: string): Promise<CheckResult> {
+  try {
+    const { value: res, ms } = await timed(() => fetch(`${stackUrl}/v2/health/ready`, { signal: AbortSignal.timeout(5000) }));
+    const meta = (await (await fetch(`${stackUrl}/v2`, { signal: AbortSignal.timeout(5000) })).json().catch(() => ({}))) as { name?: string; version?: string };
+    return {
+      name: 'Inference stack',
+      required: true,
+      ok: res.status === 200,
+      target,
+      version: `${meta.name ?? '?'} ${meta.version ?? ''}`.trim(),
+      latencyMs: ms,
+      problem: res.status === 200 ? '' : `/v2/health/ready answered ${res.status}`,
+    };
+  } catch (error) {
+    return { name: 'Inference stack', required: true, ok: false, target, version: '-', latencyMs: null, problem: `unreachable: ${message(error)}` };
+  }
+}
+
 /**
  * A running stack (UAT_STACK_URL: the embedded stack or seldon-mesh; for UAT_TARGET=kubernetes,
  * UAT_INFERENCE_URL), or the manifests the local target serves.
@@ -112,25 +131,11 @@ export async function checkStack(config: HarnessConfig): Promise<CheckResult> {
   const variable = config.stackUrl ? 'UAT_STACK_URL' : 'UAT_INFERENCE_URL';
   const stackUrl = config.stackUrl ?? (config.target === 'kubernetes' ? config.inferenceUrl : undefined);
   if (!stackUrl && config.target === 'kubernetes') {
-    return { name: 'Inference stack', required: true, ok: false, target: 'seldon-mesh', version: '-', latencyMs: null, problem: "set UAT_INFERENCE_URL to seldon-mesh's address (a port-forward through the API is not implemented yet)" };
+    // as the target does: a port-forward to a pod behind seldon-mesh
+    const { checkMeshByPortForward } = await import('./kubernetes-checks.ts');
+    return checkMeshByPortForward(config);
   }
-  if (stackUrl) {
-    try {
-      const { value: res, ms } = await timed(() => fetch(`${stackUrl}/v2/health/ready`, { signal: AbortSignal.timeout(5000) }));
-      const meta = (await (await fetch(`${stackUrl}/v2`, { signal: AbortSignal.timeout(5000) })).json().catch(() => ({}))) as { name?: string; version?: string };
-      return {
-        name: 'Inference stack',
-        required: true,
-        ok: res.status === 200,
-        target: `${variable} ${maskUrl(stackUrl)}`,
-        version: `${meta.name ?? '?'} ${meta.version ?? ''}`.trim(),
-        latencyMs: ms,
-        problem: res.status === 200 ? '' : `/v2/health/ready answered ${res.status}`,
-      };
-    } catch (error) {
-      return { name: 'Inference stack', required: true, ok: false, target: `${variable} ${maskUrl(stackUrl)}`, version: '-', latencyMs: null, problem: `unreachable: ${message(error)}` };
-    }
-  }
+  if (stackUrl) return probeStack(stackUrl, `${variable} ${maskUrl(stackUrl)}`);
   try {
     const resources = readManifests(config.manifests);
     const count = (kind: string) => resources.filter((r) => r.kind === kind).length;

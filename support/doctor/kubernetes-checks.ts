@@ -12,7 +12,8 @@ import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
-import type { CheckResult } from './checks.ts';
+import { forwardService, MESH_SERVICE } from '../k8s/port-forward.ts';
+import { probeStack, type CheckResult } from './checks.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
 const SELDON = { group: SELDON_GROUP, version: SELDON_VERSION, plurals: Object.values(SELDON_PLURALS) };
@@ -104,4 +105,23 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
     problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the Role in ${path.relative(PROJECT_ROOT, HARNESS_ROLE_FILE)} to this identity` : '',
   });
   return rows;
+}
+
+/** seldon-mesh without UAT_INFERENCE_URL: reached by a port-forward to a pod behind the service, as the target reaches it. */
+export async function checkMeshByPortForward(config: HarnessConfig): Promise<CheckResult> {
+  const kc = loadKubeConfig(config);
+  const namespace = targetNamespace(config, kc);
+  const target = `port-forward to svc/${MESH_SERVICE} in ${namespace}`;
+  let forwarded;
+  try {
+    forwarded = await forwardService(kc, namespace, MESH_SERVICE);
+  } catch (error) {
+    return { name: 'Inference stack', required: true, ok: false, target, version: '-', latencyMs: null, problem: `${(error as Error).message}; or set UAT_INFERENCE_URL to seldon-mesh's address` };
+  }
+  try {
+    const result = await probeStack(forwarded.url, `${target} (pod ${forwarded.pod}:${forwarded.podPort})`);
+    return result.ok || forwarded.errors.length === 0 ? result : { ...result, problem: `${result.problem}; the port-forward reported: ${forwarded.errors.at(-1)}` };
+  } finally {
+    await forwarded.stop();
+  }
 }

@@ -5,8 +5,9 @@
  * label; apply is server-side under the field manager `financial-mlops-uat`, Models first; the
  * main stack must report Ready within a deadline, or the target fails naming each object that is
  * not, its conditions and events. Teardown deletes only this run's objects (UAT_KEEP=1 keeps them).
- * Inference goes to seldon-mesh at UAT_INFERENCE_URL; the metrics Prometheus scrapes are read at
- * UAT_METRICS_URL (default: the same address).
+ * Inference goes to seldon-mesh at UAT_INFERENCE_URL, or, unset, through a port-forward to a pod
+ * behind the seldon-mesh Service; the metrics Prometheus scrapes are read at UAT_METRICS_URL
+ * (default: the inference address).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -16,6 +17,7 @@ import type { HarnessConfig } from '../config.ts';
 import { describeCondition, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
+import { forwardService, MESH_SERVICE, type ForwardedService } from '../k8s/port-forward.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import { waitFor } from '../wait.ts';
 import { applyObjects, eventsOf, FIELD_MANAGER, manifestObjects, requireReady, RUN_LABEL, teardown, type ApplyOutcome } from './kubernetes-deploy.ts';
@@ -152,12 +154,19 @@ export async function podLogs(kc: KubeConfig, namespace: string): Promise<string
 }
 
 export async function kubernetesServing({ config, uatRunId, log }: ServingContext): Promise<Serving> {
-  if (!config.inferenceUrl) {
-    throw new KubernetesTargetError('UAT_INFERENCE_URL is not set: give seldon-mesh\'s address (its ingress or LoadBalancer, or `kubectl port-forward -n <namespace> svc/seldon-mesh 9000:80` and http://127.0.0.1:9000)');
-  }
   const { kc, namespace, server, version } = await connect(config);
   log(`Kubernetes API ${version} at ${server}, namespace ${namespace}, run label ${RUN_LABEL}=${uatRunId}`);
-  const inferenceUrl = config.inferenceUrl;
+  // seldon-mesh at UAT_INFERENCE_URL, or a port-forward to a pod behind the service through the API server
+  let forwarded: ForwardedService | undefined;
+  if (!config.inferenceUrl) {
+    try {
+      forwarded = await forwardService(kc, namespace, MESH_SERVICE);
+    } catch (error) {
+      throw new KubernetesTargetError(`UAT_INFERENCE_URL is not set and ${MESH_SERVICE} cannot be port-forwarded: ${(error as Error).message}; set UAT_INFERENCE_URL to seldon-mesh's address (its ingress or LoadBalancer)`);
+    }
+    log(`${MESH_SERVICE}: port-forward ${forwarded.url} -> pod ${forwarded.pod}:${forwarded.podPort} through the API server`);
+  }
+  const inferenceUrl = config.inferenceUrl ?? forwarded!.url;
   const status = new ResourceStatusClient(kubeStatusSource(kc, namespace));
   const applied: KubernetesObject[] = [];
   const objectsOf = (folder: string) => manifestObjects(folder, namespace, uatRunId, { [STACK_LABEL]: path.basename(folder) });
@@ -186,6 +195,9 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
       await waitFor(`seldon-mesh at ${inferenceUrl} answers /v2/health/ready`, 10_000, async () => {
         const res = await fetch(`${inferenceUrl}/v2/health/ready`).catch(() => undefined);
         return res?.status === 200 ? true : undefined;
+      }).catch((error: Error) => {
+        // through a port-forward, the API server's own reason says more than the refused connection
+        throw forwarded && forwarded.errors.length > 0 ? new KubernetesTargetError(`${error.message}; the port-forward reported: ${forwarded.errors.at(-1)}`) : error;
       });
       return {
         inferenceUrl,
@@ -221,6 +233,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
       };
     },
     stop: async () => {
+      await forwarded?.stop();
       if (config.keep) {
         log(`UAT_KEEP set: this run's objects stay in namespace ${namespace} (label ${RUN_LABEL}=${uatRunId})`);
         return;
