@@ -1,7 +1,7 @@
 /**
  * The CRDs `npm run cluster` installs, generated from the project's own schema, against Seldon's
  * verbatim CRDs (../shared/reference/seldon-crds/): same group, version, kind, names, scope and
- * status subresource; every spec field of Seldon's in ours and every one of ours in Seldon's, with
+ * status subresource and printer columns; every spec field of Seldon's in ours and every one of ours in Seldon's, with
  * the same type, format, int-or-string and required fields.
  */
 import assert from 'node:assert/strict';
@@ -39,6 +39,9 @@ test('the generated CRDs match Seldon\'s field by field', { skip: ref ? false : 
     const theirVersion = theirs.spec.versions.find((v: { name: string }) => v.name === ourVersion.name);
     assert.ok(theirVersion, `Seldon serves ${ourVersion.name}`);
     assert.deepEqual(ourVersion.subresources, theirVersion.subresources);
+    // `kubectl get` shows Seldon's columns: the same names, paths, types and priorities (descriptions are ours)
+    const columns = (list: Schema[]) => list.map((c) => ({ name: c.name, jsonPath: c.jsonPath, type: c.type, priority: c.priority ?? 0 }));
+    assert.deepEqual(columns(ourVersion.additionalPrinterColumns as Schema[]), columns(theirVersion.additionalPrinterColumns), `${names.kind} printer columns`);
     const ourSpec = fields((ourVersion.schema as { openAPIV3Schema: { properties: { spec: Schema } } }).openAPIV3Schema.properties.spec);
     const theirSpec = fields(theirVersion.schema.openAPIV3Schema.properties.spec);
     const differ = [...new Set([...ourSpec.keys(), ...theirSpec.keys()])]

@@ -46,6 +46,43 @@ function without(schema: JsonSchema, ...keys: string[]): JsonSchema {
   return Object.fromEntries(Object.entries(schema).filter(([k]) => !keys.includes(k)));
 }
 
+/** A column `kubectl get` shows: Seldon's columns, so a listing reads the same on a cluster. */
+interface PrinterColumn {
+  name: string;
+  jsonPath: string;
+  type: 'string' | 'integer' | 'date';
+  priority?: number;
+  description?: string;
+}
+
+const condition = (type: string, field = 'status', quote = "'"): string => `.status.conditions[?(@.type==${quote}${type}${quote})].${field}`;
+const AGE: PrinterColumn = { name: 'Age', jsonPath: '.metadata.creationTimestamp', type: 'date' };
+
+const COLUMNS: Record<'Model' | 'Experiment' | 'Pipeline', PrinterColumn[]> = {
+  Model: [
+    { name: 'Ready', jsonPath: condition('ModelReady', 'status', '"'), type: 'string', description: 'the ModelReady condition' },
+    { name: 'Desired Replicas', jsonPath: '.spec.replicas', type: 'integer', description: 'replicas asked for' },
+    { name: 'Available Replicas', jsonPath: '.status.availableReplicas', type: 'integer', description: 'replicas serving' },
+    { name: 'ModelGw Ready', jsonPath: '.status.modelgwReady', type: 'string', description: "the model gateway's readiness" },
+    AGE,
+  ],
+  Experiment: [
+    { name: 'Experiment ready', jsonPath: condition('ExperimentReady'), type: 'string', description: 'the ExperimentReady condition' },
+    { name: 'Candidates ready', jsonPath: condition('CandidatesReady'), type: 'string', priority: 1, description: 'the CandidatesReady condition' },
+    { name: 'Mirror ready', jsonPath: condition('MirrorReady'), type: 'string', priority: 1, description: 'the MirrorReady condition' },
+    { name: 'Message', jsonPath: condition('Ready', 'message'), type: 'string', description: "the Ready condition's message" },
+    AGE,
+  ],
+  Pipeline: [
+    { name: 'Pipeline ready', jsonPath: condition('Ready'), type: 'string', description: 'the Ready condition' },
+    { name: 'Models ready', jsonPath: condition('ModelsReady'), type: 'string', priority: 1, description: 'the ModelsReady condition' },
+    { name: 'PipelineGw ready', jsonPath: condition('PipelineGwReady'), type: 'string', priority: 1, description: "the pipeline gateway's readiness" },
+    { name: 'Dataflow ready', jsonPath: condition('PipelineReady'), type: 'string', priority: 1, description: 'the PipelineReady condition' },
+    { name: 'Message', jsonPath: condition('Ready', 'message'), type: 'string', description: "the Ready condition's message" },
+    AGE,
+  ],
+};
+
 const KINDS = [
   // Models scale like Deployments (the scale subresource reads replicas from spec and status)
   { kind: 'Model', plural: SELDON_PLURALS.Model, singular: 'model', shortName: 'mlm', spec: modelSpecSchema, scale: { labelSelectorPath: '.status.selector', specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
@@ -76,6 +113,7 @@ export function seldonCrds(): CustomResourceDefinition[] {
           served: true,
           storage: true,
           subresources: 'scale' in k ? { scale: k.scale, status: {} } : { status: {} },
+          additionalPrinterColumns: COLUMNS[k.kind],
           schema: {
             openAPIV3Schema: {
               type: 'object',
