@@ -15,13 +15,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
 import { startSeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
-import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../stack/manifests.ts';
-import { RUN_LABEL } from '../support/targets/kubernetes-deploy.ts';
+import { labelledObjects, RUN_LABEL } from '../support/targets/kubernetes-deploy.ts';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'ci' }, namespace: { type: 'string', default: 'financial-mlops-uat' } } });
 const config = loadConfig();
@@ -64,12 +63,7 @@ try {
   // after the run, nothing carrying the run label is left (the suite ran without UAT_KEEP)
   const kc = new KubeConfig();
   kc.loadFromFile(seldon.adminKubeconfig);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const left: string[] = [];
-  for (const [kind, plural] of Object.entries(SELDON_PLURALS)) {
-    const list = (await custom.listNamespacedCustomObject({ group: SELDON_GROUP, version: SELDON_VERSION, namespace: seldon.namespace, plural, labelSelector: RUN_LABEL })) as { items: { metadata: { name: string } }[] };
-    left.push(...list.items.map((o) => `${kind}/${o.metadata.name}`));
-  }
+  const left = await labelledObjects(kc, seldon.namespace, RUN_LABEL);
   if (left.length > 0) problems.push(`objects labelled ${RUN_LABEL} left in ${seldon.namespace}: ${left.join(', ')}`);
   say(`objects labelled ${RUN_LABEL} in ${seldon.namespace} after the run: ${left.length}`);
 

@@ -96,6 +96,11 @@ export interface HarnessConfig {
 
 export class ConfigError extends Error {}
 
+/** The deliberate defects of this run (UAT_STACK_FAULT), one name each; none in a normal run. */
+export function stackFaults(config: Pick<HarnessConfig, 'stackFault'>): string[] {
+  return (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);

@@ -10,8 +10,9 @@ import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.
 import { installSeldonCrds } from '../support/cluster/crd-install.ts';
 import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
+import { startSeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { startStack, tempDir } from './helpers.ts';
+import { tempDir } from './helpers.ts';
 
 /** Why the cluster tests skip on this machine, or false when they can run. */
 export const NO_CLUSTER = !cachedBinary()
@@ -44,6 +45,7 @@ export interface OperatedCluster {
   stop(): Promise<void>;
 }
 
+/** The local API server with Seldon's stand-in for `namespace`, as `npm run cluster` and `npm test` start it, serving freshly trained artifacts. */
 export async function clusterWithOperator(namespace: string): Promise<OperatedCluster> {
   const dir = tempDir('operated');
   const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
@@ -51,24 +53,16 @@ export async function clusterWithOperator(namespace: string): Promise<OperatedCl
     fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
     fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
   }
-  const { cluster, kc } = await clusterWithCrds(namespace);
-  let stack: StackProcess | undefined;
-  try {
-    fs.writeFileSync(path.join(dir, 'kubeconfig'), cluster.kubeconfig());
-    stack = await startStack(['--kubeconfig', path.join(dir, 'kubeconfig'), '--watch-namespace', namespace, '--storage-map', `gs://financial-mlops-models/=${path.join(dir, 'store')}`, '--seed', '42']);
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
-  const running = stack;
+  const seldon = await startSeldonCluster({ apiserverBin: cachedBinary()!, config: { storageMap: [['gs://financial-mlops-models/', path.join(dir, 'store')]], seed: 42 }, namespace, dir: path.join(dir, 'cluster') });
+  const kc = new KubeConfig();
+  kc.loadFromFile(seldon.adminKubeconfig);
   return {
-    cluster,
+    cluster: seldon.cluster,
     kc,
-    stack: running,
+    stack: seldon.stack,
     row: heldOut[0].features,
     stop: async () => {
-      await running.stop();
-      await cluster.stop();
+      await seldon.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

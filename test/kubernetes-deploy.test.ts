@@ -12,13 +12,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { ResourceStatusClient } from '../support/clients/resource-status-client.ts';
 import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { kubernetesServing, podLogs, readPodLog } from '../support/targets/kubernetes-serving.ts';
 import { waitFor } from '../support/wait.ts';
-import { applyObjects, manifestObjects, NotReadyError, requireReady, RUN_LABEL, teardown } from '../support/targets/kubernetes-deploy.ts';
+import { applyObjects, labelledObjects, manifestObjects, NotReadyError, requireReady, RUN_LABEL, teardown } from '../support/targets/kubernetes-deploy.ts';
 import { clusterWithOperator, NO_CLUSTER, type OperatedCluster } from './cluster-helpers.ts';
 import { tempDir } from './helpers.ts';
 
@@ -34,13 +34,7 @@ const AB = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
 const BROKEN = path.join(PROJECT_ROOT, 'fixtures', 'deployments', 'partly-broken');
 
 async function labelled(runId: string): Promise<string[]> {
-  const custom = operated!.kc.makeApiClient(CustomObjectsApi);
-  const names: string[] = [];
-  for (const plural of ['models', 'experiments', 'pipelines']) {
-    const list = (await custom.listNamespacedCustomObject({ group: 'mlops.seldon.io', version: 'v1alpha1', namespace, plural, labelSelector: `${RUN_LABEL}=${runId}` })) as { items: KubernetesObject[] };
-    names.push(...list.items.map((o) => `${o.kind}/${o.metadata?.name}`));
-  }
-  return names.sort();
+  return (await labelledObjects(operated!.kc, namespace, `${RUN_LABEL}=${runId}`)).sort();
 }
 
 test('a dry run reports every object it would create and creates none', { skip, timeout: 60_000 }, async () => {

@@ -59,6 +59,11 @@ export function httpStatusSource(baseUrl: string, namespace: string): StatusSour
   };
 }
 
+/** Every condition of an object in words, or that it has none. */
+export function describeConditions(object: SeldonObject): string {
+  return (object.status?.conditions ?? []).map((c) => describeCondition(c, c.type)).join(', ') || 'no status written';
+}
+
 export class ResourceStatusClient {
   constructor(private readonly source: StatusSource) {}
 

