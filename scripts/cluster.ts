@@ -5,9 +5,12 @@
  * project's schema), creates one namespace (`--namespace`, default financial-mlops-uat) with the
  * harness Role bound to the suite's identity, starts the embedded stack in operator mode as Seldon's
  * control plane there, writes kubeconfigs under reports/cluster/, prints how to point the suite at
- * it, and stays in the foreground until Ctrl-C or `npm run cluster -- --stop`.
+ * it, and stays in the foreground until Ctrl-C or `npm run cluster -- --stop`. With
+ * `--namespace-per-run` the harness ClusterRole is bound too and the stand-in serves every namespace,
+ * for runs with UAT_NAMESPACE_PER_RUN=1.
  *
  *   npm run cluster                 build if needed, start, print how to use it
+ *   npm run cluster -- --namespace-per-run   the same, ready for a namespace per run
  *   npm run cluster -- --build-only build (or find) kube-apiserver and print where it is
  *   npm run cluster -- --stop       stop the cluster another `npm run cluster` started
  */
@@ -20,7 +23,7 @@ import { HARNESS_GROUP, startSeldonCluster, type SeldonCluster } from '../suppor
 import { publishPredictors } from '../support/training/publish-predictors.ts';
 
 const { values } = parseArgs({
-  options: { stop: { type: 'boolean', default: false }, 'build-only': { type: 'boolean', default: false }, namespace: { type: 'string', default: 'financial-mlops-uat' } },
+  options: { stop: { type: 'boolean', default: false }, 'build-only': { type: 'boolean', default: false }, namespace: { type: 'string', default: 'financial-mlops-uat' }, 'namespace-per-run': { type: 'boolean', default: false } },
 });
 const config = loadConfig(process.env);
 const dir = path.join(config.reportsDir, 'cluster');
@@ -67,7 +70,7 @@ try {
   // the artifacts the seeded training publishes, so `kubectl apply -f k8s/ab-testing` serves at once (the suite publishes its own)
   const published = await publishPredictors({ seed: config.seed, manifests: config.manifests, storageMap: config.storageMap, experimentName: config.mlflowExperiment, uatRunId: 'npm-run-cluster' });
   progress(`trained ${published.length} predictors (seed ${config.seed}) into ${config.storageMap.map(([, folder]) => path.relative(process.cwd(), folder)).join(', ')}`);
-  seldon = await startSeldonCluster({ apiserverBin, config, namespace, dir, progress });
+  seldon = await startSeldonCluster({ apiserverBin, config, namespace, namespacePerRun: values['namespace-per-run'], dir, progress });
 } catch (error) {
   console.error(`[cluster] could not start Seldon on a local API server: ${(error as Error).message.split('\n')[0]}`);
   process.exit(1);
@@ -76,12 +79,17 @@ const { cluster, stack } = seldon;
 fs.writeFileSync(stateFile, JSON.stringify({ pid: process.pid, server: cluster.server, version: cluster.version, kubeconfig: seldon.adminKubeconfig, harnessKubeconfig: seldon.harnessKubeconfig, namespace, inferenceUrl: stack.url }, null, 2));
 const rel = (file: string): string => path.relative(process.cwd(), file);
 const storage = config.storageMap.map(([prefix, folder]) => `${prefix}=${rel(folder)}`).join(',');
+const perRun = values['namespace-per-run']
+  ? `
+  per run      UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE_PER_RUN=1 UAT_INFERENCE_URL=${stack.url} UAT_STORAGE_MAP=${storage} npm run uat
+               (the harness identity is also bound to k8s/rbac/harness-clusterrole.yaml; the stand-in serves every namespace)`
+  : '';
 console.log(`
 kube-apiserver ${cluster.version} is up at ${cluster.server} (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${rel(cluster.dir)})
   kubeconfig   ${rel(seldon.adminKubeconfig)} (administrator token)
                ${rel(seldon.harnessKubeconfig)} (the suite's identity: group ${HARNESS_GROUP}, bound to k8s/rbac/harness-role.yaml in ${namespace} only)
-  Seldon       the embedded stack in operator mode serves namespace ${namespace} at ${stack.url} (seldon-mesh's role)
-  suite        UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE=${namespace} UAT_INFERENCE_URL=${stack.url} UAT_STORAGE_MAP=${storage} npm run uat
+  Seldon       the embedded stack in operator mode serves ${values['namespace-per-run'] ? 'every namespace' : `namespace ${namespace}`} at ${stack.url} (seldon-mesh's role)
+  suite        UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE=${namespace} UAT_INFERENCE_URL=${stack.url} UAT_STORAGE_MAP=${storage} npm run uat${perRun}
   dry run      the same variables, npm run uat -- --dry-run
   doctor       UAT_TARGET=kubernetes KUBECONFIG=${rel(seldon.harnessKubeconfig)} UAT_NAMESPACE=${namespace} UAT_INFERENCE_URL=${stack.url} npm run doctor
   try          KUBECONFIG=${rel(seldon.adminKubeconfig)} kubectl apply -n ${namespace} -f k8s/ab-testing

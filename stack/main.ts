@@ -7,8 +7,8 @@
  *   tsx stack/main.ts --manifests k8s/ab-testing --storage-map gs://bucket/=/abs/dir [--port 0] [--seed 42]
  *                     [--namespace seldon-mesh] [--max-body-bytes N] [--headers-timeout-ms N]
  *                     [--request-timeout-ms N] [--max-connections N]
- *   tsx stack/main.ts --kubeconfig FILE --watch-namespace NS --storage-map ...   (operator mode, stack/operator.ts:
- *                     the namespace's Model, Experiment and Pipeline objects, their status written back)
+ *   tsx stack/main.ts --kubeconfig FILE --watch-namespace NS|'*' --storage-map ...   (operator mode, stack/operator.ts:
+ *                     the namespace's (or every namespace's) Model, Experiment and Pipeline objects, their status written back)
  *
  * It prints one JSON line per refused or not-ready resource ({"event":"refused"|"not-ready",...}
  * on stderr), then, when listening, {"event":"ready","url":"http://127.0.0.1:<port>",...} on stdout.
@@ -87,13 +87,14 @@ async function main(): Promise<void> {
   let current: () => Deployment;
   let patch: PatchHandler | undefined;
   const parseOptions = { lenientQuantities: faults.has('accept-invalid-quantity') };
-  const namespace = operatorMode ? values['watch-namespace']! : values.namespace;
+  // the series' namespace label: the watched namespace, or, watching every namespace ('*'), --namespace
+  const namespace = operatorMode && values['watch-namespace'] !== '*' ? values['watch-namespace']! : values.namespace;
   if (operatorMode) {
     // the Kubernetes client is loaded only in operator mode: serving a folder starts faster without it
     const { SeldonOperator } = await import('./operator.ts');
     const operator = new SeldonOperator({
       kubeconfig: values.kubeconfig!,
-      namespace,
+      namespace: values['watch-namespace']!,
       storageMap,
       parse: parseOptions,
       onDeploy: (deployment, objects) => {
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     try {
       await operator.start();
     } catch (error) {
-      return fatal(`cannot read the Seldon objects of namespace ${namespace} through ${values.kubeconfig}: ${(error as Error).message.split('\n')[0]}`);
+      return fatal(`cannot read the Seldon objects of namespace ${values['watch-namespace']} through ${values.kubeconfig}: ${(error as Error).message.split('\n')[0]}`);
     }
     current = operator.current;
   } else {

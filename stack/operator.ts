@@ -1,6 +1,7 @@
 /**
  * Operator mode: the embedded stack as Seldon's control plane on a Kubernetes API server. It reads
- * the Model, Experiment and Pipeline objects of one namespace (listing them every `intervalMs`; a
+ * the Model, Experiment and Pipeline objects of one namespace, or of every namespace (`*`: one mesh
+ * for all, where Seldon runs one per namespace with a SeldonRuntime), listing them every `intervalMs` (a
  * changed spec, or an object added, replaced or gone, redeploys), serves them exactly as it
  * serves a manifest folder (stack/deployment.ts), and writes each object's `status` through the
  * status subresource, as Seldon's operator does from the scheduler's state. Objects may arrive in
@@ -23,6 +24,7 @@ interface KubeObject {
 
 export interface OperatorOptions {
   kubeconfig: string;
+  /** The namespace watched; `*` watches every namespace. */
   namespace: string;
   storageMap: [string, string][];
   parse?: ParseOptions;
@@ -31,6 +33,9 @@ export interface OperatorOptions {
   onDeploy?: (deployment: Deployment, objects: number) => void;
   onError?: (message: string) => void;
 }
+
+/** `--watch-namespace '*'`: every namespace (not a namespace name, so never ambiguous). */
+export const ALL_NAMESPACES = '*';
 
 /** What the control plane would write: the conditions without their timestamps, to tell a real change from a new stamp. */
 const meaning = (status: ResourceStatus | undefined): string => JSON.stringify(status?.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })) ?? null);
@@ -66,8 +71,14 @@ export class SeldonOperator {
   }
 
   private async list(): Promise<KubeObject[]> {
+    const all = this.options.namespace === ALL_NAMESPACES;
     const lists = await Promise.all(
-      Object.values(PLURALS).map((plural) => this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.options.namespace, plural }) as Promise<{ items: KubeObject[] }>),
+      Object.values(PLURALS).map(
+        (plural) =>
+          (all
+            ? this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
+            : this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.options.namespace, plural })) as Promise<{ items: KubeObject[] }>,
+      ),
     );
     return lists.flatMap((l) => l.items);
   }
@@ -75,24 +86,24 @@ export class SeldonOperator {
   async reconcile(): Promise<void> {
     const objects = await this.list();
     // what is served changes with a spec (its generation) or an object replaced (its uid), not with the status this writes
-    const fingerprint = objects.map((o) => `${o.kind}/${o.metadata.name}/${o.metadata.uid}@${o.metadata.generation}`).sort().join(',');
-    const key = (kind: string, name: string): string => `${kind}/${name}`;
+    const fingerprint = objects.map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}/${o.metadata.uid}@${o.metadata.generation}`).sort().join(',');
+    const key = (o: KubeObject): string => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`;
     if (fingerprint !== this.seen) {
       const documents: ManifestDocument[] = objects.flatMap((o) => {
         // what the user applied: the status is the control plane's, and the server's metadata is not part of the spec
         const { name, namespace, labels, annotations } = o.metadata;
         const applied = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name, namespace, labels, annotations }, spec: o.spec };
-        return parseManifestDocuments(JSON.stringify(applied), `${this.options.namespace}/${o.kind}/${name}`, this.options.parse);
+        return parseManifestDocuments(JSON.stringify(applied), key(o), this.options.parse);
       });
       this.deployment = deploy(documents, this.options.storageMap);
       this.seen = fingerprint;
-      for (const k of [...this.written.keys()]) if (!objects.some((o) => key(o.kind, o.metadata.name) === k)) this.written.delete(k);
+      for (const k of [...this.written.keys()]) if (!objects.some((o) => key(o) === k)) this.written.delete(k);
       this.options.onDeploy?.(this.deployment, objects.length);
     }
     for (const o of objects) {
-      const deployed = this.deployment.resources.find((r) => r.resource.kind === o.kind && r.resource.metadata.name === o.metadata.name);
+      const deployed = this.deployment.resources.find((r) => r.resource.kind === o.kind && r.resource.metadata.name === o.metadata.name && (r.resource.metadata.namespace ?? o.metadata.namespace) === o.metadata.namespace);
       if (!deployed) continue;
-      const k = key(o.kind, o.metadata.name);
+      const k = key(o);
       const before = this.written.get(k) ?? o.status;
       const conditions = deployed.status.conditions.map((c) => {
         const held = before?.conditions?.find((p) => p.type === c.type && p.status === c.status);
@@ -104,7 +115,7 @@ export class SeldonOperator {
         continue;
       }
       await this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace: this.options.namespace, plural: PLURALS[o.kind as keyof typeof PLURALS], name: o.metadata.name, body: { status } },
+        { group: GROUP, version: VERSION, namespace: o.metadata.namespace!, plural: PLURALS[o.kind as keyof typeof PLURALS], name: o.metadata.name, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       this.written.set(k, status);

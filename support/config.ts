@@ -2,6 +2,7 @@
  * Harness configuration, read once from the environment into typed values. A bad value fails with
  * a message naming the variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseStorageMapping } from '../fixtures/storage-map.ts';
@@ -54,6 +55,8 @@ const schema = z.object({
   KUBECONFIG: z.string().min(1).optional(),
   UAT_KUBE_CONTEXT: z.string().min(1).optional(),
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
+  UAT_NAMESPACE_PER_RUN: z.enum(['0', '1', 'true', 'false']).default('0'),
+  UAT_RUNTIME_MANIFESTS: z.string().min(1).optional(),
 });
 
 export interface HarnessConfig {
@@ -86,6 +89,10 @@ export interface HarnessConfig {
   kubeContext?: string;
   /** Namespace of the Seldon servers, for PromQL on a cluster's Prometheus. */
   namespace?: string;
+  /** UAT_TARGET=kubernetes: each run creates its own namespace (`financial-mlops-uat-<run id>`) and deletes it at the end. */
+  namespacePerRun: boolean;
+  /** A manifest folder applied into each run's namespace before the stacks (Seldon Core v2: its SeldonRuntime and Servers, k8s/runtime). */
+  runtimeManifests?: string;
   mlflowExperiment: string;
   manifests: string[];
   /** The reviewed waivers of failed non-critical criteria. */
@@ -109,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  const namespacePerRun = e.UAT_NAMESPACE_PER_RUN === '1' || e.UAT_NAMESPACE_PER_RUN === 'true';
+  if (namespacePerRun && e.UAT_NAMESPACE) throw new ConfigError('environment variable UAT_NAMESPACE_PER_RUN: cannot be combined with UAT_NAMESPACE (each run creates financial-mlops-uat-<run id>); unset one of them');
+  if (e.UAT_RUNTIME_MANIFESTS && !namespacePerRun) throw new ConfigError('environment variable UAT_RUNTIME_MANIFESTS: applies only to the namespace a run creates; set UAT_NAMESPACE_PER_RUN=1 too');
+  if (e.UAT_RUNTIME_MANIFESTS && !fs.existsSync(path.resolve(e.UAT_RUNTIME_MANIFESTS))) throw new ConfigError(`environment variable UAT_RUNTIME_MANIFESTS: ${path.resolve(e.UAT_RUNTIME_MANIFESTS)} does not exist`);
   const reportsDir = path.resolve(e.UAT_REPORTS_DIR);
   const storageMap: [string, string][] = (e.UAT_STORAGE_MAP ?? `gs://financial-mlops-models/=${path.join(reportsDir, 'model-store')}`)
     .split(',')
@@ -129,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     stackUrl: e.UAT_STACK_URL?.replace(/\/$/, ''),
     dashboardPort: e.UAT_DASHBOARD_PORT,
     namespace: e.UAT_NAMESPACE,
+    namespacePerRun,
+    runtimeManifests: e.UAT_RUNTIME_MANIFESTS ? path.resolve(e.UAT_RUNTIME_MANIFESTS) : undefined,
     kubeContext: e.UAT_KUBE_CONTEXT,
     kubeconfig: e.KUBECONFIG,
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),

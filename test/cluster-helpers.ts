@@ -39,6 +39,8 @@ export async function clusterWithCrds(namespace: string, options: { users?: { na
 export interface OperatedCluster {
   cluster: LocalCluster;
   kc: KubeConfig;
+  /** The harness identity's kubeconfig (bound to the harness Role, and with `namespacePerRun` the ClusterRole). */
+  harnessKubeconfig: string;
   stack: StackProcess;
   /** A held-out market snapshot, to send to the served models. */
   row: number[];
@@ -46,19 +48,20 @@ export interface OperatedCluster {
 }
 
 /** The local API server with Seldon's stand-in for `namespace`, as `npm run cluster` and `npm test` start it, serving freshly trained artifacts. */
-export async function clusterWithOperator(namespace: string): Promise<OperatedCluster> {
+export async function clusterWithOperator(namespace: string, options: { namespacePerRun?: boolean } = {}): Promise<OperatedCluster> {
   const dir = tempDir('operated');
   const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
   for (const p of predictors) {
     fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
     fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
   }
-  const seldon = await startSeldonCluster({ apiserverBin: cachedBinary()!, config: { storageMap: [['gs://financial-mlops-models/', path.join(dir, 'store')]], seed: 42 }, namespace, dir: path.join(dir, 'cluster') });
+  const seldon = await startSeldonCluster({ apiserverBin: cachedBinary()!, config: { storageMap: [['gs://financial-mlops-models/', path.join(dir, 'store')]], seed: 42 }, namespace, namespacePerRun: options.namespacePerRun, dir: path.join(dir, 'cluster') });
   const kc = new KubeConfig();
   kc.loadFromFile(seldon.adminKubeconfig);
   return {
     cluster: seldon.cluster,
     kc,
+    harnessKubeconfig: seldon.harnessKubeconfig,
     stack: seldon.stack,
     row: heldOut[0].features,
     stop: async () => {

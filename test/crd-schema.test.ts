@@ -13,7 +13,7 @@ function crdValidators(ref: string): Map<string, ValidateFunction> {
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
   const out = new Map<string, ValidateFunction>();
-  for (const file of ['mlops.seldon.io_models.yaml', 'mlops.seldon.io_experiments.yaml', 'mlops.seldon.io_pipelines.yaml']) {
+  for (const file of ['mlops.seldon.io_models.yaml', 'mlops.seldon.io_experiments.yaml', 'mlops.seldon.io_pipelines.yaml', 'mlops.seldon.io_servers.yaml']) {
     const crd = parse(fs.readFileSync(path.join(ref, 'seldon-crds', file), 'utf8'));
     const version = crd.spec.versions.find((v: { name: string }) => v.name === 'v1alpha1');
     out.set(crd.spec.names.kind, ajv.compile(version.schema.openAPIV3Schema));
@@ -39,6 +39,24 @@ test("the project's manifests validate against Seldon's verbatim CRD schemas", (
     assert.ok(validate, `${file}: no CRD for kind ${String(doc.kind)}`);
     assert.ok(validate(doc), `${file}: ${JSON.stringify(validate.errors)}`);
   }
+});
+
+test("the runtime of a namespace per run: its Server validates against Seldon's verbatim CRD, its SeldonRuntime uses only the fields Seldon documents", (t) => {
+  const ref = referenceDir();
+  if (!ref) return t.skip(SKIP_NO_REFERENCE);
+  const validators = crdValidators(ref);
+  const docs = documents(path.join(PROJECT_ROOT, 'k8s', 'runtime'));
+  assert.deepEqual(docs.map((d) => d.doc.kind).sort(), ['SeldonRuntime', 'Server']);
+  const server = docs.find((d) => d.doc.kind === 'Server')!.doc;
+  const validate = validators.get('Server')!;
+  assert.ok(validate(server), JSON.stringify(validate.errors));
+  assert.equal(validate({ ...server, spec: { replicas: 1 } }), false, 'serverConfig is required');
+  // no SeldonRuntime CRD in the reference: its spec fields as seldon-facts.md lists them
+  const facts = fs.readFileSync(path.join(ref, 'seldon-facts.md'), 'utf8');
+  const documented = /SeldonRuntime spec: (.*)\./.exec(facts)![1].match(/`([a-zA-Z]+)/g)!.map((f) => f.slice(1));
+  const runtime = docs.find((d) => d.doc.kind === 'SeldonRuntime')!.doc as { apiVersion: string; spec: Record<string, unknown> };
+  assert.equal(runtime.apiVersion, 'mlops.seldon.io/v1alpha1');
+  for (const field of Object.keys(runtime.spec)) assert.ok(documented.includes(field), `${field} not among ${documented.join(', ')}`);
 });
 
 test('the CRD check has teeth: a wrong type or a missing required field is rejected', (t) => {

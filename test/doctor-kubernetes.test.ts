@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
 import { runDoctorProgram } from '../support/doctor/doctor-program.ts';
-import { checkKubernetes, HARNESS_ROLE_FILE, harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
+import { checkKubernetes, describePermission, HARNESS_CLUSTER_ROLE_FILE, HARNESS_ROLE_FILE, harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
 import { loadConfig } from '../support/config.ts';
 import { clusterWithCrds, NO_CLUSTER } from './cluster-helpers.ts';
 import { tempDir } from './helpers.ts';
@@ -29,7 +29,7 @@ const dir = tempDir('doctor-k8s');
 before(async () => {
   if (skip) return;
   let kc: KubeConfig;
-  ({ cluster, kc } = await clusterWithCrds(namespace, { users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }] }));
+  ({ cluster, kc } = await clusterWithCrds(namespace, { users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }, { name: 'uat-per-run', groups: ['uat-per-run'] }] }));
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const docs = parseAllDocuments(fs.readFileSync(HARNESS_ROLE_FILE, 'utf8')).map((d) => d.toJS() as KubernetesObject & { rules?: { apiGroups: string[]; verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } });
   for (const doc of docs) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace } });
@@ -39,6 +39,9 @@ before(async () => {
   const limited = { ...role, metadata: { name: 'uat-limited', namespace }, rules: role.rules!.map((r) => (r.apiGroups.includes('mlops.seldon.io') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r)) };
   await objects.create(limited);
   await objects.create({ ...binding, metadata: { name: 'uat-limited', namespace }, roleRef: { ...binding.roleRef!, name: 'uat-limited' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'uat-limited' }] } as KubernetesObject);
+  // the ClusterRole of a namespace per run, bound to its own identity only
+  const perRun = parseAllDocuments(fs.readFileSync(HARNESS_CLUSTER_ROLE_FILE, 'utf8')).map((d) => d.toJS() as KubernetesObject & { subjects?: unknown[] });
+  for (const doc of perRun) await objects.create(doc.kind === 'ClusterRoleBinding' ? { ...doc, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'uat-per-run' }] } : doc);
 });
 after(async () => {
   await cluster?.stop();
@@ -57,6 +60,23 @@ const kubernetesRows = async (user: string) => Object.fromEntries((await checkKu
 test('the harness Role grants every verb the doctor asks about', () => {
   const verbs = harnessPermissions().map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
   for (const needed of ['create models', 'patch experiments', 'watch models', 'deletecollection experiments', 'get models/status', 'list events', 'get pods/log', 'get services', 'create pods/portforward']) assert.ok(verbs.includes(needed), needed);
+});
+
+test('the per-run ClusterRole grants every verb of the harness Role, and creating and deleting namespaces', () => {
+  const granted = new Set(harnessPermissions(HARNESS_CLUSTER_ROLE_FILE).map(describePermission));
+  for (const p of harnessPermissions()) assert.ok(granted.has(describePermission(p)), describePermission(p));
+  for (const needed of ['create namespaces', 'delete namespaces', 'create seldonruntimes.mlops.seldon.io', 'create servers.mlops.seldon.io']) assert.ok(granted.has(needed), needed);
+});
+
+test('with a namespace per run the doctor asks every verb cluster-wide: an identity bound to the Role only misses the namespace verbs, one bound to the ClusterRole has them all', { skip, timeout: 120_000 }, async () => {
+  const perRun = { UAT_NAMESPACE: '', UAT_NAMESPACE_PER_RUN: '1' };
+  const roleOnly = Object.fromEntries((await checkKubernetes(loadConfig({ ...process.env, ...environment('uat-ci'), ...perRun }))).map((r) => [r.name, r]));
+  assert.equal(roleOnly.Permissions.ok, false);
+  assert.match(roleOnly.Permissions.target, /^every namespace \(UAT_NAMESPACE_PER_RUN\), \d+ verbs of k8s\/rbac\/harness-clusterrole\.yaml$/);
+  assert.match(roleOnly.Permissions.problem, /^missing: get namespaces, create namespaces, delete namespaces, .*create models\.mlops\.seldon\.io.*; bind the ClusterRole in k8s\/rbac\/harness-clusterrole\.yaml to this identity$/);
+  const bound = Object.fromEntries((await checkKubernetes(loadConfig({ ...process.env, ...environment('uat-per-run'), ...perRun }))).map((r) => [r.name, r]));
+  const all = harnessPermissions(HARNESS_CLUSTER_ROLE_FILE).length;
+  assert.deepEqual([bound.Permissions.ok, bound.Permissions.version, bound.Permissions.problem], [true, `${all} of ${all} granted`, '']);
 });
 
 test('an identity bound to the harness Role passes the Kubernetes checks', { skip, timeout: 120_000 }, async () => {
@@ -96,6 +116,17 @@ test('seldon-mesh for UAT_TARGET=kubernetes without UAT_INFERENCE_URL is checked
   assert.equal(missing.ok, false);
   assert.equal(missing.target, 'port-forward to svc/seldon-mesh in uat-doctor');
   assert.match(missing.problem, /^service seldon-mesh in namespace uat-doctor not readable: HTTP 404: .*; or set UAT_INFERENCE_URL to seldon-mesh's address$/);
+});
+
+test('with a namespace per run and no UAT_INFERENCE_URL, seldon-mesh is created by each run: the doctor says so, and says what is missing when nothing would create it', async () => {
+  const { checkStack } = await import('../support/doctor/checks.ts');
+  const base = { ...process.env, UAT_TARGET: 'kubernetes', UAT_NAMESPACE: '', UAT_STACK_URL: '', UAT_INFERENCE_URL: '', UAT_NAMESPACE_PER_RUN: '1' };
+  const nothing = await checkStack(loadConfig(base));
+  assert.deepEqual([nothing.ok, nothing.required], [false, true]);
+  assert.match(nothing.problem, /nothing creates seldon-mesh in a run's namespace: set UAT_RUNTIME_MANIFESTS \(k8s\/runtime for Seldon Core v2\) or UAT_INFERENCE_URL/);
+  const runtime = await checkStack(loadConfig({ ...base, UAT_RUNTIME_MANIFESTS: 'k8s/runtime' }));
+  assert.deepEqual([runtime.ok, runtime.required], [false, false]);
+  assert.match(runtime.problem, /^created by each run from UAT_RUNTIME_MANIFESTS \(k8s\/runtime\), so not checkable before one/);
 });
 
 test("seldon-mesh for UAT_TARGET=kubernetes at UAT_INFERENCE_URL is checked", async () => {

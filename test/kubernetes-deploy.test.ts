@@ -5,7 +5,8 @@
  * become ready; a broken folder's refused object is named, and the objects that never become ready
  * fail within the deadline with their conditions and events; teardown leaves none of the run's objects.
  * Then the kubernetes target's adapter (support/targets/kubernetes-serving.ts) on the same cluster:
- * a start that fails on a resource never ready, a patched split, UAT_KEEP, and `--dry-run`.
+ * a start that fails on a resource never ready, a patched split, UAT_KEEP, `--dry-run`, and a
+ * namespace per run (the stand-in serves every namespace, as `npm run cluster -- --namespace-per-run`).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@k
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { ResourceStatusClient } from '../support/clients/resource-status-client.ts';
 import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
-import { kubernetesServing, podLogs, readPodLog } from '../support/targets/kubernetes-serving.ts';
+import { kubernetesServing, podLogs, readPodLog, runNamespace } from '../support/targets/kubernetes-serving.ts';
 import { waitFor } from '../support/wait.ts';
 import { applyObjects, labelledObjects, manifestObjects, NotReadyError, requireReady, RUN_LABEL, teardown } from '../support/targets/kubernetes-deploy.ts';
 import { clusterWithOperator, NO_CLUSTER, type OperatedCluster } from './cluster-helpers.ts';
@@ -26,15 +27,15 @@ const skip = NO_CLUSTER;
 const namespace = 'uat-deploy';
 let operated: OperatedCluster | undefined;
 before(async () => {
-  if (!skip) operated = await clusterWithOperator(namespace);
+  if (!skip) operated = await clusterWithOperator(namespace, { namespacePerRun: true });
 });
 after(async () => operated?.stop());
 
 const AB = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
 const BROKEN = path.join(PROJECT_ROOT, 'fixtures', 'deployments', 'partly-broken');
 
-async function labelled(runId: string): Promise<string[]> {
-  return (await labelledObjects(operated!.kc, namespace, `${RUN_LABEL}=${runId}`)).sort();
+async function labelled(runId: string, where = namespace): Promise<string[]> {
+  return (await labelledObjects(operated!.kc, where, `${RUN_LABEL}=${runId}`)).sort();
 }
 
 test('a dry run reports every object it would create and creates none', { skip, timeout: 60_000 }, async () => {
@@ -84,9 +85,9 @@ test('a broken folder: the refused object is named, and what never becomes ready
 });
 
 /** The kubernetes target's serving adapter on this cluster, for `manifests`, with the environment the suite would get. */
-async function adapter(manifests: string, env: Record<string, string> = {}) {
+async function adapter(manifests: string, env: Record<string, string> = {}, identity: 'admin' | 'harness' = 'admin') {
   const kubeconfig = path.join(tempDir('adapter'), 'kubeconfig');
-  fs.writeFileSync(kubeconfig, operated!.cluster.kubeconfig());
+  fs.writeFileSync(kubeconfig, identity === 'admin' ? operated!.cluster.kubeconfig() : fs.readFileSync(operated!.harnessKubeconfig, 'utf8'));
   const config = { ...loadConfig({ UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_INFERENCE_URL: operated!.stack.url, UAT_REPORTS_DIR: tempDir('adapter-reports'), ...env }), manifests: [manifests] };
   const lines: string[] = [];
   const serving = await kubernetesServing({ config, uatRunId: `run-${path.basename(manifests)}`, log: (l) => lines.push(l), logFile: () => fs.createWriteStream('/dev/null'), onDeath: () => () => undefined });
@@ -193,4 +194,38 @@ test('without UAT_INFERENCE_URL the target port-forwards to a ready pod behind s
     await core.deleteNamespacedPod({ namespace, name: 'seldon-envoy-0', gracePeriodSeconds: 0 });
     await core.deleteNamespacedService({ namespace, name: 'seldon-mesh' });
   }
+});
+
+test('with UAT_NAMESPACE_PER_RUN the target, as the harness identity, creates the run\'s namespace labelled with the run id, serves the stack there, and at the end deletes its objects and the namespace', { skip, timeout: 90_000 }, async () => {
+  const { serving, runId, lines } = await adapter(AB, { UAT_NAMESPACE: '', UAT_NAMESPACE_PER_RUN: '1' }, 'harness');
+  const own = runNamespace(runId);
+  assert.equal(own, 'financial-mlops-uat-run-ab-testing');
+  const core = operated!.kc.makeApiClient(CoreV1Api);
+  assert.equal((await core.readNamespace({ name: own })).metadata?.labels?.[RUN_LABEL], runId, 'created by the adapter, before the stacks');
+  const up = await serving.up();
+  assert.equal(up.namespace, own);
+  assert.match(up.servedBy, new RegExp(`^namespace ${own} of the Kubernetes API`));
+  assert.equal(ResourceStatusClient.condition(await up.status.get('Experiment', 'financial-ab-test'), 'Ready')?.status, 'True', 'the stand-in wrote the status in the run\'s namespace');
+  const answer = await new OipClient(up.inferenceUrl).infer('financial-ab-test.experiment', featuresRequest([operated!.row]));
+  assert.ok(routedModel(answer.route), 'served');
+  assert.equal((await labelled(runId, own)).length, 5);
+  assert.deepEqual(await labelled(runId), [], 'nothing of this run in the given namespace');
+  await serving.stop();
+  assert.deepEqual(await labelled(runId, own), [], 'the run\'s objects deleted first');
+  // no namespace controller runs here: the namespace is marked for deletion, and stays Terminating
+  const after = await core.readNamespace({ name: own });
+  assert.ok(after.metadata?.deletionTimestamp, 'deletion requested');
+  assert.equal(after.status?.phase, 'Terminating');
+  assert.ok(lines.some((l) => l.startsWith(`deleted namespace ${own}`)), lines.join('\n'));
+});
+
+test('with UAT_NAMESPACE_PER_RUN, a runtime the API server does not serve fails the start naming each refused object, and the run\'s namespace is deleted', { skip, timeout: 60_000 }, async () => {
+  const runtime = path.join(PROJECT_ROOT, 'k8s', 'runtime');
+  await assert.rejects(adapter(BROKEN, { UAT_NAMESPACE: '', UAT_NAMESPACE_PER_RUN: '1', UAT_RUNTIME_MANIFESTS: runtime }, 'harness'), (error: unknown) => {
+    // the local API server has no SeldonRuntime or Server types (no Seldon operator installs them)
+    assert.match(String(error), /the API server refused the runtime of UAT_RUNTIME_MANIFESTS \(.*k8s\/runtime\) in financial-mlops-uat-run-partly-broken: SeldonRuntime\/seldon: .*; Server\/mlserver: /);
+    return true;
+  });
+  const left = await operated!.kc.makeApiClient(CoreV1Api).readNamespace({ name: 'financial-mlops-uat-run-partly-broken' });
+  assert.ok(left.metadata?.deletionTimestamp, 'deletion requested');
 });

@@ -2,15 +2,17 @@
  * Seldon on the local API server: kube-apiserver and etcd (support/cluster/local-cluster.ts), the
  * Seldon CRDs generated from the project's schema, one namespace with the harness Role
  * (k8s/rbac/harness-role.yaml) bound to the identity the suite runs as, and the embedded stack in
- * operator mode as Seldon's control plane and seldon-mesh for that namespace. Used by `npm run
- * cluster` and by the suite's run on UAT_TARGET=kubernetes in `npm test`.
+ * operator mode as Seldon's control plane and seldon-mesh for that namespace. With `namespacePerRun`,
+ * the harness ClusterRole (k8s/rbac/harness-clusterrole.yaml) is bound too, and the stack serves
+ * every namespace (one mesh for all). Used by `npm run cluster` and by the suite's run on
+ * UAT_TARGET=kubernetes in `npm test`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { HarnessConfig } from '../config.ts';
-import { HARNESS_ROLE_FILE } from '../doctor/kubernetes-checks.ts';
+import { HARNESS_CLUSTER_ROLE_FILE, HARNESS_ROLE_FILE } from '../doctor/kubernetes-checks.ts';
 import { launchStack, type StackProcess } from '../targets/stack-process.ts';
 import { installSeldonCrds } from './crd-install.ts';
 import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
@@ -30,18 +32,20 @@ export interface SeldonCluster {
   stop(): Promise<void>;
 }
 
-/** The harness Role and RoleBinding, in `namespace`. */
-function harnessRbac(namespace: string): KubernetesObject[] {
-  return parseAllDocuments(fs.readFileSync(HARNESS_ROLE_FILE, 'utf8'))
+/** The objects of an RBAC file; namespaced ones (Role, RoleBinding) put in `namespace`. */
+function harnessRbac(file: string, namespace?: string): KubernetesObject[] {
+  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null)
-    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+    .map((o) => (namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o));
 }
 
 export async function startSeldonCluster(options: {
   apiserverBin: string;
   config: Pick<HarnessConfig, 'storageMap' | 'seed'>;
   namespace: string;
+  /** Also let the harness create a namespace per run (UAT_NAMESPACE_PER_RUN), served as well. */
+  namespacePerRun?: boolean;
   /** Where the kubeconfigs and logs go (created). */
   dir: string;
   progress?: (line: string) => void;
@@ -59,10 +63,14 @@ export async function startSeldonCluster(options: {
     progress(`installed ${(await installSeldonCrds(kc)).join(', ')} (generated from the project's schema)`);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: options.namespace } } });
     const objects = KubernetesObjectApi.makeApiClient(kc);
-    for (const o of harnessRbac(options.namespace)) await objects.create(o);
+    for (const o of harnessRbac(HARNESS_ROLE_FILE, options.namespace)) await objects.create(o);
     progress(`namespace ${options.namespace} with the harness Role bound to group ${HARNESS_GROUP}`);
+    if (options.namespacePerRun) {
+      for (const o of harnessRbac(HARNESS_CLUSTER_ROLE_FILE)) await objects.create(o);
+      progress(`the harness ClusterRole (a namespace per run) bound to group ${HARNESS_GROUP}`);
+    }
     const stack = await launchStack({
-      args: ['--kubeconfig', adminKubeconfig, '--watch-namespace', options.namespace, ...options.config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(options.config.seed)],
+      args: ['--kubeconfig', adminKubeconfig, '--watch-namespace', options.namespacePerRun ? '*' : options.namespace, ...options.config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(options.config.seed)],
       log: fs.createWriteStream(path.join(cluster.dir, 'stack.log'), { flags: 'a' }),
     });
     return {

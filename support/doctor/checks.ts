@@ -4,7 +4,8 @@
  * Secrets never appear: URLs are masked. A failed required check makes the doctor exit non-zero.
  */
 import { spawnSync } from 'node:child_process';
-import { maskUrl, stackFaults, type HarnessConfig } from '../config.ts';
+import path from 'node:path';
+import { maskUrl, PROJECT_ROOT, stackFaults, type HarnessConfig } from '../config.ts';
 import { MlflowStore, MLFLOW_TABLES } from '../clients/mlflow-store.ts';
 import { PrometheusClient } from '../clients/prometheus-client.ts';
 import { findChromium } from '../browser/chromium.ts';
@@ -130,6 +131,13 @@ export async function probeStack(stackUrl: string, target: string): Promise<Chec
 export async function checkStack(config: HarnessConfig): Promise<CheckResult> {
   const variable = config.stackUrl ? 'UAT_STACK_URL' : 'UAT_INFERENCE_URL';
   const stackUrl = config.stackUrl ?? (config.target === 'kubernetes' ? config.inferenceUrl : undefined);
+  if (!stackUrl && config.target === 'kubernetes' && config.namespacePerRun) {
+    // seldon-mesh does not exist before a run has created its namespace and runtime
+    const target = 'svc/seldon-mesh in the namespace each run creates';
+    return config.runtimeManifests
+      ? { name: 'Inference stack', required: false, ok: false, target, version: '-', latencyMs: null, problem: `created by each run from UAT_RUNTIME_MANIFESTS (${path.relative(PROJECT_ROOT, config.runtimeManifests) || config.runtimeManifests}), so not checkable before one; the run reaches it by a port-forward` }
+      : { name: 'Inference stack', required: true, ok: false, target, version: '-', latencyMs: null, problem: 'nothing creates seldon-mesh in a run\'s namespace: set UAT_RUNTIME_MANIFESTS (k8s/runtime for Seldon Core v2) or UAT_INFERENCE_URL' };
+  }
   if (!stackUrl && config.target === 'kubernetes') {
     // as the target does: a port-forward to a pod behind seldon-mesh
     const { checkMeshByPortForward } = await import('./kubernetes-checks.ts');

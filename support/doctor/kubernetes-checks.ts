@@ -16,6 +16,8 @@ import { forwardService, MESH_SERVICE } from '../k8s/port-forward.ts';
 import { probeStack, type CheckResult } from './checks.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
+/** With a namespace per run: the same rules in every namespace, and creating and deleting namespaces. */
+export const HARNESS_CLUSTER_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-clusterrole.yaml');
 const SELDON = { group: SELDON_GROUP, version: SELDON_VERSION, plurals: Object.values(SELDON_PLURALS) };
 
 export interface Permission {
@@ -25,9 +27,9 @@ export interface Permission {
   verb: string;
 }
 
-/** Every (group, resource, verb) the harness Role grants: what the harness needs. */
+/** Every (group, resource, verb) the harness Role (or ClusterRole) grants: what the harness needs. */
 export function harnessPermissions(file = HARNESS_ROLE_FILE): Permission[] {
-  const role = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'Role') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  const role = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'Role' || d?.kind === 'ClusterRole') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
   return role.rules.flatMap((rule) =>
     rule.apiGroups.flatMap((group) =>
       rule.resources.flatMap((full) => {
@@ -86,10 +88,13 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
 
   const auth = kc.makeApiClient(AuthorizationV1Api);
   const missing: string[] = [];
-  const needed = harnessPermissions();
+  // a namespace per run needs the rules in every namespace: asked cluster-wide (namespace '')
+  const roleFile = config.namespacePerRun ? HARNESS_CLUSTER_ROLE_FILE : HARNESS_ROLE_FILE;
+  const scope = config.namespacePerRun ? 'every namespace (UAT_NAMESPACE_PER_RUN)' : `namespace ${namespace}`;
+  const needed = harnessPermissions(roleFile);
   for (const p of needed) {
     try {
-      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } } } });
+      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace: config.namespacePerRun ? '' : namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } } } });
       if (!review.status?.allowed) missing.push(describePermission(p));
     } catch (error) {
       missing.push(`${describePermission(p)} (not asked: ${apiErrorMessage(error)})`);
@@ -99,10 +104,10 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
     name: 'Permissions',
     required: true,
     ok: missing.length === 0,
-    target: `namespace ${namespace}, ${needed.length} verbs of ${path.relative(PROJECT_ROOT, HARNESS_ROLE_FILE)}`,
+    target: `${scope}, ${needed.length} verbs of ${path.relative(PROJECT_ROOT, roleFile)}`,
     version: `${needed.length - missing.length} of ${needed.length} granted`,
     latencyMs: null,
-    problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the Role in ${path.relative(PROJECT_ROOT, HARNESS_ROLE_FILE)} to this identity` : '',
+    problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the ${config.namespacePerRun ? 'ClusterRole' : 'Role'} in ${path.relative(PROJECT_ROOT, roleFile)} to this identity` : '',
   });
   return rows;
 }

@@ -38,11 +38,12 @@ export async function applyObjects(kc: KubeConfig, objects: SeldonObject[], opti
   const api = KubernetesObjectApi.makeApiClient(kc);
   const out: ApplyOutcome[] = [];
   for (const o of objects) {
-    const existing = await api.read(o as KubernetesObject & { metadata: { name: string; namespace: string } }).catch((error: unknown) => {
-      if (error instanceof ApiException && error.code === 404) return undefined;
-      throw error;
-    });
     try {
+      // a kind the server does not serve is refused here (discovery), as `kubectl apply` refuses it
+      const existing = await api.read(o as KubernetesObject & { metadata: { name: string; namespace: string } }).catch((error: unknown) => {
+        if (error instanceof ApiException && error.code === 404) return undefined;
+        throw error;
+      });
       const applied = (await api.patch(o, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as SeldonObject;
       const fields = existing ? changedFields((existing as SeldonObject).spec, applied.spec) : [];
       out.push({ object: describe(o), outcome: !existing ? 'created' : fields.length > 0 ? 'changed' : 'unchanged', ...(fields.length > 0 ? { fields } : {}) });

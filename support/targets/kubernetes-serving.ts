@@ -1,7 +1,9 @@
 /**
  * The `kubernetes` target's serving: the manifest folders applied to a namespace of a Kubernetes
  * API server (kubeconfig: KUBECONFIG, UAT_KUBE_CONTEXT, or in-cluster), where Seldon Core v2 (or the
- * embedded stack in operator mode, `npm run cluster`) serves them. Every object carries the run id
+ * embedded stack in operator mode, `npm run cluster`) serves them. The namespace is a given one, or,
+ * with UAT_NAMESPACE_PER_RUN, one the run creates (labelled with the run id, the runtime of
+ * UAT_RUNTIME_MANIFESTS applied into it first) and deletes at the end. Every object carries the run id
  * label; apply is server-side under the field manager `financial-mlops-uat`, Models first; the
  * main stack must report Ready within a deadline, or the target fails naming each object that is
  * not, its conditions and events. Teardown deletes only this run's objects (UAT_KEEP=1 keeps them).
@@ -31,8 +33,14 @@ export class KubernetesTargetError extends Error {}
 /** A folder's objects as this target applies them: the run label, and the folder's own label. */
 const folderObjects = (folder: string, namespace: string, runId: string) => manifestObjects(folder, namespace, runId, { [STACK_LABEL]: path.basename(folder) });
 
-/** The API server behind the kubeconfig, its version and the namespace used; fails naming what is wrong. */
-export async function connect(config: HarnessConfig): Promise<{ kc: KubeConfig; namespace: string; server: string; version: string }> {
+/** The namespace a run creates with UAT_NAMESPACE_PER_RUN (a DNS label: at most 63 characters). */
+export const runNamespace = (runId: string): string => `financial-mlops-uat-${runId}`.slice(0, 63).replace(/-+$/, '');
+
+/**
+ * The API server behind the kubeconfig, its version and the namespace used; fails naming what is
+ * wrong. With UAT_NAMESPACE_PER_RUN the namespace is the run's (`runId`), created later.
+ */
+export async function connect(config: HarnessConfig, runId?: string): Promise<{ kc: KubeConfig; namespace: string; server: string; version: string }> {
   let kc: KubeConfig;
   try {
     kc = loadKubeConfig(config);
@@ -40,13 +48,15 @@ export async function connect(config: HarnessConfig): Promise<{ kc: KubeConfig; 
     throw new KubernetesTargetError(`no usable kubeconfig (${config.kubeconfig ?? '~/.kube/config or in-cluster'}): ${apiErrorMessage(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)`);
   }
   const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
-  const namespace = targetNamespace(config, kc);
+  if (config.namespacePerRun && !runId) throw new KubernetesTargetError('UAT_NAMESPACE_PER_RUN: a namespace per run needs a run; give an existing namespace (UAT_NAMESPACE) instead');
+  const namespace = config.namespacePerRun ? runNamespace(runId!) : targetNamespace(config, kc);
   let version: string;
   try {
     version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
   } catch (error) {
     throw new KubernetesTargetError(`the Kubernetes API at ${server} does not answer: ${apiErrorMessage(error)}`);
   }
+  if (config.namespacePerRun) return { kc, namespace, server, version };
   try {
     await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
   } catch (error) {
@@ -157,18 +167,55 @@ export async function podLogs(kc: KubeConfig, namespace: string): Promise<string
   return blocks.join('\n');
 }
 
+/**
+ * A namespace per run: created with the run label, then the runtime manifests applied into it (all
+ * or nothing: a refused object fails the start). The caller deletes it.
+ */
+async function createRunNamespace(kc: KubeConfig, config: HarnessConfig, namespace: string, runId: string, log: (line: string) => void): Promise<void> {
+  try {
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace, labels: { [RUN_LABEL]: runId, 'app.kubernetes.io/managed-by': FIELD_MANAGER } } } });
+  } catch (error) {
+    throw new KubernetesTargetError(`creating this run's namespace ${namespace} (UAT_NAMESPACE_PER_RUN): ${apiErrorMessage(error)}; bind k8s/rbac/harness-clusterrole.yaml to this identity`);
+  }
+  log(`created namespace ${namespace} for this run (label ${RUN_LABEL}=${runId})`);
+  if (!config.runtimeManifests) return;
+  const outcomes = await applyObjects(kc, manifestObjects(config.runtimeManifests, namespace, runId));
+  const refused = outcomes.filter((o) => o.outcome === 'refused');
+  if (refused.length > 0) throw new KubernetesTargetError(`the API server refused the runtime of UAT_RUNTIME_MANIFESTS (${config.runtimeManifests}) in ${namespace}: ${refused.map((o) => `${o.object}: ${'message' in o ? o.message : ''}`).join('; ')}`);
+  log(`applied the runtime ${config.runtimeManifests} to ${namespace}: ${outcomes.map((o) => `${o.object} ${o.outcome}`).join(', ')}`);
+}
+
+/** Delete a run's namespace; it is gone once Kubernetes' namespace controller has emptied it. */
+async function deleteRunNamespace(kc: KubeConfig, namespace: string): Promise<string> {
+  try {
+    await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
+    return `deleted namespace ${namespace} (it goes once the namespace controller has emptied it)`;
+  } catch (error) {
+    return `namespace ${namespace} not deleted: ${apiErrorMessage(error)}`;
+  }
+}
+
 export async function kubernetesServing({ config, uatRunId, log }: ServingContext): Promise<Serving> {
-  const { kc, namespace, server, version } = await connect(config);
+  const { kc, namespace, server, version } = await connect(config, uatRunId);
   log(`Kubernetes API ${version} at ${server}, namespace ${namespace}, run label ${RUN_LABEL}=${uatRunId}`);
   // seldon-mesh at UAT_INFERENCE_URL, or a port-forward to a pod behind the service through the API server
   let forwarded: ForwardedService | undefined;
-  if (!config.inferenceUrl) {
-    try {
-      forwarded = await forwardService(kc, namespace, MESH_SERVICE);
-    } catch (error) {
-      throw new KubernetesTargetError(`UAT_INFERENCE_URL is not set and ${MESH_SERVICE} cannot be port-forwarded: ${(error as Error).message}; set UAT_INFERENCE_URL to seldon-mesh's address (its ingress or LoadBalancer)`);
+  try {
+    if (config.namespacePerRun) await createRunNamespace(kc, config, namespace, uatRunId, log);
+    if (!config.inferenceUrl) {
+      try {
+        // a fresh runtime's seldon-mesh takes a while to have a ready pod: wait for it within the deadline
+        forwarded = config.namespacePerRun
+          ? await waitFor(`a ready pod behind ${MESH_SERVICE} in ${namespace}`, config.readyDeadlineSeconds * 1000, () => forwardService(kc, namespace, MESH_SERVICE), 1000)
+          : await forwardService(kc, namespace, MESH_SERVICE);
+      } catch (error) {
+        throw new KubernetesTargetError(`UAT_INFERENCE_URL is not set and ${MESH_SERVICE} cannot be port-forwarded: ${(error as Error).message}; set UAT_INFERENCE_URL to seldon-mesh's address (its ingress or LoadBalancer)`);
+      }
+      log(`${MESH_SERVICE}: port-forward ${forwarded.url} -> pod ${forwarded.pod}:${forwarded.podPort} through the API server`);
     }
-    log(`${MESH_SERVICE}: port-forward ${forwarded.url} -> pod ${forwarded.pod}:${forwarded.podPort} through the API server`);
+  } catch (error) {
+    if (config.namespacePerRun && !config.keep) log(await deleteRunNamespace(kc, namespace));
+    throw error;
   }
   const inferenceUrl = config.inferenceUrl ?? forwarded!.url;
   const status = new ResourceStatusClient(kubeStatusSource(kc, namespace));
@@ -205,6 +252,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
       return {
         inferenceUrl,
         status,
+        namespace,
         servedBy: `namespace ${namespace} of the Kubernetes API ${version} at ${server} (inference at ${inferenceUrl})`,
         deploy: async (folder): Promise<DeployedStack> => {
           const { objects, outcomes } = await apply(folder);
@@ -241,14 +289,17 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
         log(`UAT_KEEP set: this run's objects stay in namespace ${namespace} (label ${RUN_LABEL}=${uatRunId})`);
         return;
       }
+      // the run's objects first: with a namespace per run they go at once, not when the namespace controller gets to them
       const left = await teardown(kc, namespace, uatRunId);
       log(left.length === 0 ? `deleted this run's objects from ${namespace}` : `objects of this run still listed after the teardown: ${left.join(', ')}`);
+      if (config.namespacePerRun) log(await deleteRunNamespace(kc, namespace));
     },
   };
 }
 
 /** `npm run uat -- --dry-run`: server-side dry run of the main manifests; what would be created or changed, nothing stored. */
 export async function dryRun(config: HarnessConfig): Promise<{ namespace: string; server: string; outcomes: ApplyOutcome[] }> {
+  if (config.namespacePerRun) throw new KubernetesTargetError('a dry run validates against an existing namespace, and UAT_NAMESPACE_PER_RUN creates one per run: run it with UAT_NAMESPACE_PER_RUN=0 (and UAT_NAMESPACE)');
   const { kc, namespace, server } = await connect(config);
   const outcomes: ApplyOutcome[] = [];
   for (const folder of config.manifests) outcomes.push(...(await applyObjects(kc, folderObjects(folder, namespace, 'dry-run'), { dryRun: true })));

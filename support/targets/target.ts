@@ -103,6 +103,8 @@ export interface Serving {
 export interface ServingUp {
   inferenceUrl: string;
   status: ResourceStatusClient;
+  /** The namespace the stacks serve in, on a cluster (the Seldon series' namespace label there). */
+  namespace?: string;
   servedBy: string;
   /** The process serving the stack, when the harness runs it. */
   watch?: ChildWatch;
@@ -210,7 +212,7 @@ export async function startTarget(
     let prometheus: RunningTarget['prometheus'];
     let localPrometheus: PrometheusServer | undefined;
     // the Seldon series' namespace label: a given Prometheus's is UAT_NAMESPACE; the local one labels them as LOCAL_POD
-    let namespace = config.namespace;
+    let namespace = served.namespace ?? config.namespace;
     if (!prometheusStarting) {
       prometheus = { url: config.prometheusUrl!, source: 'PROMETHEUS_URL', version: 'unknown' };
       log(`Prometheus: PROMETHEUS_URL ${config.prometheusUrl}`);
