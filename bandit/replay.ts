@@ -25,12 +25,12 @@ export interface ReplayResult {
   rewards: number;
 }
 
-/** The next weights of `policy` from the arms' statistics (static: the initial weights). */
-export function nextWeights(policy: Policy, settings: BanditSettings, stats: ArmStats[], initial: number[], available?: boolean[]): number[] {
+/** The next weights of `policy` from the arms' statistics (static: the initial weights), and, for Thompson sampling, each arm's P(best). */
+export function nextWeights(policy: Policy, settings: BanditSettings, stats: ArmStats[], initial: number[], available?: boolean[]): { weights: number[]; probabilityBest?: number[] } {
   const posteriors = stats.map((s) => posterior(settings.prior, s));
-  if (policy === 'static') return initial;
-  if (policy === 'epsilon-greedy') return epsilonGreedyWeights(posteriors, { epsilon: settings.epsilon, floorPercent: settings.floorPercent, available }).weights;
-  return thompsonWeights(posteriors, { floorPercent: settings.floorPercent, draws: settings.draws, available }).weights;
+  if (policy === 'static') return { weights: initial };
+  if (policy === 'epsilon-greedy') return { weights: epsilonGreedyWeights(posteriors, { epsilon: settings.epsilon, floorPercent: settings.floorPercent, available }).weights };
+  return thompsonWeights(posteriors, { floorPercent: settings.floorPercent, draws: settings.draws, available });
 }
 
 /** Index of the arm the weights send a request to, for a uniform draw `u` in [0, 1). */
@@ -62,7 +62,7 @@ export function replay(options: { policy: Policy; settings: BanditSettings; valu
     regret += values[best][day] - reward;
     stats = stats.map((s, i) => (i === arm ? addReward(s, reward) : s));
     if (t >= steps - options.window) windowCounts[arm] += 1;
-    if ((t + 1) % settings.updateEvery === 0) weights = nextWeights(policy, settings, stats, initial);
+    if ((t + 1) % settings.updateEvery === 0) weights = nextWeights(policy, settings, stats, initial).weights;
   }
   return { policy, seed, regret, finalWeights: weights, finalWindowShare: windowCounts.map((c) => c / options.window), rewards: steps };
 }

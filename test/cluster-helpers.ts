@@ -6,13 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
-import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { installSeldonCrds } from '../support/cluster/crd-install.ts';
 import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
 import { startSeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, trainedForTests } from './helpers.ts';
 
 /** Why the cluster tests skip on this machine, or false when they can run. */
 export const NO_CLUSTER = !cachedBinary()
@@ -50,7 +49,7 @@ export interface OperatedCluster {
 /** The local API server with Seldon's stand-in for `namespace`, as `npm run cluster` and `npm test` start it, serving freshly trained artifacts. */
 export async function clusterWithOperator(namespace: string, options: { namespacePerRun?: boolean } = {}): Promise<OperatedCluster> {
   const dir = tempDir('operated');
-  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
+  const { predictors, heldOut } = trainedForTests();
   for (const p of predictors) {
     fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
     fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));

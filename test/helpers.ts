@@ -7,6 +7,9 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { freePort } from '../support/free-port.ts';
 import { launchStack, StackStartError, type StackProcess } from '../support/targets/stack-process.ts';
+import { fitOrReuse } from '../support/training/publish-predictors.ts';
+import { DEFAULT_TRAINING, marketDataFor, type TrainedPredictor } from '../fixtures/train-predictors.ts';
+import type { MarketRow } from '../fixtures/market-data.ts';
 
 /** The shared reference folder, or undefined (tests that need it skip with a visible message). */
 export function referenceDir(): string | undefined {
@@ -38,3 +41,12 @@ export async function runStack(args: string[]): Promise<{ code: number | null; s
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 export const closedPort = freePort;
+
+/**
+ * The seeded predictors (DEFAULT_TRAINING) and the held-out days, fitted once per machine and
+ * training code: test files reuse one fit from the OS temp folder instead of fitting again.
+ */
+export function trainedForTests(seed = 42): { predictors: TrainedPredictor[]; heldOut: MarketRow[] } {
+  const training = { seed, ...DEFAULT_TRAINING };
+  return { predictors: fitOrReuse(training, path.join(os.tmpdir(), 'financial-mlops-uat-test-training')), heldOut: marketDataFor(training).heldOut };
+}

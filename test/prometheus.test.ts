@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
-import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { bucketIncrease, histogramQuantile, MetricsReader } from '../support/clients/metrics-reader.ts';
@@ -17,7 +16,7 @@ import { LiveMetrics } from '../support/metrics/live-metrics.ts';
 import { PROMQL } from '../support/metrics/promql.ts';
 import { findPrometheusBinary, LOCAL_POD, startPrometheus, type PrometheusServer } from '../support/targets/prometheus-server.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { closedPort, referenceDir, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
+import { closedPort, referenceDir, SKIP_NO_REFERENCE, startStack, tempDir, trainedForTests } from './helpers.ts';
 
 const MODELS = ['baseline-predictor', 'enhanced-predictor', 'ensemble-predictor', 'decision-tree-predictor'];
 const NO_PROMETHEUS = 'the prometheus binary is not installed (apt-get install -y prometheus)';
@@ -32,7 +31,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 before(async () => {
   if (!hasPrometheus) return;
-  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
+  const { predictors, heldOut } = trainedForTests();
   for (const p of predictors) {
     const dir = path.join(store, 'predictors', p.spec.name);
     fs.mkdirSync(dir, { recursive: true });

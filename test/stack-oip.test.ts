@@ -6,12 +6,11 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { BAD_INPUTS } from '../fixtures/bad-inputs.ts';
-import { DEFAULT_TRAINING, trainPredictors } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { MetricsSnapshot } from '../support/clients/metrics-reader.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir } from './helpers.ts';
+import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir, trainedForTests } from './helpers.ts';
 
 const MANIFESTS = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
 const store = tempDir('model-store');
@@ -20,7 +19,7 @@ let oip: OipClient;
 let heldOutRows: number[][];
 
 before(async () => {
-  const { predictors, heldOut } = trainPredictors({ seed: 42, ...DEFAULT_TRAINING });
+  const { predictors, heldOut } = trainedForTests();
   heldOutRows = heldOut.map((r) => r.features);
   for (const p of predictors) {
     const dir = path.join(store, 'predictors', p.spec.name);

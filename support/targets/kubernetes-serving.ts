@@ -14,13 +14,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, VersionApi, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HarnessConfig } from '../config.ts';
 import { describeConditions, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { forwardService, MESH_SERVICE, type ForwardedService } from '../k8s/port-forward.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
+import { kubeExperimentAccess } from '../../bandit/experiment-access.ts';
 import { waitFor } from '../wait.ts';
 import { applyObjects, eventsOf, FIELD_MANAGER, manifestObjects, requireReady, RUN_LABEL, teardown, type ApplyOutcome } from './kubernetes-deploy.ts';
 import type { Candidate, DeployedStack, Serving, ServingContext } from './target.ts';
@@ -270,16 +271,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
             },
           };
         },
-        patchExperiment: async (name: string, candidates: Candidate[]) => {
-          try {
-            await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-              { group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS.Experiment, name, body: { spec: { candidates } }, fieldManager: FIELD_MANAGER },
-              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-            );
-          } catch (error) {
-            throw new Error(`patching Experiment/${name} in ${namespace}: ${apiErrorMessage(error)}`);
-          }
-        },
+        patchExperiment: (name: string, candidates: Candidate[]) => kubeExperimentAccess(kc, namespace, FIELD_MANAGER).patchCandidates(name, candidates),
         diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}\n\npod logs:\n${await podLogs(kc, namespace)}`,
       };
     },

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { stackFaults, type HarnessConfig } from '../config.ts';
 import { describeConditions, httpStatusSource, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
-import { SELDON_PLURALS, API_VERSION } from '../../stack/manifests.ts';
+import { SELDON_PLURALS } from '../../stack/manifests.ts';
+import { stackExperimentAccess } from '../../bandit/experiment-access.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
 import { manifestObjects } from '../k8s/manifest-objects.ts';
@@ -70,11 +71,7 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
             teardown: () => extra.stop(),
           };
         },
-        patchExperiment: async (name: string, candidates: Candidate[]) => {
-          const at = `${url}/apis/${API_VERSION}/namespaces/${encodeURIComponent(String(mainStack.ready.namespace))}/experiments/${encodeURIComponent(name)}`;
-          const res = await fetch(at, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { candidates } }), signal: AbortSignal.timeout(5000) });
-          if (!res.ok) throw new Error(`PATCH Experiment/${name} answered ${res.status}: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`);
-        },
+        patchExperiment: (name: string, candidates: Candidate[]) => stackExperimentAccess(url, String(mainStack.ready.namespace)).patchCandidates(name, candidates),
         diagnose: async () => `resources of the embedded stack at ${url}:\n${await describeResources(status)}\nlast lines of its log:\n${mainStack.watch.lastLines().join('\n')}`,
       };
     },

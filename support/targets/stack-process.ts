@@ -1,6 +1,6 @@
 /**
  * Starting and stopping the harness's own programs (the embedded stack `stack/main.ts`, the live
- * dashboard `dashboard/main.ts`) as child processes: each is ready when it prints its
+ * dashboard `dashboard/main.ts`, the bandit controller `bandit/main.ts`) as child processes: each is ready when it prints its
  * `{"event":"ready","url":...}` line, within a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,6 +44,11 @@ export function launchStack(options: LaunchOptions): Promise<StackProcess> {
 /** Spawn the live dashboard; resolves with its URL once it reports ready. */
 export function launchDashboard(options: LaunchOptions): Promise<StackProcess> {
   return launchProgram('the dashboard', path.join(PROJECT_ROOT, 'dashboard', 'main.ts'), options);
+}
+
+/** Spawn the bandit controller; resolves with its URL once it reports ready. */
+export function launchBandit(options: LaunchOptions): Promise<StackProcess> {
+  return launchProgram('the bandit controller', path.join(PROJECT_ROOT, 'bandit', 'main.ts'), options);
 }
 
 async function launchProgram(title: string, script: string, options: LaunchOptions): Promise<StackProcess> {

@@ -33,10 +33,8 @@ export type TargetKind = HarnessConfig['target'];
 export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
-export interface Candidate {
-  name: string;
-  weight: number;
-}
+export type { Candidate } from '../../bandit/experiment-access.ts';
+import type { Candidate } from '../../bandit/experiment-access.ts';
 
 /** A manifest folder deployed beside the main stack: its endpoints, its objects, those refused at apply, and its teardown. */
 export interface DeployedStack {

@@ -4,6 +4,7 @@
  * store is reachable: without it the models are still served, and scenarios that need the store
  * fail with the reason it is missing).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
@@ -11,6 +12,7 @@ import { artifactFolder } from '../../fixtures/storage-map.ts';
 import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
+import { PROJECT_ROOT } from '../config.ts';
 
 export interface PublishedPredictor {
   name: string;
@@ -62,9 +64,15 @@ export async function publishPredictors(options: {
   return published;
 }
 
-function fitOrReuse(training: { seed: number; days: number; heldOutFraction: number }, cacheDir?: string): TrainedPredictor[] {
+/** The training's own code: a cached fit is reused only while these files are what fitted it. */
+const TRAINING_CODE = ['train-predictors.ts', 'market-data.ts', 'model-artifact.ts'].map((f) => path.join(PROJECT_ROOT, 'fixtures', f));
+
+/** The seeded predictors, fitted now, or reused from `cacheDir` when the same options and training code fitted them before. */
+export function fitOrReuse(training: { seed: number; days: number; heldOutFraction: number }, cacheDir?: string): TrainedPredictor[] {
   if (!cacheDir) return trainPredictors(training).predictors;
-  const file = path.join(cacheDir, `predictors-seed${training.seed}-days${training.days}-heldout${training.heldOutFraction}.json`);
+  const code = createHash('sha256');
+  for (const f of TRAINING_CODE) code.update(fs.readFileSync(f));
+  const file = path.join(cacheDir, `predictors-seed${training.seed}-days${training.days}-heldout${training.heldOutFraction}-${code.digest('hex').slice(0, 12)}.json`);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainedPredictor[];
   const { predictors } = trainPredictors(training);
   fs.mkdirSync(cacheDir, { recursive: true });

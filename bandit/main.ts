@@ -1,0 +1,97 @@
+/**
+ * The bandit controller, as a program (on a cluster it would be a Deployment beside Seldon):
+ *
+ *   tsx bandit/main.ts --experiment financial-mab-experiment --namespace NS
+ *                      (--stack-url URL | --kubeconfig FILE) [--inference-url URL]
+ *                      [--port 0] [--host 127.0.0.1] [--seed 42] [--fresh] [--fault uniform|never-patch]
+ *
+ * It reads the Experiment's candidates and bandit annotations through the embedded stack's
+ * Kubernetes-shaped paths (--stack-url) or a Kubernetes API server (--kubeconfig), keeps its state
+ * in the PostgreSQL at BANDIT_DB_URL (never an argument, so it stays out of process lists; the
+ * MLflow store's server will do), probes each arm's readiness at seldon-mesh (--inference-url) at
+ * every update, and serves the API of bandit/server.ts. --fresh forgets the stored state first.
+ * When listening it prints {"event":"ready","url":...,"arms":[...],"resumed":{...}}.
+ */
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { BanditController, CONTROLLER_FAULTS, type ControllerFault } from './controller.ts';
+import { kubeExperimentAccess, stackExperimentAccess, type ExperimentAccess } from './experiment-access.ts';
+import { createBanditServer } from './server.ts';
+import { BanditStateStore } from './state-store.ts';
+
+function fatal(message: string): never {
+  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    experiment: { type: 'string', default: 'financial-mab-experiment' },
+    namespace: { type: 'string', default: 'seldon-mesh' },
+    'stack-url': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    'inference-url': { type: 'string' },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    seed: { type: 'string', default: '42' },
+    fresh: { type: 'boolean', default: false },
+    fault: { type: 'string', multiple: true, default: [] },
+  },
+});
+const seed = Number(values.seed);
+const port = Number(values.port);
+if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got '${values.seed}'`);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
+if ((values['stack-url'] === undefined) === (values.kubeconfig === undefined)) fatal('give one of --stack-url (the embedded stack) or --kubeconfig (a Kubernetes API server)');
+const badFault = values.fault.find((f) => !(CONTROLLER_FAULTS as readonly string[]).includes(f));
+if (badFault !== undefined) fatal(`--fault must be one of ${CONTROLLER_FAULTS.join(', ')}, got '${badFault}'`);
+const databaseUrl = process.env.BANDIT_DB_URL;
+if (!databaseUrl) fatal('BANDIT_DB_URL is not set: the controller keeps its posteriors in PostgreSQL (the MLflow store\'s server will do)');
+
+let access: ExperimentAccess;
+if (values.kubeconfig) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(values.kubeconfig);
+  access = kubeExperimentAccess(kc, values.namespace, 'financial-mlops-uat-bandit');
+} else {
+  access = stackExperimentAccess(values['stack-url']!.replace(/\/$/, ''), values.namespace);
+}
+const inferenceUrl = values['inference-url']?.replace(/\/$/, '');
+const armReady = inferenceUrl
+  ? async (arm: string): Promise<boolean> => (await fetch(`${inferenceUrl}/v2/models/${encodeURIComponent(arm)}/ready`, { headers: { 'seldon-model': arm }, signal: AbortSignal.timeout(2000) })).status === 200
+  : undefined;
+
+let store: BanditStateStore;
+try {
+  store = await BanditStateStore.connect(databaseUrl);
+  if (values.fresh) await store.reset(values.experiment);
+} catch (error) {
+  fatal(`cannot use the PostgreSQL at BANDIT_DB_URL: ${(error as Error).message}`);
+}
+let controller: BanditController;
+try {
+  controller = await BanditController.start({
+    experiment: values.experiment,
+    access,
+    store,
+    seed,
+    armReady,
+    faults: values.fault as ControllerFault[],
+    onUpdate: (u) => process.stderr.write(`${JSON.stringify({ event: 'update', ...u })}\n`),
+  });
+} catch (error) {
+  fatal(`cannot start on Experiment ${values.experiment} in ${access.where}: ${(error as Error).message}`);
+}
+const server = createBanditServer(controller);
+server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
+server.listen(port, values.host, () => {
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, experiment: values.experiment, arms: controller.arms, strategy: controller.settings.strategy, resumed: controller.progress })}\n`);
+});
+const stop = (): void => {
+  server.close();
+  void store.close().finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
