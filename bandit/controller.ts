@@ -8,20 +8,21 @@
  */
 import seedrandom from 'seedrandom';
 import type { ExperimentAccess } from './experiment-access.ts';
-import { addReward, posterior, posteriorMean, useRandom, type ArmStats, type Posterior } from './posteriors.ts';
+import { addReward, emptyStats, posterior, posteriorMean, useRandom, type ArmStats, type Posterior } from './posteriors.ts';
 import { nextWeights } from './replay.ts';
 import { banditSettings, type BanditSettings } from './settings.ts';
 import type { BanditStateStore } from './state-store.ts';
 import { percentWeights } from './thompson-sampling.ts';
 
-/** Deliberate defects, for the meta tests: weights split evenly whatever the rewards; weights never written. */
-export const CONTROLLER_FAULTS = ['uniform', 'never-patch'] as const;
+/** Deliberate defects, for the meta tests: weights split evenly whatever the rewards; weights never written; the stored state not read back. */
+export const CONTROLLER_FAULTS = ['uniform', 'never-patch', 'forget-state'] as const;
 export type ControllerFault = (typeof CONTROLLER_FAULTS)[number];
 
 export interface ControllerOptions {
   experiment: string;
   access: ExperimentAccess;
   store: BanditStateStore;
+  /** Seeds each update's draws (a reset sets another). */
   seed: number;
   /** Whether an arm answers; asked for every arm at each update (all answer when absent). */
   armReady?: (arm: string) => Promise<boolean>;
@@ -51,6 +52,8 @@ export class UnknownArmError extends Error {}
 
 export class BanditController {
   private queue: Promise<unknown> = Promise.resolve();
+  private writes: Promise<void> = Promise.resolve();
+  private writeError?: Error;
   private lastUpdate?: UpdateRecord;
 
   private constructor(
@@ -68,7 +71,7 @@ export class BanditController {
     const experiment = await options.access.read(options.experiment);
     const arms = experiment.spec.candidates.map((c) => c.name);
     const settings = banditSettings(experiment.metadata.annotations, arms.length);
-    const stored = await options.store.load(options.experiment, arms);
+    const stored = options.faults?.includes('forget-state') ? await options.store.load(`${options.experiment} (forgotten)`, arms) : await options.store.load(options.experiment, arms);
     const current = experiment.spec.candidates.map((c) => c.weight);
     return new BanditController(options, settings, arms, stored.arms, stored.rewardsSinceUpdate, stored.updates, current);
   }
@@ -82,13 +85,45 @@ export class BanditController {
   feedback(arm: string, reward: number): Promise<{ rewardsSinceUpdate: number; update?: UpdateRecord }> {
     if (!this.stats.has(arm)) return Promise.reject(new UnknownArmError(`'${arm}' is not a candidate of Experiment ${this.options.experiment} (candidates: ${this.arms.join(', ')})`));
     return this.serial(async () => {
+      if (this.writeError) throw this.writeError;
       const stats = addReward(this.stats.get(arm)!, reward);
-      await this.options.store.saveReward(this.options.experiment, arm, stats, this.rewardsSinceUpdate + 1);
       this.stats.set(arm, stats);
       this.rewardsSinceUpdate += 1;
-      if (this.rewardsSinceUpdate < this.settings.updateEvery) return { rewardsSinceUpdate: this.rewardsSinceUpdate };
+      const since = this.rewardsSinceUpdate;
+      // written in order behind the answer (PostgreSQL's round trip is not in the client's path):
+      // a crash loses at most the rewards still being written; an update waits for all of them
+      this.writes = this.writes.then(() => this.options.store.saveReward(this.options.experiment, arm, stats, since)).catch((error: Error) => void (this.writeError ??= error));
+      if (since < this.settings.updateEvery) return { rewardsSinceUpdate: since };
       const update = await this.updateNow();
       return { rewardsSinceUpdate: this.rewardsSinceUpdate, update };
+    });
+  }
+
+  /** Wait until every reward received is stored (before a shutdown). */
+  flush(): Promise<void> {
+    return this.serial(() => this.written());
+  }
+
+  private async written(): Promise<void> {
+    await this.writes;
+    if (this.writeError) throw new Error(`storing rewards in PostgreSQL failed: ${this.writeError.message}`);
+  }
+
+  /**
+   * Start the experiment over: forget the stored rewards and updates, read the Experiment's weights
+   * again (the caller set them), and draw from `seed` from now on.
+   */
+  reset(seed: number): Promise<void> {
+    return this.serial(async () => {
+      await this.written();
+      await this.options.store.reset(this.options.experiment);
+      const experiment = await this.options.access.read(this.options.experiment);
+      this.weights = this.arms.map((a) => experiment.spec.candidates.find((c) => c.name === a)?.weight ?? 0);
+      this.stats = new Map(this.arms.map((a) => [a, emptyStats()]));
+      this.rewardsSinceUpdate = 0;
+      this.updates = 0;
+      this.lastUpdate = undefined;
+      this.options.seed = seed;
     });
   }
 
@@ -98,6 +133,7 @@ export class BanditController {
   }
 
   private async updateNow(): Promise<UpdateRecord> {
+    await this.written();
     const answering = await Promise.all(this.arms.map((a) => (this.options.armReady ? this.options.armReady(a).catch(() => false) : true)));
     const update = this.updates + 1;
     // each update draws from its own seeded stream: a restarted controller draws what it would have

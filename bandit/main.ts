@@ -2,11 +2,12 @@
  * The bandit controller, as a program (on a cluster it would be a Deployment beside Seldon):
  *
  *   tsx bandit/main.ts --experiment financial-mab-experiment --namespace NS
- *                      (--stack-url URL | --kubeconfig FILE) [--inference-url URL]
+ *                      (--stack-url URL | --kubernetes [--kubeconfig FILE] [--context NAME]) [--inference-url URL]
  *                      [--port 0] [--host 127.0.0.1] [--seed 42] [--fresh] [--fault uniform|never-patch]
  *
  * It reads the Experiment's candidates and bandit annotations through the embedded stack's
- * Kubernetes-shaped paths (--stack-url) or a Kubernetes API server (--kubeconfig), keeps its state
+ * Kubernetes-shaped paths (--stack-url) or a Kubernetes API server (--kubernetes: KUBECONFIG,
+ * ~/.kube/config or in-cluster, or --kubeconfig; --context), keeps its state
  * in the PostgreSQL at BANDIT_DB_URL (never an argument, so it stays out of process lists; the
  * MLflow store's server will do), probes each arm's readiness at seldon-mesh (--inference-url) at
  * every update, and serves the API of bandit/server.ts. --fresh forgets the stored state first.
@@ -29,7 +30,9 @@ const { values } = parseArgs({
     experiment: { type: 'string', default: 'financial-mab-experiment' },
     namespace: { type: 'string', default: 'seldon-mesh' },
     'stack-url': { type: 'string' },
+    kubernetes: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     'inference-url': { type: 'string' },
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -42,16 +45,19 @@ const seed = Number(values.seed);
 const port = Number(values.port);
 if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got '${values.seed}'`);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be 0..65535, got '${values.port}'`);
-if ((values['stack-url'] === undefined) === (values.kubeconfig === undefined)) fatal('give one of --stack-url (the embedded stack) or --kubeconfig (a Kubernetes API server)');
+const kubernetes = values.kubernetes || values.kubeconfig !== undefined;
+if ((values['stack-url'] === undefined) === !kubernetes) fatal('give one of --stack-url (the embedded stack) or --kubernetes (a Kubernetes API server)');
 const badFault = values.fault.find((f) => !(CONTROLLER_FAULTS as readonly string[]).includes(f));
 if (badFault !== undefined) fatal(`--fault must be one of ${CONTROLLER_FAULTS.join(', ')}, got '${badFault}'`);
 const databaseUrl = process.env.BANDIT_DB_URL;
 if (!databaseUrl) fatal('BANDIT_DB_URL is not set: the controller keeps its posteriors in PostgreSQL (the MLflow store\'s server will do)');
 
 let access: ExperimentAccess;
-if (values.kubeconfig) {
+if (kubernetes) {
   const kc = new KubeConfig();
-  kc.loadFromFile(values.kubeconfig);
+  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+  else kc.loadFromDefault();
+  if (values.context) kc.setCurrentContext(values.context);
   access = kubeExperimentAccess(kc, values.namespace, 'financial-mlops-uat-bandit');
 } else {
   access = stackExperimentAccess(values['stack-url']!.replace(/\/$/, ''), values.namespace);
@@ -91,7 +97,8 @@ server.listen(port, values.host, () => {
 });
 const stop = (): void => {
   server.close();
-  void store.close().finally(() => process.exit(0));
+  // every reward received is stored before the exit, so a restart resumes from all of them
+  void controller.flush().catch((error: Error) => process.stderr.write(`${JSON.stringify({ event: 'error', message: error.message })}\n`)).finally(() => void store.close().finally(() => process.exit(0)));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -5,6 +5,8 @@
  *                    -> 200 {"model", "rewardsSinceUpdate", "updated": <update number or null>}
  *                    a malformed body -> 400, an arm that is not a candidate -> 404, both {"error": "..."}
  *   POST /update     recompute and write the weights now -> 200 the update
+ *   POST /reset      {"seed": <integer>}: start the experiment over (stored rewards and updates
+ *                    forgotten, the Experiment's weights read again, draws from the seed) -> 200 the state
  *   GET  /state      the settings, each arm's rewards, posterior, P(best) and weight, the last update
  *   GET  /metrics    Prometheus: seldon_api_model_feedback_total and seldon_api_model_feedback_reward_total
  *                    per model (the reward sum is a gauge: business value can be negative), the weights
@@ -62,7 +64,7 @@ export function createBanditServer(controller: BanditController): http.Server {
       void controller.update().then((u) => (recordUpdate(u), send(res, 200, u)), (error: Error) => send(res, 502, { error: error.message }));
       return;
     }
-    if (route !== 'POST /feedback') return send(res, 404, { error: `no ${req.method} ${url.pathname} here (POST /feedback, POST /update, GET /state, GET /metrics, GET /health)` });
+    if (route !== 'POST /feedback' && route !== 'POST /reset') return send(res, 404, { error: `no ${req.method} ${url.pathname} here (POST /feedback, POST /update, POST /reset, GET /state, GET /metrics, GET /health)` });
     let body = '';
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
@@ -71,6 +73,24 @@ export function createBanditServer(controller: BanditController): http.Server {
     });
     req.on('end', () => {
       if (tooLarge) return send(res, 413, { error: `body over ${MAX_BODY} bytes` });
+      if (route === 'POST /reset') {
+        let seed: unknown;
+        try {
+          seed = (JSON.parse(body) as { seed?: unknown }).seed;
+        } catch {
+          return send(res, 400, { error: 'reset is not JSON' });
+        }
+        if (!Number.isInteger(seed)) return send(res, 400, { error: 'reset must be {"seed": <integer>}' });
+        controller.reset(seed as number).then(
+          () => {
+            for (const arm of controller.state().arms) weight.set({ experiment, model: arm.name }, arm.weight);
+            best.reset();
+            send(res, 200, controller.state());
+          },
+          (error: Error) => send(res, 502, { error: error.message }),
+        );
+        return;
+      }
       let parsed: z.infer<typeof feedbackBody>;
       try {
         const result = feedbackBody.safeParse(JSON.parse(body));

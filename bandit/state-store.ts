@@ -2,7 +2,8 @@
  * The bandit's state in PostgreSQL, so a restarted controller resumes from its posteriors: per
  * experiment and arm the reward statistics (count, sum, sum of squares, successes), and per
  * experiment the rewards since the last update, the number of updates and the weights last set.
- * Every reward is one transaction, so a crash loses at most the reward being written.
+ * Every reward is one statement; the controller writes them in order behind its answers and waits
+ * for them before an update and a shutdown.
  */
 import pg from 'pg';
 import { emptyStats, type ArmStats } from './posteriors.ts';
@@ -52,24 +53,17 @@ export class BanditStateStore {
     };
   }
 
-  /** One reward: the arm's new statistics and the count since the last update, together. */
+  /** One reward: the arm's new statistics and the count since the last update, in one statement (so together, in one round trip). */
   async saveReward(experiment: string, arm: string, stats: ArmStats, rewardsSinceUpdate: number): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO bandit_arm_stats (experiment, arm, n, sum, sum_sq, successes) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (experiment, arm) DO UPDATE SET n = EXCLUDED.n, sum = EXCLUDED.sum, sum_sq = EXCLUDED.sum_sq, successes = EXCLUDED.successes`,
-        [experiment, arm, stats.n, stats.sum, stats.sumSq, stats.successes],
-      );
-      await this.saveProgress(client, experiment, rewardsSinceUpdate);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    await this.pool.query(
+      `WITH arm AS (
+         INSERT INTO bandit_arm_stats (experiment, arm, n, sum, sum_sq, successes) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (experiment, arm) DO UPDATE SET n = EXCLUDED.n, sum = EXCLUDED.sum, sum_sq = EXCLUDED.sum_sq, successes = EXCLUDED.successes
+       )
+       INSERT INTO bandit_experiment_state (experiment, rewards_since_update, updates) VALUES ($1, $7, 0)
+       ON CONFLICT (experiment) DO UPDATE SET rewards_since_update = EXCLUDED.rewards_since_update`,
+      [experiment, arm, stats.n, stats.sum, stats.sumSq, stats.successes, rewardsSinceUpdate],
+    );
   }
 
   async saveUpdate(experiment: string, updates: number, weights: Record<string, number>): Promise<void> {
@@ -84,14 +78,6 @@ export class BanditStateStore {
   async reset(experiment: string): Promise<void> {
     await this.pool.query('DELETE FROM bandit_arm_stats WHERE experiment = $1', [experiment]);
     await this.pool.query('DELETE FROM bandit_experiment_state WHERE experiment = $1', [experiment]);
-  }
-
-  private async saveProgress(client: pg.PoolClient, experiment: string, rewardsSinceUpdate: number): Promise<void> {
-    await client.query(
-      `INSERT INTO bandit_experiment_state (experiment, rewards_since_update, updates) VALUES ($1, $2, 0)
-       ON CONFLICT (experiment) DO UPDATE SET rewards_since_update = EXCLUDED.rewards_since_update`,
-      [experiment, rewardsSinceUpdate],
-    );
   }
 
   close(): Promise<void> {

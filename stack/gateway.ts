@@ -19,6 +19,7 @@
  * the Kubernetes API (`/apis/mlops.seldon.io/v1alpha1/...`).
  */
 import http from 'node:http';
+import seedrandom from 'seedrandom';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Deployment, ServedModel } from './deployment.ts';
@@ -108,13 +109,15 @@ export function createGateway(options: GatewayOptions): http.Server {
   const { metrics, deployment: current } = options;
   const faults = options.faults ?? new Set<Fault>();
   const has = (f: Fault): boolean => faults.has(f);
-  // Envoy's routes follow the deployment: rebuilt when it changes, kept while it does not.
+  // Envoy's routes follow the deployment: rebuilt when it changes, kept while it does not; the
+  // split's random stream runs on across rebuilds (a patched weight must not replay the same draws)
   let routes: { of: Deployment; router: Router } | undefined;
+  const random = seedrandom(`router:${options.seed}`);
   const routerNow = (): Router => {
     const deployment = current();
     if (routes?.of !== deployment) {
       const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
-      routes = { of: deployment, router: new Router(deployment.models, routedExperiments, options.seed, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined }) };
+      routes = { of: deployment, router: new Router(deployment.models, routedExperiments, random, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined }) };
     }
     return routes.router;
   };

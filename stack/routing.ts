@@ -14,7 +14,6 @@
  *  - a request no route matches gets Envoy's 404 with an empty body (the caller's business);
  *  - the mirror is a fraction (`percent` of 100) of the route's requests, whatever their outcome.
  */
-import seedrandom from 'seedrandom';
 import type { ActiveExperiment, ServedModel } from './deployment.ts';
 
 export const internalName = (m: Pick<ServedModel, 'name' | 'version'>): string => `${m.name}_${m.version}`;
@@ -40,12 +39,13 @@ export class Router {
   private readonly misroute?: [ServedModel, ServedModel];
 
   /** `faults` are deliberate defects for the meta tests: ignore the weights; answer one model's plain route with another. */
-  constructor(models: ServedModel[], experiments: ActiveExperiment[], seed: number, faults: { ignoreWeights?: boolean; misroute?: [string, string] } = {}) {
+  /** `random` is the gateway's one seeded stream: a route table rebuilt after a change draws on from where the last one stopped, as Envoy's does. */
+  constructor(models: ServedModel[], experiments: ActiveExperiment[], random: () => number, faults: { ignoreWeights?: boolean; misroute?: [string, string] } = {}) {
     this.ignoreWeights = faults.ignoreWeights ?? false;
     const from = models.find((m) => m.name === faults.misroute?.[0]);
     const to = models.find((m) => m.name === faults.misroute?.[1]);
     if (from && to) this.misroute = [from, to];
-    this.random = seedrandom(`router:${seed}`);
+    this.random = random;
     const byName = new Map(models.map((m) => [m.name, m]));
     const experimentRoute = (e: ActiveExperiment): Route => ({
       clusters: e.candidates.map((c) => ({ model: byName.get(c.name)!, weight: c.weight })),

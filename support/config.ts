@@ -22,6 +22,9 @@ export const STACK_FAULTS = [
   'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback',
   // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
   'doctor-unchecked-database',
+  // the bandit controller's (bandit/controller.ts): an even split whatever the rewards; weights never
+  // written to the Experiment; posteriors not read back after a restart
+  'bandit-uniform', 'bandit-never-patch', 'bandit-forget-state',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
@@ -147,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
     metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
     readyDeadlineSeconds: e.UAT_READY_DEADLINE_SECONDS,
-    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')],
+    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
   };

@@ -17,6 +17,7 @@ import { PrometheusClient } from './clients/prometheus-client.ts';
 import type { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
+import type { BanditState } from './tasks/bandit.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -25,6 +26,11 @@ export interface RunContext {
   targetError?: Error;
   browser?: Promise<Browser>;
   log: (line: string) => void;
+  /**
+   * Measurements several scenarios of the run rest on and that cost too much to repeat per scenario
+   * (the bandit's seeded replays, keyed by what was replayed); each scenario that reuses one says so.
+   */
+  shared?: Map<string, unknown>;
 }
 
 let runContext: RunContext | undefined;
@@ -97,6 +103,8 @@ export interface DeploymentState {
   stack?: DeployedStack;
 }
 
+export type { BanditState } from './tasks/bandit.ts';
+
 export interface UiState {
   dashboard?: DashboardPage;
 }
@@ -113,6 +121,7 @@ export class UatWorld extends World {
   readonly doctor: DoctorState = {};
   readonly deployment: DeploymentState = {};
   readonly ui: UiState = {};
+  readonly bandit: BanditState = {};
 
   constructor(options: IWorldOptions) {
     super(options);

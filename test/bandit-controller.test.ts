@@ -130,6 +130,11 @@ test('feedback by the answer\'s route; malformed feedback is a 400, an arm that 
       assert.match(String(answer.body.error), message);
     }
     assert.equal(((await (await fetch(`${bandit.url}/state`)).json()) as { rewardsSinceUpdate: number }).rewardsSinceUpdate, 1, 'nothing was counted from the bad ones');
+    // a reset starts the experiment over in the same process: no rewards, no updates, the Experiment's weights
+    assert.equal((await post(`${bandit.url}/reset`, { seed: 'x' })).status, 400);
+    const reset = (await post(`${bandit.url}/reset`, { seed: 7 })).body as { updates: number; rewardsSinceUpdate: number; arms: { rewards: number; weight: number }[] };
+    assert.deepEqual([reset.updates, reset.rewardsSinceUpdate, reset.arms.map((a) => a.rewards)], [0, 0, [0, 0, 0, 0]]);
+    assert.deepEqual(reset.arms.map((a) => a.weight), Object.values(await experimentWeights()));
   } finally {
     await bandit.stop();
   }

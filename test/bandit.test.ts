@@ -11,6 +11,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../support/config.ts';
+import { oneSidedTBound } from '../support/stats/t-bound.ts';
+import { businessValueBp, replayDays } from '../fixtures/market-replay.ts';
 import seedrandom from 'seedrandom';
 import { addReward, drawMean, emptyStats, posterior, posteriorMean, useRandom, type ArmStats } from '../bandit/posteriors.ts';
 import { replay, routeByWeights } from '../bandit/replay.ts';
@@ -132,4 +134,21 @@ test('a seeded replay repeats, and learning beats the static split when one arm 
   const learned = run('thompson-sampling', 2);
   assert.ok(learned.regret < 0.5 * run('static', 2).regret, `${learned.regret} vs static ${run('static', 2).regret}`);
   assert.ok(learned.finalWindowShare[1] > 0.8, String(learned.finalWindowShare));
+});
+
+test('one-sided t bounds: 1..5 at alpha 0.05 give 3 -/+ 2.1318 * 1.5811 / sqrt(5)', () => {
+  const lower = oneSidedTBound([1, 2, 3, 4, 5], 0.05, 'lower');
+  close(lower.mean, 3);
+  close(lower.sd, Math.sqrt(2.5));
+  close(lower.bound, 3 - 2.131846786 * Math.sqrt(2.5) / Math.sqrt(5), 1e-6);
+  close(oneSidedTBound([1, 2, 3, 4, 5], 0.05, 'upper').bound, 3 + 2.131846786 * Math.sqrt(2.5) / Math.sqrt(5), 1e-6);
+  assert.throws(() => oneSidedTBound([1], 0.05, 'lower'), /at least 2 replicates/);
+});
+
+test('the market replay: a call earns the next day\'s move in basis points net of the cost, and the seeded order repeats', () => {
+  close(businessValueBp(1, 0.012, 5), 115, 1e-9);
+  close(businessValueBp(0, 0.012, 5), -125, 1e-9);
+  assert.deepEqual(replayDays(385, 20, 3), replayDays(385, 20, 3));
+  assert.notDeepEqual(replayDays(385, 20, 3), replayDays(385, 20, 4));
+  assert.ok(replayDays(10, 1000, 1).every((d) => Number.isInteger(d) && d >= 0 && d < 10));
 });

@@ -304,6 +304,28 @@ test('a dashboard that overcounts by one and a doctor that never connects fail t
   assert.equal(failedCriterion(run, 'doctor-names-unreachable-database').measured, 'exit 0, PostgreSQL not named, no password');
 });
 
+const STARVED = 'The bandit stops feeding the predictor that earns the least';
+const RESUMES = 'A restarted bandit resumes learning where it stopped';
+const EARNS = 'The bandit earns more than the static split';
+const VISIBLE = 'The weights the bandit sets can be seen on the experiment and in its metrics';
+
+test('a bandit that splits evenly whatever the rewards keeps feeding the weakest predictor, and one that forgets its state starts over after a restart', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'bandit-uniform,bandit-forget-state' }, ['-p', 'functional', '--name', `^(${STARVED}|${RESUMES})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => [s.name, s.status]), [[STARVED, 'failed'], [RESUMES, 'failed']]);
+  // an even split gives the weakest predictor a quarter of the traffic: the bound lies above it
+  assert.ok(Number(failedCriterion(run, 'mab-weakest-predictor-starved').measured) > 22, 'upper bound of the weakest predictor\'s share, % (limit 20)');
+  assert.equal(failedCriterion(run, 'mab-resumes-after-restart').measured, 0, 'rewards resumed after the restart (300 were stored)');
+});
+
+test('a bandit that never writes its weights to the experiment earns no more than the static split, and its weights are not the experiment\'s', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'bandit-never-patch' }, ['-p', 'functional', '--name', `^(${EARNS}|${VISIBLE})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => [s.name, s.status]), [[EARNS, 'failed'], [VISIBLE, 'failed']]);
+  assert.ok(Number(failedCriterion(run, 'mab-regret-below-static').measured) < 10, 'lower bound of the regret reduction, % (limit 20): the split never moved');
+  assert.equal(failedCriterion(run, 'mab-weights-visible').measured, 4, 'every predictor\'s weight differs between the bandit and the experiment');
+});
+
 describe('meta tests', { concurrency: 2 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

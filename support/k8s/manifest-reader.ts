@@ -10,6 +10,7 @@ export interface ManifestResource {
   kind: string;
   name: string;
   spec: Record<string, unknown>;
+  annotations: Record<string, string>;
   file: string;
 }
 
@@ -19,8 +20,8 @@ export function readManifests(dirs: string[]): ManifestResource[] {
     for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
       const full = path.join(dir, file);
       for (const doc of parseAllDocuments(fs.readFileSync(full, 'utf8'))) {
-        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> } | null;
-        if (obj?.kind && obj.metadata?.name) out.push({ kind: obj.kind, name: obj.metadata.name, spec: obj.spec ?? {}, file: full });
+        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown> } | null;
+        if (obj?.kind && obj.metadata?.name) out.push({ kind: obj.kind, name: obj.metadata.name, spec: obj.spec ?? {}, annotations: obj.metadata.annotations ?? {}, file: full });
       }
     }
   }

@@ -255,6 +255,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
         status,
         namespace,
         servedBy: `namespace ${namespace} of the Kubernetes API ${version} at ${server} (inference at ${inferenceUrl})`,
+        experimentAccessArgs: ['--kubernetes', '--namespace', namespace, ...(config.kubeconfig && !config.kubeconfig.includes(path.delimiter) ? ['--kubeconfig', config.kubeconfig] : []), ...(config.kubeContext ? ['--context', config.kubeContext] : [])],
         deploy: async (folder): Promise<DeployedStack> => {
           const { objects, outcomes } = await apply(folder);
           return {

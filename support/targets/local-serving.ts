@@ -23,7 +23,7 @@ function stackArgs(config: HarnessConfig, manifests: string[]): string[] {
     ...manifests.flatMap((m) => ['--manifests', m]),
     ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
     '--seed', String(config.seed),
-    ...stackFaults(config).filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-')).flatMap((f) => ['--fault', f]),
+    ...stackFaults(config).filter((f) => !f.startsWith('dashboard-') && !f.startsWith('doctor-') && !f.startsWith('bandit-')).flatMap((f) => ['--fault', f]),
   ];
 }
 
@@ -56,6 +56,7 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
         inferenceUrl: url,
         status,
         servedBy: `the embedded stack at ${url}`,
+        experimentAccessArgs: ['--stack-url', url, '--namespace', String(mainStack.ready.namespace)],
         watch: main.watch,
         deploy: async (folder): Promise<DeployedStack> => {
           const extra = await launchStack({ args: stackArgs(config, [folder]), log: logFile(`stack-${path.basename(folder)}.log`), deadlineMs: STACK_START_DEADLINE_MS });

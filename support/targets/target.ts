@@ -27,10 +27,11 @@ import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
 import { launchDashboard, type ChildWatch } from './stack-process.ts';
+import { banditExperiment, startBandit, type BanditHandle } from './bandit-process.ts';
 import { localServing } from './local-serving.ts';
 
 export type TargetKind = HarnessConfig['target'];
-export type TargetPart = 'stack' | 'dashboard' | 'prometheus';
+export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
@@ -67,6 +68,8 @@ export interface RunningTarget {
   /** Namespace label the Seldon series carry in Prometheus. */
   namespace?: string;
   published: PublishedPredictor[];
+  /** The bandit controller of the MAB Experiment, or why there is none. */
+  bandit: BanditHandle | { problem: string };
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
@@ -106,6 +109,8 @@ export interface ServingUp {
   servedBy: string;
   /** The process serving the stack, when the harness runs it. */
   watch?: ChildWatch;
+  /** How a program of its own (the bandit controller, bandit/main.ts) reaches the Experiments: its CLI arguments. */
+  experimentAccessArgs: string[];
   deploy(folder: string): Promise<DeployedStack>;
   patchExperiment(name: string, candidates: Candidate[]): Promise<void>;
   diagnose(): Promise<string>;
@@ -229,6 +234,31 @@ export async function startTarget(
       }
     }
 
+    // the bandit controller, on the Experiment that carries its annotations (k8s/mab), fresh for this run
+    let bandit: RunningTarget['bandit'] = { problem: 'no Experiment in the manifests carries bandit annotations' };
+    const banditOn = banditExperiment(config.manifests);
+    if (banditOn && !db) bandit = { problem: `no PostgreSQL for the bandit controller of ${banditOn} (it keeps its posteriors there): ${'problem' in database ? database.problem : ''}` };
+    else if (banditOn) {
+      try {
+        const handle = await startBandit({
+          experiment: banditOn,
+          accessArgs: served.experimentAccessArgs,
+          inferenceUrl: served.inferenceUrl,
+          databaseUrl: db!.url,
+          seed: config.seed,
+          faults: stackFaults(config).filter((f) => f.startsWith('bandit-')).map((f) => f.slice('bandit-'.length)),
+          log: logFile('bandit.log'),
+          onDeath: died('bandit'),
+        });
+        cleanup.push(() => handle.stop());
+        bandit = handle;
+        log(`bandit controller on Experiment ${banditOn} at ${handle.url} (${String(handle.ready.strategy)})`);
+      } catch (error) {
+        bandit = { problem: `the bandit controller did not start: ${(error as Error).message}` };
+        log(bandit.problem);
+      }
+    }
+
     const dashboard = await launchDashboard({
       args: [
         '--port', String(config.dashboardPort),
@@ -263,6 +293,7 @@ export async function startTarget(
       prometheus,
       namespace,
       published,
+      bandit,
       stackFault: config.stackFault,
       stopPrometheus: async () => {
         if (!localPrometheus) return false;

@@ -44,6 +44,23 @@ async function stickyHeaders(world: UatWorld, model: string, row: number[]): Pro
   return pinned.status === 404 ? {} : { 'x-seldon-route': route };
 }
 
+/** What `model` predicts for each row, asked through OIP in batches and pinned to that model; fails on any other answer. */
+export async function servedPredictions(world: UatWorld, model: string, rows: number[][]): Promise<number[]> {
+  const pin = await stickyHeaders(world, model, rows[0]);
+  const out: number[] = [];
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+    const batch = rows.slice(i, i + BATCH_ROWS);
+    const response = await world.oip.infer(model, featuresRequest(batch), { headers: pin });
+    if (routedModel(response.route) !== model) throw new Error(`a batch of rows for ${model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
+    const predictions = (response.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data;
+    if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
+      throw new Error(`${model} answered ${response.status} to a batch of ${batch.length} rows: ${JSON.stringify(response.body).slice(0, 200)}`);
+    }
+    out.push(...predictions);
+  }
+  return out;
+}
+
 /** Rebuild the held-out days from each run's logged parameters and score them through OIP. */
 export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void> {
   const runs = world.mlflow.loggedRuns;
@@ -55,21 +72,8 @@ export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void>
       days: Number(run.params.training_days),
       heldOutFraction: Number(run.params.heldout_fraction),
     });
-    const pin = await stickyHeaders(world, run.model, heldOut[0].features);
-    let correct = 0;
-    for (let i = 0; i < heldOut.length; i += BATCH_ROWS) {
-      const batch = heldOut.slice(i, i + BATCH_ROWS);
-      const response = await world.oip.infer(run.model, featuresRequest(batch.map((r) => r.features)), { headers: pin });
-      if (routedModel(response.route) !== run.model) {
-        throw new Error(`a held-out batch for ${run.model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
-      }
-      const body = response.body as { outputs?: { name: string; data: number[] }[] };
-      const predictions = body.outputs?.find((o) => o.name === 'predict')?.data;
-      if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
-        throw new Error(`${run.model} answered ${response.status} to a held-out batch: ${JSON.stringify(response.body).slice(0, 200)}`);
-      }
-      correct += predictions.filter((p, k) => p === batch[k].label).length;
-    }
+    const predictions = await servedPredictions(world, run.model, heldOut.map((r) => r.features));
+    const correct = predictions.filter((p, k) => p === heldOut[k].label).length;
     out.push({ model: run.model, logged: run.accuracy, served: correct / heldOut.length, rows: heldOut.length, runUuid: run.runUuid });
   }
   world.mlflow.servedAccuracies = out;

@@ -1,0 +1,35 @@
+import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import { checkRegretBelowStatic, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
+import type { UatWorld } from '../support/world.ts';
+
+Given('the bandit runs the {string} experiment, starting from the weights', function (this: UatWorld, experiment: string, table: DataTable) {
+  return requireBandit(this, experiment, table.hashes() as { predictor: string; weight: string }[]);
+});
+
+Given("each predictor's business value is measured on every held-out market day, net of {float} basis points of trading cost per call", function (this: UatWorld, costBp: number) {
+  return measureArmValues(this, costBp);
+});
+
+When('{int} seeded replays of {int} held-out market days are sent to the bandit, each answer\'s business value fed back', { timeout: 300_000 }, function (this: UatWorld, replays: number, days: number) {
+  return runReplays(this, replays, days);
+});
+
+When('{int} held-out market days are sent to the bandit, each answer\'s business value fed back, and the bandit controller restarts', { timeout: 120_000 }, function (this: UatWorld, days: number) {
+  return replayThenRestart(this, days);
+});
+
+Then("the bandit's cumulative regret is at least {float} % below the static initial split's, at {float} % confidence", function (this: UatWorld, reduction: number, confidence: number) {
+  return checkRegretBelowStatic(this, reduction, confidence);
+});
+
+Then(/^the predictor with the lowest business value receives at most ([0-9.]+) % of the last (\d+) requests of a replay(?: \([^)]*\))?, at ([0-9.]+) % confidence$/, function (this: UatWorld, share: string, window: string, confidence: string) {
+  return checkWeakestStarved(this, Number(share), Number(window), Number(confidence));
+});
+
+Then("the weights the bandit set are the experiment's weights and the weights in its metrics", function (this: UatWorld) {
+  return checkWeightsVisible(this);
+});
+
+Then('the bandit resumes from the posteriors and the update count it had stored', function (this: UatWorld) {
+  return checkResumed(this);
+});

@@ -1,0 +1,251 @@
+/**
+ * The multi-armed bandit, proven on a market replay: each predictor's business value on every
+ * held-out day is measured by asking it; seeded replays send held-out days to the bandit's
+ * Experiment and feed each answer's business value back to the bandit controller (by the answer's
+ * route), which rewrites the Experiment's weights as it learns; the criteria compare the replays'
+ * regret with the static initial split's, check the weakest predictor's share of the last requests,
+ * that the weights the controller set are the Experiment's, and that a restarted controller resumes.
+ */
+import { marketDataFor } from '../../fixtures/train-predictors.ts';
+import { businessValueBp, replayDays } from '../../fixtures/market-replay.ts';
+import { featuresRequest, routedModel } from '../clients/oip-client.ts';
+import { experimentWeights } from '../k8s/manifest-reader.ts';
+import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
+import { oneSidedTBound } from '../stats/t-bound.ts';
+import type { BanditHandle } from '../targets/bandit-process.ts';
+import type { UatWorld } from '../world.ts';
+import { servedPredictions } from './mlflow-serving.ts';
+
+export interface ArmValues {
+  arms: string[];
+  /** values[arm][day]: business value in basis points of the arm's call on each held-out day. */
+  values: number[][];
+  means: number[];
+  costBp: number;
+}
+
+export interface ReplayOutcome {
+  seed: number;
+  steps: number;
+  /** The arm each request was routed to, in order. */
+  routed: string[];
+  errors: number;
+  regret: number;
+  staticRegret: number;
+  weightsAfter: Record<string, number>;
+}
+
+export interface BanditState {
+  experiment?: string;
+  initialWeights?: Record<string, number>;
+  values?: ArmValues;
+  replays?: ReplayOutcome[];
+  /** The controller's state just before a restart, and what it said when it came back. */
+  restart?: { before: ControllerState; resumed: Record<string, unknown> };
+}
+
+interface ControllerState {
+  updates: number;
+  rewardsSinceUpdate: number;
+  arms: { name: string; rewards: number; weight: number; posteriorMean: number }[];
+}
+
+/** The running bandit controller; fails the step with the reason when there is none. */
+function controllerOf(world: UatWorld): BanditHandle {
+  const bandit = world.target.bandit;
+  if ('problem' in bandit) throw new Error(`no bandit controller: ${bandit.problem}`);
+  return bandit;
+}
+
+async function controllerState(bandit: BanditHandle): Promise<ControllerState> {
+  const res = await fetch(`${bandit.url}/state`);
+  if (!res.ok) throw new Error(`the bandit controller's /state answered ${res.status}`);
+  return (await res.json()) as ControllerState;
+}
+
+/** The bandit's Experiment is deployed and ready, its controller runs, and the feature's starting weights are the manifest's. */
+export async function requireBandit(world: UatWorld, experiment: string, rows: { predictor: string; weight: string }[]): Promise<void> {
+  const bandit = controllerOf(world);
+  if (bandit.experiment !== experiment) throw new Error(`the bandit controller runs on ${bandit.experiment}, not ${experiment}`);
+  const declared = Object.fromEntries(rows.map((r) => [r.predictor, Number(r.weight)]));
+  const deployed = experimentWeights(world.run.config.manifests, experiment);
+  if (JSON.stringify(declared) !== JSON.stringify(deployed)) throw new Error(`the feature starts ${experiment} at ${JSON.stringify(declared)}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
+  world.bandit.experiment = experiment;
+  world.bandit.initialWeights = declared;
+}
+
+/** Every predictor's call on every held-out day, asked through serving, valued against the next day's move. */
+export async function measureArmValues(world: UatWorld, costBp: number): Promise<void> {
+  const weights = world.bandit.initialWeights;
+  if (!weights) throw new Error('the bandit experiment was not declared in this scenario');
+  const arms = Object.keys(weights);
+  const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
+  const values: number[][] = [];
+  for (const arm of arms) {
+    const predictions = await servedPredictions(world, arm, heldOut.map((r) => r.features));
+    values.push(predictions.map((p, day) => businessValueBp(p, heldOut[day].nextReturn, costBp)));
+  }
+  const means = values.map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  world.bandit.values = { arms, values, means, costBp };
+  await world.attach(JSON.stringify({ days: heldOut.length, costBp, meanBusinessValueBp: Object.fromEntries(arms.map((a, i) => [a, means[i]])), source: 'LIVE:oip (each predictor asked for every held-out day)' }, null, 2), { mediaType: 'application/json', fileName: 'bandit-arm-values.json' });
+}
+
+/** Pseudo-regret of a routed sequence: the best arm's mean value minus the routed arm's, summed. */
+function pseudoRegret(values: ArmValues, routed: string[]): number {
+  const best = Math.max(...values.means);
+  return routed.reduce((sum, arm) => sum + (best - values.means[values.arms.indexOf(arm)]), 0);
+}
+
+/** Send `steps` held-out days to the bandit's Experiment, one at a time, feeding each answer's business value back by its route. */
+async function replayOnce(world: UatWorld, seed: number, steps: number): Promise<ReplayOutcome> {
+  const { experiment, initialWeights, values } = world.bandit;
+  if (!experiment || !initialWeights || !values) throw new Error('measure the predictors\' business values before the replay');
+  const bandit = controllerOf(world);
+  // each replay starts where the feature says: the initial weights, a controller with no history
+  await world.target.patchExperiment(experiment, Object.entries(initialWeights).map(([name, weight]) => ({ name, weight })));
+  await bandit.reset(seed);
+  const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
+  const routed: string[] = [];
+  let errors = 0;
+  for (const day of replayDays(heldOut.length, steps, seed)) {
+    const answer = await world.oip.infer(`${experiment}.experiment`, featuresRequest([heldOut[day].features]));
+    const arm = routedModel(answer.route);
+    const prediction = (answer.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data[0];
+    if (answer.status !== 200 || !arm || prediction === undefined || !values.arms.includes(arm)) {
+      errors += 1;
+      continue;
+    }
+    routed.push(arm);
+    const feedback = await fetch(`${bandit.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: answer.route, reward: businessValueBp(prediction, heldOut[day].nextReturn, values.costBp) }) });
+    if (!feedback.ok) throw new Error(`the bandit controller refused feedback for ${arm}: ${feedback.status} ${await feedback.text()}`);
+  }
+  const expectedStatic = Object.entries(initialWeights).reduce((sum, [arm, w]) => sum + (w / 100) * (Math.max(...values.means) - values.means[values.arms.indexOf(arm)]), 0);
+  const state = await controllerState(bandit);
+  return { seed, steps, routed, errors, regret: pseudoRegret(values, routed), staticRegret: expectedStatic * routed.length, weightsAfter: Object.fromEntries(state.arms.map((a) => [a.name, a.weight])) };
+}
+
+/**
+ * `count` seeded replays of `steps` days (seeds: the run's seed and the next ones). The same replays
+ * asked for again in this run are reused (they are seeded: running them again would give the same
+ * figures), and the report says which scenario measured them.
+ */
+export async function runReplays(world: UatWorld, count: number, steps: number): Promise<void> {
+  world.run.shared ??= new Map();
+  const key = `bandit-replays:${world.bandit.experiment}:${count}x${steps}`;
+  const shared = world.run.shared.get(key) as { replays: ReplayOutcome[]; scenario: string } | undefined;
+  let replays: ReplayOutcome[];
+  if (shared) {
+    replays = shared.replays;
+    await world.attach(`The ${count} seeded replays of ${steps} days were measured in this run by the scenario "${shared.scenario}"; reused here.`, { mediaType: 'text/plain', fileName: 'bandit-replays-reused.txt' });
+  } else {
+    replays = [];
+    for (let i = 0; i < count; i++) replays.push(await replayOnce(world, world.run.config.seed + i, steps));
+    world.run.shared.set(key, { replays, scenario: world.scenario.name });
+  }
+  world.bandit.replays = replays;
+  await world.attach(
+    JSON.stringify(replays.map((r) => ({ seed: r.seed, steps: r.steps, errors: r.errors, regret: r.regret, staticRegret: r.staticRegret, weightsAfter: r.weightsAfter, requestsPerArm: Object.fromEntries(world.bandit.values!.arms.map((a) => [a, r.routed.filter((x) => x === a).length])) })), null, 2),
+    { mediaType: 'application/json', fileName: 'bandit-replays.json' },
+  );
+}
+
+const pct = (x: number): number => Math.round(x * 1e4) / 100;
+
+export async function checkRegretBelowStatic(world: UatWorld, reductionPercent: number, confidencePercent: number): Promise<void> {
+  const replays = world.bandit.replays;
+  if (!replays) throw new Error('no replay was sent in this scenario');
+  const alpha = 1 - confidencePercent / 100;
+  const reductions = replays.map((r) => 1 - r.regret / r.staticRegret);
+  const t = oneSidedTBound(reductions, alpha, 'lower');
+  await world.check({
+    id: 'mab-regret-below-static',
+    statement: `the bandit's cumulative regret is at least ${reductionPercent} % below the static initial split's`,
+    threshold: `${confidencePercent} % lower confidence bound of the mean regret reduction >= ${reductionPercent} %`,
+    measured: pct(t.bound),
+    unit: '% (lower bound of the mean reduction)',
+    source: 'LIVE:oip',
+    test: `one-sided one-sample t-test over ${t.n} seeded replays, alpha ${alpha.toFixed(2)}; regret = pseudo-regret against the best predictor's mean business value measured in this run; the static split's is its expected regret over the same number of requests`,
+    passed: replays.every((r) => r.errors === 0) && t.bound >= reductionPercent / 100,
+    details: { meanReduction: t.mean, sd: t.sd, perReplay: replays.map((r, i) => ({ seed: r.seed, regretBp: r.regret, staticRegretBp: r.staticRegret, reduction: reductions[i] })), failedRequests: replays.reduce((a, r) => a + r.errors, 0) },
+  });
+}
+
+export async function checkWeakestStarved(world: UatWorld, maxSharePercent: number, window: number, confidencePercent: number): Promise<void> {
+  const { replays, values } = world.bandit;
+  if (!replays || !values) throw new Error('no replay was sent in this scenario');
+  const alpha = 1 - confidencePercent / 100;
+  const weakest = values.arms[values.means.indexOf(Math.min(...values.means))];
+  const shares = replays.map((r) => r.routed.slice(-window).filter((a) => a === weakest).length / Math.min(window, r.routed.length));
+  const t = oneSidedTBound(shares, alpha, 'upper');
+  await world.check({
+    id: 'mab-weakest-predictor-starved',
+    statement: `the predictor with the lowest business value (${weakest}) receives at most ${maxSharePercent} % of the last ${window} requests of a replay`,
+    threshold: `${confidencePercent} % upper confidence bound of its mean share <= ${maxSharePercent} %`,
+    measured: pct(t.bound),
+    unit: '% (upper bound of the mean share)',
+    source: 'LIVE:oip',
+    test: `one-sided one-sample t-test over ${t.n} seeded replays, alpha ${alpha.toFixed(2)}; shares counted from the answers' x-seldon-route`,
+    passed: t.bound <= maxSharePercent / 100,
+    details: { weakest, meanBusinessValueBp: Object.fromEntries(values.arms.map((a, i) => [a, values.means[i]])), sharePerReplay: Object.fromEntries(replays.map((r, i) => [r.seed, shares[i]])), meanShare: t.mean },
+  });
+}
+
+export async function checkWeightsVisible(world: UatWorld): Promise<void> {
+  const experiment = world.bandit.experiment;
+  if (!experiment || !world.bandit.replays) throw new Error('no replay was sent in this scenario');
+  const bandit = controllerOf(world);
+  const state = await controllerState(bandit);
+  const set = Object.fromEntries(state.arms.map((a) => [a.name, a.weight]));
+  const object = (await world.status.get('Experiment', experiment)) as { spec?: { candidates?: { name: string; weight: number }[] } } | undefined;
+  const inExperiment = Object.fromEntries((object?.spec?.candidates ?? []).map((c) => [c.name, c.weight]));
+  const metrics = await (await fetch(`${bandit.url}/metrics`)).text();
+  const inMetrics = Object.fromEntries(
+    [...metrics.matchAll(/^financial_mlops_bandit_weight_percent\{experiment="([^"]+)",model="([^"]+)"\} (\S+)$/gm)].filter((m) => m[1] === experiment).map((m) => [m[2], Number(m[3])]),
+  );
+  const same = (a: Record<string, number>, b: Record<string, number>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+  const differing = Object.keys(set).filter((k) => inExperiment[k] !== set[k] || inMetrics[k] !== set[k]);
+  await world.check({
+    id: 'mab-weights-visible',
+    statement: `the weights the bandit set are the weights of Experiment ${experiment} and of the bandit's metrics`,
+    threshold: 'the same weight for every predictor in all three',
+    measured: differing.length,
+    unit: 'predictors whose weights differ',
+    source: 'LIVE:bandit-controller',
+    test: `exact comparison after ${state.updates} updates`,
+    passed: state.updates > 0 && same(set, inExperiment) && same(set, inMetrics),
+    details: { controller: set, experiment: inExperiment, metrics: inMetrics, updates: state.updates },
+  });
+}
+
+/** Send `steps` days (seed: the run's), then restart the controller from its stored state. */
+export async function replayThenRestart(world: UatWorld, steps: number): Promise<void> {
+  world.bandit.replays = [await replayOnce(world, world.run.config.seed, steps)];
+  const bandit = controllerOf(world);
+  const before = await controllerState(bandit);
+  await bandit.restart({ fresh: false });
+  world.bandit.restart = { before, resumed: bandit.ready.resumed as Record<string, unknown> };
+}
+
+export async function checkResumed(world: UatWorld): Promise<void> {
+  const restart = world.bandit.restart;
+  if (!restart) throw new Error('the bandit controller was not restarted in this scenario');
+  const bandit = controllerOf(world);
+  const after = await controllerState(bandit);
+  const rewardsBefore = restart.before.arms.reduce((a, arm) => a + arm.rewards, 0);
+  const posteriorsKept = restart.before.arms.every((arm) => {
+    const now = after.arms.find((a) => a.name === arm.name);
+    return now !== undefined && now.rewards === arm.rewards && Math.abs(now.posteriorMean - arm.posteriorMean) < 1e-9;
+  });
+  const next = (await (await fetch(`${bandit.url}/update`, { method: 'POST' })).json()) as { update?: number };
+  await world.check({
+    id: 'mab-resumes-after-restart',
+    statement: 'after a restart the bandit resumes from its stored posteriors and update count',
+    threshold: `the same rewards (${rewardsBefore}) and posteriors per predictor, and the next update numbered ${restart.before.updates + 1}`,
+    measured: Number(restart.resumed.rewards ?? 0),
+    unit: 'rewards resumed',
+    source: 'LIVE:bandit-controller',
+    test: 'exact comparison of the state before and after the restart',
+    passed: posteriorsKept && Number(restart.resumed.rewards) === rewardsBefore && Number(restart.resumed.updates) === restart.before.updates && next.update === restart.before.updates + 1,
+    details: { before: restart.before, resumed: restart.resumed, after: after.arms, nextUpdate: next.update ?? null },
+  });
+}
