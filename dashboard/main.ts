@@ -4,6 +4,7 @@
  *   tsx dashboard/main.ts [--port 8050] [--host 127.0.0.1] [--prometheus-url URL] [--metrics-url URL]
  *                         [--manifests k8s/ab-testing] [--experiment financial-ab-test]
  *                         [--mlflow-experiment financial-direction-predictors] [--refresh-seconds 5]
+ *                         [--bandit-url URL]
  *                         [--allowed-host NAME[:PORT]]... [--max-body-bytes 1048576]
  *                         [--headers-timeout-ms 10000] [--request-timeout-ms 30000] [--max-connections 256]
  *
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     experiment: { type: 'string', default: 'financial-ab-test' },
     'mlflow-experiment': { type: 'string', default: 'financial-direction-predictors' },
     'refresh-seconds': { type: 'string', default: '5' },
+    'bandit-url': { type: 'string' },
     seed: { type: 'string', default: '42' },
     'allowed-host': { type: 'string', multiple: true, default: [] },
     fault: { type: 'string', multiple: true, default: [] },
@@ -63,7 +65,7 @@ try {
 } catch (error) {
   fatal((error as Error).message);
 }
-for (const flag of ['prometheus-url', 'metrics-url'] as const) {
+for (const flag of ['prometheus-url', 'metrics-url', 'bandit-url'] as const) {
   const value = values[flag];
   if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
 }
@@ -82,6 +84,7 @@ try {
     experiment: values.experiment,
     mlflowExperiment: values['mlflow-experiment'],
     seed: Number(values.seed),
+    banditUrl: values['bandit-url']?.replace(/\/$/, ''),
   });
 } catch (error) {
   fatal(`cannot read manifests: ${(error as Error).message}`);

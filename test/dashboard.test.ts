@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,7 +15,7 @@ import { derived, figure } from '../support/evidence/figure.ts';
 import type { ServingView } from '../support/metrics/live-metrics.ts';
 import { simulatedServing } from '../support/metrics/simulated-serving.ts';
 import { dashboardData, readRoiAssumptions, type ViewSources } from '../support/views/dashboard-views.ts';
-import { tempDir } from './helpers.ts';
+import { closedPort, tempDir } from './helpers.ts';
 
 const MODELS = ['baseline-predictor', 'enhanced-predictor'];
 const serving: ServingView = {
@@ -39,6 +40,7 @@ function sources(over: Partial<ViewSources> = {}): ViewSources {
     mlflowExperiment: 'exp',
     experiment: { name: 'financial-ab-test', candidates: [{ name: 'baseline-predictor', weight: 70 }, { name: 'enhanced-predictor', weight: 30 }] },
     models: MODELS,
+    bandit: { problem: 'none in this test' },
     ...over,
   };
 }
@@ -198,4 +200,29 @@ test('the dashboard program starts without Prometheus or a database and says so 
   } finally {
     await dashboard.stop();
   }
+});
+
+test('the bandit view shows, per predictor, the weight the controller set, P(best), its rewards and their mean, labelled with the controller as source; without a controller it says why', async () => {
+  const state = { experiment: 'financial-mab-experiment', strategy: 'thompson-sampling', updates: 3, arms: [
+    { name: 'baseline-predictor', rewards: 40, meanReward: -12.5, weight: 2, probabilityBest: 0.001 },
+    { name: 'enhanced-predictor', rewards: 260, meanReward: 31.25, weight: 98, probabilityBest: 0.999 },
+  ] };
+  const controller = http.createServer((req, res) => (req.url === '/state' ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state)) : res.writeHead(404).end()));
+  await new Promise<void>((resolve) => controller.listen(0, '127.0.0.1', resolve));
+  try {
+    const data = await dashboardData(sources({ bandit: { url: `http://127.0.0.1:${(controller.address() as AddressInfo).port}` } }), '5m');
+    assert.ok('figures' in data.bandit, JSON.stringify(data.bandit));
+    if (!('figures' in data.bandit)) return;
+    assert.deepEqual([data.bandit.experiment, data.bandit.strategy, data.bandit.updates], ['financial-mab-experiment', 'thompson-sampling', 3]);
+    assert.deepEqual([byId(data.bandit.figures, 'bandit-weight-enhanced-predictor').value, byId(data.bandit.figures, 'bandit-weight-enhanced-predictor').source], [98, 'LIVE:bandit-controller']);
+    assert.equal(byId(data.bandit.figures, 'bandit-probability-best-baseline-predictor').value, 0.1);
+    assert.deepEqual([byId(data.bandit.figures, 'bandit-rewards-baseline-predictor').value, byId(data.bandit.figures, 'bandit-mean-reward-baseline-predictor').value], [40, -12.5]);
+    assert.equal(data.sources['LIVE:bandit-controller'], 8);
+  } finally {
+    controller.close();
+  }
+  const none = await dashboardData(sources(), '5m');
+  assert.deepEqual(none.bandit, { empty: 'No bandit allocation to show: none in this test.' });
+  const gone = await dashboardData(sources({ bandit: { url: `http://127.0.0.1:${await closedPort()}` } }), '5m');
+  assert.match('empty' in gone.bandit ? gone.bandit.empty : '', /^The bandit controller at http:\/\/127\.0\.0\.1:\d+ does not answer \(.*\): no allocation to show\.$/);
 });

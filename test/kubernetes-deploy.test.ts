@@ -143,8 +143,8 @@ test('`npm run uat -- --dry-run` prints what it would create on the cluster and 
     env: { ...process.env, UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_REPORTS_DIR: tempDir('dry-run') },
   });
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing in namespace uat-deploy .*\(nothing stored\)/);
-  for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test']) {
+  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing, k8s\/mab in namespace uat-deploy .*\(nothing stored\)/);
+  for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test', 'Experiment/financial-mab-experiment']) {
     assert.match(run.stdout, new RegExp(`${name}\\s+│ created`));
   }
   assert.deepEqual(await labelled('dry-run'), []);

@@ -153,7 +153,14 @@
       note.textContent = data.ab.servingNote ? `Serving figures: ${data.ab.servingNote}` : '';
       for (const [name, option] of Object.entries(data.ab.charts)) renderChart(name, option);
       for (const [name, option] of Object.entries(data.business.charts)) renderChart(name, option);
-      for (const key of ['bandit', 'drift', 'explanations']) document.querySelector(`[data-empty="${key}"]`).textContent = data[key].empty;
+      const bandit = data.bandit;
+      $('#bandit-summary').textContent = bandit.figures ? `Experiment ${bandit.experiment}: weights set by ${bandit.strategy}, ${bandit.updates} updates so far` : '';
+      renderFigures($('#bandit-figures'), bandit.figures || []);
+      for (const key of ['bandit', 'drift', 'explanations']) {
+        const empty = document.querySelector(`[data-empty="${key}"]`);
+        empty.textContent = data[key].empty || '';
+        empty.hidden = !data[key].empty;
+      }
       document.body.dataset.generatedAt = data.generatedAt;
       document.body.dataset.window = data.window;
       document.body.dataset.models = data.selected.join(',');

@@ -12,7 +12,7 @@ import { launchBandit, type StackProcess } from './stack-process.ts';
 
 export interface BanditHandle {
   experiment: string;
-  /** The controller's address now (a restart gives it a new port). */
+  /** The controller's address (a restart keeps it). */
   url: string;
   /** What it printed when it last became ready: its arms, strategy and the state it resumed from. */
   ready: Record<string, unknown>;
@@ -38,9 +38,10 @@ export async function startBandit(options: {
   log: Writable;
   onDeath: (cause: string) => void;
 }): Promise<BanditHandle> {
-  const launch = (fresh: boolean, seed: number): Promise<StackProcess> =>
+  // a restart keeps the address (the dashboard reads it)
+  const launch = (fresh: boolean, seed: number, port = 0): Promise<StackProcess> =>
     launchBandit({
-      args: ['--experiment', options.experiment, ...options.accessArgs, '--inference-url', options.inferenceUrl, '--seed', String(seed), ...(fresh ? ['--fresh'] : []), ...options.faults.flatMap((f) => ['--fault', f])],
+      args: ['--experiment', options.experiment, ...options.accessArgs, '--inference-url', options.inferenceUrl, '--seed', String(seed), '--port', String(port), ...(fresh ? ['--fresh'] : []), ...options.faults.flatMap((f) => ['--fault', f])],
       env: { ...process.env, BANDIT_DB_URL: options.databaseUrl },
       log: options.log,
       onDeath: options.onDeath,
@@ -51,8 +52,9 @@ export async function startBandit(options: {
     url: current.url,
     ready: current.ready,
     restart: async ({ fresh, seed }) => {
+      const port = Number(new URL(current.url).port);
       await current.stop();
-      current = await launch(fresh, seed ?? options.seed);
+      current = await launch(fresh, seed ?? options.seed, port);
       handle.url = current.url;
       handle.ready = current.ready;
     },

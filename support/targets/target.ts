@@ -268,6 +268,7 @@ export async function startTarget(
         ...config.manifests.flatMap((m) => ['--manifests', m]),
         '--mlflow-experiment', config.mlflowExperiment,
         '--refresh-seconds', '2',
+        ...('url' in bandit ? ['--bandit-url', bandit.url] : []),
         '--seed', String(config.seed),
         ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
       ],

@@ -1,8 +1,9 @@
 /**
  * What the dashboard and the publication charts show, assembled from the live sources: accuracy
  * from the MLflow store, serving figures from Prometheus (or its labelled fallbacks), business
- * impact computed from both and the stakeholders' ROI assumptions. Every figure carries its source;
- * the bandit, drift and explanation views say plainly that their stacks are not deployed yet.
+ * impact computed from both and the stakeholders' ROI assumptions, the bandit's allocation from its
+ * controller. Every figure carries its source; the drift and explanation views say plainly that
+ * their stacks are not deployed yet.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,10 +34,44 @@ export interface ViewSources {
   experiment: ExperimentShape;
   /** Every served model, for the filter. */
   models: string[];
+  /** The bandit controller's address, or why there is none. */
+  bandit: { url: string } | { problem: string };
 }
 
 export interface EmptySection {
   empty: string;
+}
+
+/** The bandit's allocation as its controller reports it, or why there is none to show. */
+export type BanditView = EmptySection | { experiment: string; strategy: string; updates: number; figures: Figure[] };
+
+interface ControllerState {
+  experiment: string;
+  strategy: string;
+  updates: number;
+  arms: { name: string; rewards: number; meanReward: number | null; weight: number; probabilityBest: number | null }[];
+}
+
+/** Per predictor: the weight the bandit set, P(best) at its last update, the rewards it has had and their mean. */
+export async function banditView(bandit: ViewSources['bandit']): Promise<BanditView> {
+  if ('problem' in bandit) return { empty: `No bandit allocation to show: ${bandit.problem}.` };
+  let state: ControllerState;
+  const observedAt = new Date();
+  try {
+    const res = await fetch(`${bandit.url}/state`, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    state = (await res.json()) as ControllerState;
+  } catch (error) {
+    return { empty: `The bandit controller at ${bandit.url} does not answer (${(error as Error).message}): no allocation to show.` };
+  }
+  const source = 'LIVE:bandit-controller';
+  const figures = state.arms.flatMap((a) => [
+    figure(`bandit-weight-${a.name}`, `Weight ${a.name}`, a.weight, '%', source, `set by ${state.strategy} at update ${state.updates}`, observedAt),
+    figure(`bandit-probability-best-${a.name}`, `P(best) ${a.name}`, a.probabilityBest === null ? null : a.probabilityBest * 100, '%', source, a.probabilityBest === null ? 'no Thompson-sampling update yet' : 'posterior probability, at the last update', observedAt),
+    figure(`bandit-rewards-${a.name}`, `Rewards ${a.name}`, a.rewards, 'rewards', source, undefined, observedAt),
+    figure(`bandit-mean-reward-${a.name}`, `Mean reward ${a.name}`, a.meanReward, 'bp', source, a.meanReward === null ? 'no reward yet' : 'business value per call', observedAt),
+  ]);
+  return { experiment: state.experiment, strategy: state.strategy, updates: state.updates, figures };
 }
 
 export interface DashboardData {
@@ -47,7 +82,7 @@ export interface DashboardData {
   experiment: ExperimentShape;
   ab: { figures: Figure[]; charts: Record<string, ChartOption>; servingNote?: string };
   business: { figures: Figure[]; charts: Record<string, ChartOption>; assumptionsFile: string };
-  bandit: EmptySection;
+  bandit: BanditView;
   drift: EmptySection;
   explanations: EmptySection;
   sources: Record<string, number>;
@@ -145,6 +180,8 @@ export interface SourceSettings {
   experiment: string;
   mlflowExperiment: string;
   seed: number;
+  /** The bandit controller's address, or why there is none. */
+  banditUrl?: string;
 }
 
 /** The view sources for the settings (throws when the manifests hold no such experiment). */
@@ -163,6 +200,7 @@ export function viewSources(settings: SourceSettings): ViewSources & { live: Liv
     mlflowExperiment: settings.mlflowExperiment,
     experiment: { name: settings.experiment, candidates },
     models: modelNames(settings.manifests),
+    bandit: settings.banditUrl ? { url: settings.banditUrl } : { problem: 'no bandit controller was given (--bandit-url)' },
   };
 }
 
@@ -178,6 +216,7 @@ export function targetViewSources(target: RunningTarget, config: HarnessConfig, 
     experiment,
     mlflowExperiment: config.mlflowExperiment,
     seed: target.seed,
+    banditUrl: 'url' in target.bandit ? target.bandit.url : undefined,
   });
 }
 
@@ -187,10 +226,11 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const candidates = sources.experiment.candidates.map((c) => c.name);
   // the candidates' counts are read whatever the filter, so a candidate's share always has its denominator
   const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
-  const [accuracy, view, withCandidates] = await Promise.all([
+  const [accuracy, view, withCandidates, bandit] = await Promise.all([
     accuracyFigures(sources, models),
     sources.live.view(window, selected),
     countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
+    banditView(sources.bandit),
   ]);
   const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
@@ -203,9 +243,9 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     experiment: sources.experiment,
     ab: { figures: abFigures, charts: abCharts(abFigures, view, models, weights), servingNote: view.note },
     business: { figures: business, charts: businessCharts(business, window), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
-    bandit: { empty: 'The multi-armed bandit stack is not deployed yet: no allocation to show.' },
+    bandit,
     drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
     explanations: { empty: 'The SHAP explainer stack is not deployed yet: no explanation to show.' },
-    sources: countSources([...abFigures, ...business]),
+    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : [])]),
   };
 }
