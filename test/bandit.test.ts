@@ -117,7 +117,7 @@ test('k8s/mab: the Experiment over the four predictors at 40/30/20/10 carries va
   assert.equal(experiment.metadata.name, 'financial-mab-experiment');
   assert.deepEqual(experiment.spec.candidates.map((c) => `${c.name}=${c.weight}`), ['baseline-predictor=40', 'enhanced-predictor=30', 'ensemble-predictor=20', 'decision-tree-predictor=10']);
   const settings = banditSettings(experiment.metadata.annotations, experiment.spec.candidates.length);
-  assert.deepEqual([settings.strategy, settings.rewardMetric, settings.rewardModel, settings.updateEvery, settings.floorPercent], ['thompson-sampling', 'business_value', 'normal', 100, 2]);
+  assert.deepEqual([settings.strategy, settings.rewardMetric, settings.rewardModel, settings.updateEvery, settings.floorPercent], ['thompson-sampling', 'business_value', 'normal', 50, 2]);
 });
 
 test('routing by weights: each arm gets the share of [0, 1) its weight says', () => {

@@ -20,17 +20,17 @@ Feature: A multi-armed bandit over the direction predictors
 
   @severity:critical @story:learning
   Scenario: The bandit earns more than the static split
-    When 8 seeded replays of 1000 held-out market days are sent to the bandit, each answer's business value fed back
+    When 12 seeded replays of 800 held-out market days are sent to the bandit, each answer's business value fed back
     Then the bandit's cumulative regret is at least 20 % below the static initial split's, at 95 % confidence
 
   @severity:critical @story:learning
   Scenario: The bandit stops feeding the predictor that earns the least
-    When 8 seeded replays of 1000 held-out market days are sent to the bandit, each answer's business value fed back
+    When 12 seeded replays of 800 held-out market days are sent to the bandit, each answer's business value fed back
     Then the predictor with the lowest business value receives at most 20 % of the last 200 requests of a replay (half its starting weight), at 95 % confidence
 
   @severity:normal @story:transparency
   Scenario: The weights the bandit sets can be seen on the experiment and in its metrics
-    When 8 seeded replays of 1000 held-out market days are sent to the bandit, each answer's business value fed back
+    When 12 seeded replays of 800 held-out market days are sent to the bandit, each answer's business value fed back
     Then the weights the bandit set are the experiment's weights and the weights in its metrics
 
   @severity:normal @story:resilience
