@@ -8,7 +8,7 @@
  */
 import { marketDataFor } from '../../fixtures/train-predictors.ts';
 import { businessValueBp, replayDays } from '../../fixtures/market-replay.ts';
-import { featuresRequest, routedModel } from '../clients/oip-client.ts';
+import { replayStep } from '../load/market-replay.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
@@ -107,17 +107,11 @@ async function replayOnce(world: UatWorld, seed: number, steps: number): Promise
   const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
   const routed: string[] = [];
   let errors = 0;
+  const oip = world.oip;
   for (const day of replayDays(heldOut.length, steps, seed)) {
-    const answer = await world.oip.infer(`${experiment}.experiment`, featuresRequest([heldOut[day].features]));
-    const arm = routedModel(answer.route);
-    const prediction = (answer.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data[0];
-    if (answer.status !== 200 || !arm || prediction === undefined || !values.arms.includes(arm)) {
-      errors += 1;
-      continue;
-    }
-    routed.push(arm);
-    const feedback = await fetch(`${bandit.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: answer.route, reward: businessValueBp(prediction, heldOut[day].nextReturn, values.costBp) }) });
-    if (!feedback.ok) throw new Error(`the bandit controller refused feedback for ${arm}: ${feedback.status} ${await feedback.text()}`);
+    const step = await replayStep({ oip, experiment, banditUrl: bandit.url, day: heldOut[day], costBp: values.costBp, arms: values.arms });
+    if (step) routed.push(step.arm);
+    else errors += 1;
   }
   const expectedStatic = Object.entries(initialWeights).reduce((sum, [arm, w]) => sum + (w / 100) * (Math.max(...values.means) - values.means[values.arms.indexOf(arm)]), 0);
   const state = await controllerState(bandit);
