@@ -31,9 +31,8 @@ export function addReward(stats: ArmStats, reward: number): ArmStats {
   return { n: stats.n + 1, sum: stats.sum + reward, sumSq: stats.sumSq + reward * reward, successes: stats.successes + (reward > 0 ? 1 : 0) };
 }
 
-export type Posterior =
-  | { model: 'bernoulli'; alpha: number; beta: number }
-  | { model: 'normal'; mu: number; kappa: number; alpha: number; beta: number };
+/** A posterior has the prior's form (conjugacy). */
+export type Posterior = Prior;
 
 /** The conjugate update of `prior` by `stats`. */
 export function posterior(prior: Prior, stats: ArmStats): Posterior {

@@ -33,6 +33,12 @@ export function nextWeights(policy: Policy, settings: BanditSettings, stats: Arm
   return thompsonWeights(posteriors, { floorPercent: settings.floorPercent, draws: settings.draws, available });
 }
 
+/** Pseudo-regret of a routed sequence of arm indices: the best arm's mean value minus the routed arm's, summed. */
+export function pseudoRegret(means: number[], routed: number[]): number {
+  const best = Math.max(...means);
+  return routed.reduce((sum, arm) => sum + (best - means[arm]), 0);
+}
+
 /** Index of the arm the weights send a request to, for a uniform draw `u` in [0, 1). */
 export function routeByWeights(weights: number[], u: number): number {
   const total = weights.reduce((a, b) => a + b, 0);
@@ -48,21 +54,20 @@ export function replay(options: { policy: Policy; settings: BanditSettings; valu
   const { policy, settings, values, initial, steps, seed } = options;
   const days = values[0].length;
   const means = values.map((v) => v.reduce((a, b) => a + b, 0) / days);
-  const bestMean = Math.max(...means);
   const random = seedrandom(`replay-${policy}-${seed}`);
   useRandom(seedrandom(`posterior-${policy}-${seed}`));
   let stats = values.map(() => emptyStats());
   let weights = initial;
-  let regret = 0;
+  const routed: number[] = [];
   const windowCounts = values.map(() => 0);
   for (let t = 0; t < steps; t++) {
     const day = Math.floor(random() * days);
     const arm = routeByWeights(weights, random());
     const reward = values[arm][day];
-    regret += bestMean - means[arm];
+    routed.push(arm);
     stats = stats.map((s, i) => (i === arm ? addReward(s, reward) : s));
     if (t >= steps - options.window) windowCounts[arm] += 1;
     if ((t + 1) % settings.updateEvery === 0) weights = nextWeights(policy, settings, stats, initial).weights;
   }
-  return { policy, seed, regret, finalWeights: weights, finalWindowShare: windowCounts.map((c) => c / options.window), rewards: steps };
+  return { policy, seed, regret: pseudoRegret(means, routed), finalWeights: weights, finalWindowShare: windowCounts.map((c) => c / options.window), rewards: steps };
 }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import seedrandom from 'seedrandom';
 import { marketDataFor, DEFAULT_TRAINING } from '../fixtures/train-predictors.ts';
+import { readBanditState, type BanditStateView } from '../bandit/client.ts';
 import { percentWeights } from '../bandit/thompson-sampling.ts';
 import { renderSvg, svgToPng } from '../support/charts/render-charts.ts';
 import { OipClient } from '../support/clients/oip-client.ts';
@@ -45,9 +46,6 @@ const candidates = experimentCandidates(config.manifests, EXPERIMENT);
 const models = Number(values.models);
 if (!Number.isInteger(models) || models < 2 || models > candidates.length) usage(`--models must be 2 to ${candidates.length} (the candidates of ${EXPERIMENT}), got '${values.models}'`);
 
-interface Arm { name: string; weight: number; probabilityBest: number | null; rewards: number; meanReward: number | null }
-interface State { updates: number; strategy: string; arms: Arm[] }
-
 let target: RunningTarget | undefined;
 let exitCode = 0;
 try {
@@ -65,14 +63,14 @@ try {
   const random = seedrandom(`demo-mab-${config.seed}`);
   const oip = new OipClient(target.inferenceUrl);
   const arms = kept.map((c) => c.name);
-  const state = async (): Promise<State> => (await (await fetch(`${bandit.url}/state`)).json()) as State;
+  const state = (): Promise<BanditStateView> => readBanditState(bandit.url);
   const history: { seconds: number; weights: Record<string, number> }[] = [];
   const started = Date.now();
   let sent = 0;
   let unanswered = 0;
   let drawn = 0;
   let lastUpdates = -1;
-  const draw = (s: State): void => {
+  const draw = (s: BanditStateView): void => {
     const table = new Table({ head: ['predictor', 'weight %', 'P(best) %', 'rewards', 'mean reward (bp)'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
     for (const a of s.arms) table.push([a.name, a.weight, a.probabilityBest === null ? '-' : (a.probabilityBest * 100).toFixed(1), a.rewards, a.meanReward === null ? '-' : a.meanReward.toFixed(1)]);
     const text = `${table.toString()}\n${s.strategy}, update ${s.updates}; ${sent} requests in ${((Date.now() - started) / 1000).toFixed(0)} s (${unanswered} unanswered); source LIVE:bandit-controller\n`;

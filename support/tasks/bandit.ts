@@ -9,6 +9,8 @@
 import { marketDataFor } from '../../fixtures/train-predictors.ts';
 import { businessValueBp, replayDays } from '../../fixtures/market-replay.ts';
 import { replayStep } from '../load/market-replay.ts';
+import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
+import { pseudoRegret } from '../../bandit/replay.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
@@ -41,13 +43,7 @@ export interface BanditState {
   values?: ArmValues;
   replays?: ReplayOutcome[];
   /** The controller's state just before a restart, and what it said when it came back. */
-  restart?: { before: ControllerState; resumed: Record<string, unknown> };
-}
-
-interface ControllerState {
-  updates: number;
-  rewardsSinceUpdate: number;
-  arms: { name: string; rewards: number; weight: number; posteriorMean: number }[];
+  restart?: { before: BanditStateView; resumed: Record<string, unknown> };
 }
 
 /** The running bandit controller; fails the step with the reason when there is none. */
@@ -55,12 +51,6 @@ function controllerOf(world: UatWorld): BanditHandle {
   const bandit = world.target.bandit;
   if ('problem' in bandit) throw new Error(`no bandit controller: ${bandit.problem}`);
   return bandit;
-}
-
-async function controllerState(bandit: BanditHandle): Promise<ControllerState> {
-  const res = await fetch(`${bandit.url}/state`);
-  if (!res.ok) throw new Error(`the bandit controller's /state answered ${res.status}`);
-  return (await res.json()) as ControllerState;
 }
 
 /** The bandit's Experiment is deployed and ready, its controller runs, and the feature's starting weights are the manifest's. */
@@ -90,12 +80,6 @@ export async function measureArmValues(world: UatWorld, costBp: number): Promise
   await world.attach(JSON.stringify({ days: heldOut.length, costBp, meanBusinessValueBp: Object.fromEntries(arms.map((a, i) => [a, means[i]])), source: 'LIVE:oip (each predictor asked for every held-out day)' }, null, 2), { mediaType: 'application/json', fileName: 'bandit-arm-values.json' });
 }
 
-/** Pseudo-regret of a routed sequence: the best arm's mean value minus the routed arm's, summed. */
-function pseudoRegret(values: ArmValues, routed: string[]): number {
-  const best = Math.max(...values.means);
-  return routed.reduce((sum, arm) => sum + (best - values.means[values.arms.indexOf(arm)]), 0);
-}
-
 /** Send `steps` held-out days to the bandit's Experiment, one at a time, feeding each answer's business value back by its route. */
 async function replayOnce(world: UatWorld, seed: number, steps: number): Promise<ReplayOutcome> {
   const { experiment, initialWeights, values } = world.bandit;
@@ -114,8 +98,8 @@ async function replayOnce(world: UatWorld, seed: number, steps: number): Promise
     else errors += 1;
   }
   const expectedStatic = Object.entries(initialWeights).reduce((sum, [arm, w]) => sum + (w / 100) * (Math.max(...values.means) - values.means[values.arms.indexOf(arm)]), 0);
-  const state = await controllerState(bandit);
-  return { seed, steps, routed, errors, regret: pseudoRegret(values, routed), staticRegret: expectedStatic * routed.length, weightsAfter: Object.fromEntries(state.arms.map((a) => [a.name, a.weight])) };
+  const state = await readBanditState(bandit.url);
+  return { seed, steps, routed, errors, regret: pseudoRegret(values.means, routed.map((arm) => values.arms.indexOf(arm))), staticRegret: expectedStatic * routed.length, weightsAfter: Object.fromEntries(state.arms.map((a) => [a.name, a.weight])) };
 }
 
 /**
@@ -188,7 +172,7 @@ export async function checkWeightsVisible(world: UatWorld): Promise<void> {
   const experiment = world.bandit.experiment;
   if (!experiment || !world.bandit.replays) throw new Error('no replay was sent in this scenario');
   const bandit = controllerOf(world);
-  const state = await controllerState(bandit);
+  const state = await readBanditState(bandit.url);
   const set = Object.fromEntries(state.arms.map((a) => [a.name, a.weight]));
   const object = (await world.status.get('Experiment', experiment)) as { spec?: { candidates?: { name: string; weight: number }[] } } | undefined;
   const inExperiment = Object.fromEntries((object?.spec?.candidates ?? []).map((c) => [c.name, c.weight]));
@@ -215,7 +199,7 @@ export async function checkWeightsVisible(world: UatWorld): Promise<void> {
 export async function replayThenRestart(world: UatWorld, steps: number): Promise<void> {
   world.bandit.replays = [await replayOnce(world, world.run.config.seed, steps)];
   const bandit = controllerOf(world);
-  const before = await controllerState(bandit);
+  const before = await readBanditState(bandit.url);
   await bandit.restart({ fresh: false });
   world.bandit.restart = { before, resumed: bandit.ready.resumed as Record<string, unknown> };
 }
@@ -224,7 +208,7 @@ export async function checkResumed(world: UatWorld): Promise<void> {
   const restart = world.bandit.restart;
   if (!restart) throw new Error('the bandit controller was not restarted in this scenario');
   const bandit = controllerOf(world);
-  const after = await controllerState(bandit);
+  const after = await readBanditState(bandit.url);
   const rewardsBefore = restart.before.arms.reduce((a, arm) => a + arm.rewards, 0);
   const posteriorsKept = restart.before.arms.every((arm) => {
     const now = after.arms.find((a) => a.name === arm.name);

@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { experimentCandidates, modelNames } from '../k8s/manifest-reader.ts';
+import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
 import type { RunningTarget } from '../targets/target.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
@@ -45,22 +46,13 @@ export interface EmptySection {
 /** The bandit's allocation as its controller reports it, or why there is none to show. */
 export type BanditView = EmptySection | { experiment: string; strategy: string; updates: number; figures: Figure[] };
 
-interface ControllerState {
-  experiment: string;
-  strategy: string;
-  updates: number;
-  arms: { name: string; rewards: number; meanReward: number | null; weight: number; probabilityBest: number | null }[];
-}
-
 /** Per predictor: the weight the bandit set, P(best) at its last update, the rewards it has had and their mean. */
 export async function banditView(bandit: ViewSources['bandit']): Promise<BanditView> {
   if ('problem' in bandit) return { empty: `No bandit allocation to show: ${bandit.problem}.` };
-  let state: ControllerState;
+  let state: BanditStateView;
   const observedAt = new Date();
   try {
-    const res = await fetch(`${bandit.url}/state`, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    state = (await res.json()) as ControllerState;
+    state = await readBanditState(bandit.url, 3000);
   } catch (error) {
     return { empty: `The bandit controller at ${bandit.url} does not answer (${(error as Error).message}): no allocation to show.` };
   }
