@@ -2,12 +2,13 @@
  * The bandit controller: rewards come in per arm (a served request's business value), the
  * statistics go to PostgreSQL, and every `update-every` rewards the Experiment's candidate weights
  * are set from the posteriors (Thompson sampling: P(arm is best); epsilon-greedy) through the
- * Experiment access, the same way on the embedded stack and on a cluster. An arm that does not
+ * Experiment access, the same way on the embedded stack and on a cluster, and the update completes
+ * once the Experiment's status has observed the change (bounded). An arm that does not
  * answer its readiness probe at an update gets weight 0. The weights, the posteriors and the
  * counters are served for the dashboard, the reports and Prometheus.
  */
 import seedrandom from 'seedrandom';
-import type { ExperimentAccess } from './experiment-access.ts';
+import { applyCandidates, type Applied, type ExperimentAccess } from './experiment-access.ts';
 import { addReward, emptyStats, posterior, posteriorMean, useRandom, type ArmStats, type Posterior } from './posteriors.ts';
 import { nextWeights } from './replay.ts';
 import { banditSettings, type BanditSettings } from './settings.ts';
@@ -36,6 +37,8 @@ export interface UpdateRecord {
   probabilityBest: Record<string, number>;
   answering: Record<string, boolean>;
   patched: boolean;
+  /** Whether the control plane observed the written weights before the next request was answered (absent when not written). */
+  applied?: Applied;
 }
 
 export interface ArmView {
@@ -150,7 +153,8 @@ export class BanditController {
       answering: Object.fromEntries(this.arms.map((a, i) => [a, answering[i]])),
       patched: !faults.has('never-patch'),
     };
-    if (record.patched) await this.options.access.patchCandidates(this.options.experiment, this.arms.map((name, i) => ({ name, weight: weights[i] })));
+    // the update (and the feedback that triggered it) completes once the control plane serves the new split
+    if (record.patched) record.applied = await applyCandidates(this.options.access, this.options.experiment, this.arms.map((name, i) => ({ name, weight: weights[i] })));
     await this.options.store.saveUpdate(this.options.experiment, update, record.weights);
     this.weights = weights;
     this.updates = update;

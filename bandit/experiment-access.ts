@@ -17,14 +17,37 @@ export interface Candidate {
 export interface ExperimentObject {
   metadata: { name: string; namespace?: string; annotations?: Record<string, string>; generation?: number };
   spec: { candidates: Candidate[]; default?: string };
-  status?: { conditions?: { type: string; status: string }[] };
+  status?: { conditions?: { type: string; status: string }[]; observedGeneration?: number };
 }
 
 export interface ExperimentAccess {
   /** Where the Experiment is read and patched, for messages. */
   where: string;
   read(name: string): Promise<ExperimentObject>;
-  patchCandidates(name: string, candidates: Candidate[]): Promise<void>;
+  /** Writes the candidates; resolves with the Experiment's generation after the change. */
+  patchCandidates(name: string, candidates: Candidate[]): Promise<{ generation?: number }>;
+}
+
+/** Whether the control plane has taken a patch: how long it took, or why that is not known. */
+export type Applied = { observedAfterMs: number } | { unconfirmed: string };
+
+/**
+ * Write the candidates, then wait (bounded) until the Experiment's status has observed the new
+ * generation: the control plane serves the new split from then on (Seldon's operator writes
+ * `status.observedGeneration`). A status without one, or a deadline passed, is reported, not
+ * thrown: the weights are written either way.
+ */
+export async function applyCandidates(access: ExperimentAccess, name: string, candidates: Candidate[], deadlineMs = 5000): Promise<Applied> {
+  const started = performance.now();
+  const { generation } = await access.patchCandidates(name, candidates);
+  if (generation === undefined) return { unconfirmed: `the patch of Experiment/${name} returned no generation` };
+  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    const observed = (await access.read(name)).status?.observedGeneration;
+    if (observed === undefined) return { unconfirmed: `the status of Experiment/${name} carries no observedGeneration` };
+    if (observed >= generation) return { observedAfterMs: performance.now() - started };
+    if (performance.now() - started > deadlineMs) return { unconfirmed: `the status of Experiment/${name} had not observed generation ${generation} after ${deadlineMs} ms (observed ${observed})` };
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 export class ExperimentAccessError extends Error {}
@@ -44,6 +67,7 @@ export function stackExperimentAccess(stackUrl: string, namespace: string): Expe
     async patchCandidates(name, candidates) {
       const res = await fetch(at(name), { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { candidates } }), signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw await failed('PATCH', name, res);
+      return { generation: ((await res.json()) as ExperimentObject).metadata?.generation };
     },
   };
 }
@@ -63,7 +87,8 @@ export function kubeExperimentAccess(kc: KubeConfig, namespace: string, fieldMan
     },
     async patchCandidates(name, candidates) {
       try {
-        await custom.patchNamespacedCustomObject({ ...at, name, body: { spec: { candidates } }, fieldManager }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        const patched = (await custom.patchNamespacedCustomObject({ ...at, name, body: { spec: { candidates } }, fieldManager }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as ExperimentObject;
+        return { generation: patched.metadata?.generation };
       } catch (error) {
         throw new ExperimentAccessError(`patching Experiment/${name} in ${namespace}: ${apiMessage(error)}`);
       }

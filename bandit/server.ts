@@ -10,11 +10,12 @@
  *   GET  /state      the settings, each arm's rewards, posterior, P(best) and weight, the last update
  *   GET  /metrics    Prometheus: seldon_api_model_feedback_total and seldon_api_model_feedback_reward_total
  *                    per model (the reward sum is a gauge: business value can be negative), the weights
- *                    and P(best) as gauges, the updates as a counter
+ *                    and P(best) as gauges, the updates as a counter, the time the Experiment's status took
+ *                    to observe each write as a histogram (writes it did not confirm as a counter)
  *   GET  /health     200
  */
 import http from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { routedModel } from '../support/clients/oip-client.ts';
 import { BanditController, UnknownArmError, type UpdateRecord } from './controller.ts';
@@ -34,6 +35,8 @@ export function createBanditServer(controller: BanditController): http.Server {
   const weight = new Gauge({ name: 'financial_mlops_bandit_weight_percent', help: 'Candidate weight the bandit last set', labelNames: ['experiment', 'model'], registers: [registry] });
   const best = new Gauge({ name: 'financial_mlops_bandit_probability_best', help: 'Posterior probability that the arm is best, at the last update', labelNames: ['experiment', 'model'], registers: [registry] });
   const updates = new Counter({ name: 'financial_mlops_bandit_updates_total', help: 'Weight updates', labelNames: ['experiment'], registers: [registry] });
+  const applySeconds = new Histogram({ name: 'financial_mlops_bandit_apply_seconds', help: 'From writing the weights to the Experiment until its status observed them', labelNames: ['experiment'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const unconfirmed = new Counter({ name: 'financial_mlops_bandit_apply_unconfirmed_total', help: 'Weight writes the Experiment\'s status did not confirm (no observedGeneration, or not within the deadline)', labelNames: ['experiment'], registers: [registry] });
   const experiment = controller.state().experiment;
   for (const arm of controller.state().arms) {
     feedbackTotal.inc({ model: arm.name }, arm.rewards); // resumed from the stored state
@@ -42,6 +45,8 @@ export function createBanditServer(controller: BanditController): http.Server {
   }
   const recordUpdate = (u: UpdateRecord): void => {
     updates.inc({ experiment });
+    if (u.applied && 'observedAfterMs' in u.applied) applySeconds.observe({ experiment }, u.applied.observedAfterMs / 1000);
+    else if (u.applied) unconfirmed.inc({ experiment });
     for (const [model, w] of Object.entries(u.weights)) weight.set({ experiment, model }, w);
     for (const [model, p] of Object.entries(u.probabilityBest)) if (!Number.isNaN(p)) best.set({ experiment, model }, p);
   };

@@ -65,6 +65,8 @@ export interface GatewayOptions {
   faults?: ReadonlySet<Fault>;
   /** Merge patches of the served objects (a served folder; in operator mode they go to the API server). */
   patch?: PatchHandler;
+  /** An object's generation (its spec changes; 1 when never patched). */
+  generation?: (kind: string, name: string) => number;
 }
 
 /** MLServer's model routes after the agent's rewrite: what follows `/v2/models/<name>`, its method and route template. */
@@ -121,7 +123,7 @@ export function createGateway(options: GatewayOptions): http.Server {
     }
     return routes.router;
   };
-  const status = statusApi(() => (has('all-ready') ? current().resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : current().resources), options.namespace);
+  const status = statusApi(() => (has('all-ready') ? current().resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : current().resources), options.namespace, options.generation);
   // Prometheus (recognised by its User-Agent) is served the metrics of start-up under that fault.
   const frozen: Record<string, Promise<string> | undefined> = has('stale-metrics-for-prometheus') ? Object.fromEntries(Object.entries(METRICS_PATHS).map(([p, r]) => [p, metrics[r].metrics()])) : {};
   let routedRequests = 0;

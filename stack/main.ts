@@ -7,8 +7,9 @@
  *   tsx stack/main.ts --manifests k8s/ab-testing --storage-map gs://bucket/=/abs/dir [--port 0] [--seed 42]
  *                     [--namespace seldon-mesh] [--max-body-bytes N] [--headers-timeout-ms N]
  *                     [--request-timeout-ms N] [--max-connections N]
- *   tsx stack/main.ts --kubeconfig FILE --watch-namespace NS|'*' --storage-map ...   (operator mode, stack/operator.ts:
- *                     the namespace's (or every namespace's) Model, Experiment and Pipeline objects, their status written back)
+ *   tsx stack/main.ts --kubeconfig FILE --watch-namespace NS|'*' --storage-map ... [--resync-seconds 5]
+ *                     (operator mode, stack/operator.ts: the namespace's (or every namespace's) Model, Experiment and
+ *                     Pipeline objects, watched, and listed again every resync; their status written back)
  *
  * It prints one JSON line per refused or not-ready resource ({"event":"refused"|"not-ready",...}
  * on stderr), then, when listening, {"event":"ready","url":"http://127.0.0.1:<port>",...} on stdout.
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       // operator mode: serve the Seldon objects of a namespace of a Kubernetes API server
       kubeconfig: { type: 'string' },
       'watch-namespace': { type: 'string' },
+      'resync-seconds': { type: 'string', default: '5' },
       ...limitOptions,
     },
   });
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   const faults = new Set(values.fault as Fault[]);
   const operatorMode = values.kubeconfig !== undefined || values['watch-namespace'] !== undefined;
   if (operatorMode && (values.kubeconfig === undefined || values['watch-namespace'] === undefined)) fatal('operator mode needs both --kubeconfig and --watch-namespace');
+  const resyncSeconds = Number(values['resync-seconds']);
+  if (!(resyncSeconds > 0)) fatal(`--resync-seconds must be a positive number, got '${values['resync-seconds']}'`);
   if (operatorMode && values.manifests.length > 0) fatal('give --manifests or --kubeconfig with --watch-namespace, not both');
   if (!operatorMode && values.manifests.length === 0) fatal('give at least one --manifests file or folder (or --kubeconfig and --watch-namespace)');
   let limits: HttpLimits;
@@ -86,6 +90,8 @@ async function main(): Promise<void> {
 
   let current: () => Deployment;
   let patch: PatchHandler | undefined;
+  // a served folder's objects: their spec changes (the API server's metadata.generation)
+  const generations = new Map<string, number>();
   const parseOptions = { lenientQuantities: faults.has('accept-invalid-quantity') };
   // the series' namespace label: the watched namespace, or, watching every namespace ('*'), --namespace
   const namespace = operatorMode && values['watch-namespace'] !== '*' ? values['watch-namespace']! : values.namespace;
@@ -97,6 +103,7 @@ async function main(): Promise<void> {
       namespace: values['watch-namespace']!,
       storageMap,
       parse: parseOptions,
+      intervalMs: resyncSeconds * 1000,
       onDeploy: (deployment, objects) => {
         event({ event: 'deployed', objects, models: deployment.models.map((m) => m.name), experiments: deployment.experiments.map((e) => e.name) });
         announce(deployment);
@@ -124,6 +131,10 @@ async function main(): Promise<void> {
       const result = patchDocument(documents, kind, name, body, namespace, parseOptions);
       if ('documents' in result) {
         documents = result.documents;
+        const key = `${kind}/${name}`;
+        if (result.specChanged) generations.set(key, (generations.get(key) ?? 1) + 1);
+        const payload = result.answer.payload as { metadata: Record<string, unknown> };
+        payload.metadata.generation = generations.get(key) ?? 1;
         deployment = deploy(documents, storageMap);
         event({ event: 'patched', kind, name });
         announce(deployment);
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
       return result.answer;
     };
   }
-  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch });
+  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch, generation: (kind, name) => generations.get(`${kind}/${name}`) ?? 1 });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();

@@ -24,8 +24,12 @@ const notFound = (message: string, details: Record<string, string> = {}): Status
 
 const PATH = new RegExp(`^/apis/${API_VERSION.replace(/[.]/g, '\\.')}(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?$`);
 
-/** `resources` is read on every request: a status can change while the stack runs. */
-export function statusApi(resources: () => DeployedResource[], namespace: string): (method: string, path: string) => StatusAnswer {
+/**
+ * `resources` is read on every request: a status can change while the stack runs. `generation`
+ * counts an object's spec changes (1 as deployed, one more per patch that changes it); the stack
+ * serves a change as it takes it, so the status has observed every generation.
+ */
+export function statusApi(resources: () => DeployedResource[], namespace: string, generation: (kind: string, name: string) => number = () => 1): (method: string, path: string) => StatusAnswer {
   return (method, path) => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, payload: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', code: 405 } };
     const match = PATH.exec(path);
@@ -37,7 +41,10 @@ export function statusApi(resources: () => DeployedResource[], namespace: string
       ? []
       : resources()
           .filter(({ resource }) => resource.kind === kind)
-          .map(({ resource, status }) => ({ apiVersion: API_VERSION, kind: resource.kind, metadata: { ...resource.metadata, namespace, generation: 1 }, spec: resource.spec, status }));
+          .map(({ resource, status }) => {
+            const g = generation(resource.kind, resource.metadata.name);
+            return { apiVersion: API_VERSION, kind: resource.kind, metadata: { ...resource.metadata, namespace, generation: g }, spec: resource.spec, status: { ...status, observedGeneration: g } };
+          });
     if (name === undefined) return { status: 200, payload: { apiVersion: API_VERSION, kind: `${kind}List`, metadata: {}, items: inScope } };
     const found = inScope.find((o) => o.metadata.name === name);
     return found ? { status: 200, payload: found } : notFound(`${plural}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io', kind: plural });
@@ -76,7 +83,7 @@ export function patchAnswer(path: string, contentType: string | undefined, body:
  * a manifest (an invalid one is refused with 422 naming the field, and nothing changes); name and
  * kind cannot change. Returns the new documents, or the refusal.
  */
-export function patchDocument(documents: ManifestDocument[], kind: string, name: string, patch: unknown, namespace: string, options: ParseOptions): { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer } {
+export function patchDocument(documents: ManifestDocument[], kind: string, name: string, patch: unknown, namespace: string, options: ParseOptions): { documents: ManifestDocument[]; answer: StatusAnswer; specChanged: boolean } | { answer: StatusAnswer } {
   const index = documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
   if (index < 0) return { answer: notFound(`${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' }) };
   const { resource } = documents[index] as { resource: SeldonResource };
@@ -89,5 +96,5 @@ export function patchDocument(documents: ManifestDocument[], kind: string, name:
   if (!parsed || 'refused' in parsed) return { answer: failure(422, 'Invalid', `${kind} "${name}" is invalid: ${parsed && 'refused' in parsed ? parsed.refused : 'empty'}`) };
   const next = [...documents];
   next[index] = parsed;
-  return { documents: next, answer: { status: 200, payload: { ...after, metadata: { ...after.metadata, namespace } } } };
+  return { documents: next, specChanged: JSON.stringify(parsed.resource.spec) !== JSON.stringify(resource.spec), answer: { status: 200, payload: { ...after, metadata: { ...after.metadata, namespace } } } };
 }

@@ -98,14 +98,18 @@ test('the controller starts from the Experiment, and every update-every rewards 
     assert.match(metrics, /seldon_api_model_feedback_total\{model="enhanced-predictor"\} 25/);
     assert.match(metrics, /seldon_api_model_feedback_reward_total\{model="enhanced-predictor"\} 1\d\d\d/);
     assert.match(metrics, /financial_mlops_bandit_weight_percent\{experiment="financial-mab-experiment",model="enhanced-predictor"\} 94/);
+    // both writes confirmed by the stack's status (it serves a change as it takes it)
+    assert.match(metrics, /financial_mlops_bandit_apply_seconds_count\{experiment="financial-mab-experiment"\} 2/);
+    assert.doesNotMatch(metrics, /financial_mlops_bandit_apply_unconfirmed_total\{[^}]*\} [1-9]/);
     await bandit.stop();
     // a restart: the posteriors and the update count come back from PostgreSQL
     bandit = await controller();
     assert.deepEqual(bandit.ready.resumed, { updates: 2, rewards: 100, rewardsSinceUpdate: 0 });
     const resumed = (await (await fetch(`${bandit.url}/state`)).json()) as typeof state;
     assert.deepEqual(resumed.arms.map((a) => [a.name, a.rewards, a.weight]), state.arms.map((a) => [a.name, a.rewards, a.weight]));
-    const next = (await post(`${bandit.url}/update`, {})).body as { update: number; weights: Record<string, number> };
+    const next = (await post(`${bandit.url}/update`, {})).body as { update: number; weights: Record<string, number>; applied?: object };
     assert.equal(next.update, 3, 'learning continues from the stored update count');
+    assert.ok(next.applied && 'observedAfterMs' in next.applied, JSON.stringify(next.applied));
     assert.equal(next.weights['enhanced-predictor'], 94);
   } finally {
     await bandit.stop();

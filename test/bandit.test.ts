@@ -17,6 +17,7 @@ import seedrandom from 'seedrandom';
 import { addReward, drawMean, emptyStats, posterior, posteriorMean, useRandom, type ArmStats } from '../bandit/posteriors.ts';
 import { replay, routeByWeights } from '../bandit/replay.ts';
 import { banditSettings, BanditSettingsError } from '../bandit/settings.ts';
+import { applyCandidates, type ExperimentAccess, type ExperimentObject } from '../bandit/experiment-access.ts';
 import { epsilonGreedyWeights, percentWeights, probabilityBest, thompsonWeights } from '../bandit/thompson-sampling.ts';
 
 const statsOf = (rewards: number[]): ArmStats => rewards.reduce(addReward, emptyStats());
@@ -151,4 +152,37 @@ test('the market replay: a call earns the next day\'s move in basis points net o
   assert.deepEqual(replayDays(385, 20, 3), replayDays(385, 20, 3));
   assert.notDeepEqual(replayDays(385, 20, 3), replayDays(385, 20, 4));
   assert.ok(replayDays(10, 1000, 1).every((d) => Number.isInteger(d) && d >= 0 && d < 10));
+});
+
+/** An Experiment whose status observes a patch after `lag` reads (never with Infinity; no observedGeneration with null). */
+function lagging(lag: number | null): ExperimentAccess & { reads: number } {
+  let generation = 1;
+  let observed = 1;
+  let readsSincePatch = 0;
+  const access = {
+    where: 'a test',
+    reads: 0,
+    async read(name: string): Promise<ExperimentObject> {
+      access.reads += 1;
+      readsSincePatch += 1;
+      if (lag !== null && readsSincePatch > lag) observed = generation;
+      return { metadata: { name, generation }, spec: { candidates: [] }, status: lag === null ? {} : { observedGeneration: observed } };
+    },
+    async patchCandidates() {
+      generation += 1;
+      readsSincePatch = 0;
+      return { generation };
+    },
+  };
+  return access;
+}
+
+test('a weight write is confirmed once the Experiment\'s status has observed its generation; without one, or past the deadline, it is reported unconfirmed', async () => {
+  const three = lagging(3);
+  const applied = await applyCandidates(three, 'e', [], 2000);
+  assert.ok('observedAfterMs' in applied, JSON.stringify(applied));
+  assert.equal(three.reads, 4, 'read until the fourth read showed the new generation');
+  assert.match(JSON.stringify(await applyCandidates(lagging(null), 'e', [], 2000)), /carries no observedGeneration/);
+  const never = await applyCandidates(lagging(Infinity), 'e', [], 100);
+  assert.match('unconfirmed' in never ? never.unconfirmed : '', /had not observed generation 2 after 100 ms \(observed 1\)/);
 });

@@ -47,14 +47,14 @@ export interface OperatedCluster {
 }
 
 /** The local API server with Seldon's stand-in for `namespace`, as `npm run cluster` and `npm test` start it, serving freshly trained artifacts. */
-export async function clusterWithOperator(namespace: string, options: { namespacePerRun?: boolean } = {}): Promise<OperatedCluster> {
+export async function clusterWithOperator(namespace: string, options: { namespacePerRun?: boolean; resyncSeconds?: number } = {}): Promise<OperatedCluster> {
   const dir = tempDir('operated');
   const { predictors, heldOut } = trainedForTests();
   for (const p of predictors) {
     fs.mkdirSync(path.join(dir, 'store', 'predictors', p.spec.name), { recursive: true });
     fs.writeFileSync(path.join(dir, 'store', 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
   }
-  const seldon = await startSeldonCluster({ apiserverBin: cachedBinary()!, config: { storageMap: [['gs://financial-mlops-models/', path.join(dir, 'store')]], seed: 42 }, namespace, namespacePerRun: options.namespacePerRun, dir: path.join(dir, 'cluster') });
+  const seldon = await startSeldonCluster({ apiserverBin: cachedBinary()!, config: { storageMap: [['gs://financial-mlops-models/', path.join(dir, 'store')]], seed: 42 }, namespace, namespacePerRun: options.namespacePerRun, resyncSeconds: options.resyncSeconds, dir: path.join(dir, 'cluster') });
   const kc = new KubeConfig();
   kc.loadFromFile(seldon.adminKubeconfig);
   return {

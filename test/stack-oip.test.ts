@@ -264,7 +264,7 @@ test('long inference work does not block health probes', async () => {
   assert.ok(probeDone < inferDone, timing);
 });
 
-test('a served folder takes a JSON merge patch of an Experiment, as the API server does: the split changes at once; a bad patch changes nothing', async () => {
+test('a served folder takes a JSON merge patch of an Experiment, as the API server does: the split changes at once, a new generation observed; a bad patch changes nothing', async () => {
   const patched = await startStack(['--manifests', MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
   try {
     const at = `${patched.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/experiments/financial-ab-test`;
@@ -281,8 +281,11 @@ test('a served folder takes a JSON merge patch of an Experiment, as the API serv
     assert.equal(ok.status, 200);
     assert.deepEqual(((await ok.json()) as { spec: { candidates: unknown } }).spec.candidates, [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }]);
     assert.deepEqual([...(await routes())], ['enhanced-predictor'], 'no restart: the next requests follow the new weights');
-    const read = (await (await fetch(at)).json()) as { spec: { candidates: { weight: number }[] } };
+    const read = (await (await fetch(at)).json()) as { metadata: { generation: number }; spec: { candidates: { weight: number }[] }; status: { observedGeneration: number } };
     assert.deepEqual(read.spec.candidates.map((c) => c.weight), [0, 100], 'the status path serves the patched spec');
+    assert.deepEqual([read.metadata.generation, read.status.observedGeneration], [2, 2], 'a spec change is a new generation, observed at once');
+    const same = await patch(JSON.stringify({ spec: { candidates: [{ name: 'baseline-predictor', weight: 0 }, { name: 'enhanced-predictor', weight: 100 }] } }));
+    assert.equal(((await same.json()) as { metadata: { generation: number } }).metadata.generation, 2, 'a patch that changes nothing keeps the generation');
 
     const invalid = await patch(JSON.stringify({ spec: { candidates: [{ name: 'baseline-predictor', weight: 'most' }] } }));
     assert.equal(invalid.status, 422);

@@ -48,6 +48,8 @@ export async function startSeldonCluster(options: {
   namespacePerRun?: boolean;
   /** Where the kubeconfigs and logs go (created). */
   dir: string;
+  /** The operator's resync besides its watches (the stack's default when absent). */
+  resyncSeconds?: number;
   progress?: (line: string) => void;
 }): Promise<SeldonCluster> {
   const progress = options.progress ?? (() => undefined);
@@ -70,7 +72,7 @@ export async function startSeldonCluster(options: {
       progress(`the harness ClusterRole (a namespace per run) bound to group ${HARNESS_GROUP}`);
     }
     const stack = await launchStack({
-      args: ['--kubeconfig', adminKubeconfig, '--watch-namespace', options.namespacePerRun ? '*' : options.namespace, ...options.config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(options.config.seed)],
+      args: ['--kubeconfig', adminKubeconfig, '--watch-namespace', options.namespacePerRun ? '*' : options.namespace, ...options.config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(options.config.seed), ...(options.resyncSeconds === undefined ? [] : ['--resync-seconds', String(options.resyncSeconds)])],
       log: fs.createWriteStream(path.join(cluster.dir, 'stack.log'), { flags: 'a' }),
     });
     return {

@@ -21,7 +21,7 @@ import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { forwardService, MESH_SERVICE, type ForwardedService } from '../k8s/port-forward.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
-import { kubeExperimentAccess } from '../../bandit/experiment-access.ts';
+import { applyCandidates, kubeExperimentAccess } from '../../bandit/experiment-access.ts';
 import { waitFor } from '../wait.ts';
 import { applyObjects, eventsOf, FIELD_MANAGER, manifestObjects, requireReady, RUN_LABEL, teardown, type ApplyOutcome } from './kubernetes-deploy.ts';
 import type { Candidate, DeployedStack, Serving, ServingContext } from './target.ts';
@@ -272,7 +272,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
             },
           };
         },
-        patchExperiment: (name: string, candidates: Candidate[]) => kubeExperimentAccess(kc, namespace, FIELD_MANAGER).patchCandidates(name, candidates),
+        patchExperiment: (name: string, candidates: Candidate[]) => applyCandidates(kubeExperimentAccess(kc, namespace, FIELD_MANAGER), name, candidates),
         diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}\n\npod logs:\n${await podLogs(kc, namespace)}`,
       };
     },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { stackFaults, type HarnessConfig } from '../config.ts';
 import { describeConditions, httpStatusSource, ResourceStatusClient, type SeldonKind } from '../clients/resource-status-client.ts';
 import { SELDON_PLURALS } from '../../stack/manifests.ts';
-import { stackExperimentAccess } from '../../bandit/experiment-access.ts';
+import { applyCandidates, stackExperimentAccess } from '../../bandit/experiment-access.ts';
 import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
 import { manifestObjects } from '../k8s/manifest-objects.ts';
@@ -72,7 +72,7 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
             teardown: () => extra.stop(),
           };
         },
-        patchExperiment: (name: string, candidates: Candidate[]) => stackExperimentAccess(url, String(mainStack.ready.namespace)).patchCandidates(name, candidates),
+        patchExperiment: (name: string, candidates: Candidate[]) => applyCandidates(stackExperimentAccess(url, String(mainStack.ready.namespace)), name, candidates),
         diagnose: async () => `resources of the embedded stack at ${url}:\n${await describeResources(status)}\nlast lines of its log:\n${mainStack.watch.lastLines().join('\n')}`,
       };
     },

@@ -35,7 +35,7 @@ export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
-import type { Candidate } from '../../bandit/experiment-access.ts';
+import type { Applied, Candidate } from '../../bandit/experiment-access.ts';
 
 /** A manifest folder deployed beside the main stack: its endpoints, its objects, those refused at apply, and its teardown. */
 export interface DeployedStack {
@@ -84,8 +84,8 @@ export interface RunningTarget {
   deaths(): string[];
   /** Deploy another manifest folder beside the main stack; torn down by the caller or with the target. */
   deploy(folder: string): Promise<DeployedStack>;
-  /** Set an Experiment's candidates and weights while it serves (the split changes without a restart). */
-  patchExperiment(name: string, candidates: Candidate[]): Promise<void>;
+  /** Set an Experiment's candidates and weights while it serves (the split changes without a restart); resolves once the control plane has observed the change, or says why that is not known. */
+  patchExperiment(name: string, candidates: Candidate[]): Promise<Applied>;
   /** What a failed scenario needs to know of the resources: each one's conditions, and its events where the target has them. */
   diagnose(): Promise<string>;
   stop(): Promise<void>;
@@ -112,7 +112,7 @@ export interface ServingUp {
   /** How a program of its own (the bandit controller, bandit/main.ts) reaches the Experiments: its CLI arguments. */
   experimentAccessArgs: string[];
   deploy(folder: string): Promise<DeployedStack>;
-  patchExperiment(name: string, candidates: Candidate[]): Promise<void>;
+  patchExperiment(name: string, candidates: Candidate[]): Promise<Applied>;
   diagnose(): Promise<string>;
 }
 
