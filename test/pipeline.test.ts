@@ -1,0 +1,117 @@
+/**
+ * The embedded pipeline gateway's execution of a Pipeline spec (stack/pipeline.ts), on Seldon's own
+ * sample pipelines where they fit: the conditional pipeline (a step's output tensor picks the
+ * branch; stepsJoin any), inputs and tensorMap, triggers that gate without passing data, joins,
+ * a missing pipeline input as a 400, a step's error passed on, and the fields it does not run
+ * named by their path.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseManifestText } from '../stack/manifests.ts';
+import { pipelineGraphProblem, PipelineError, runPipeline, unsupportedPipelineFields, type StepAnswer, type Tensor } from '../stack/pipeline.ts';
+import type { PipelineSpec } from '../stack/manifests.ts';
+import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
+
+const t1 = (name: string, value: number): Tensor => ({ name, datatype: 'FP64', shape: [1, 1], data: [value] });
+
+/** Models by name: each returns tensors computed from its inputs, and records what it was given. */
+function models(table: Record<string, (inputs: Tensor[]) => StepAnswer>): { call: (model: string, inputs: Tensor[]) => Promise<StepAnswer>; given: Record<string, string[]> } {
+  const given: Record<string, string[]> = {};
+  return {
+    given,
+    call: async (model, inputs) => {
+      given[model] = inputs.map((t) => t.name);
+      const f = table[model];
+      return f ? f(inputs) : { status: 404, error: `no model ${model}` };
+    },
+  };
+}
+
+const value = (inputs: Tensor[], name: string): number => (inputs.find((t) => t.name === name)?.data as number[])[0];
+
+function sample(file: string): { name: string; spec: PipelineSpec } | undefined {
+  const ref = referenceDir();
+  if (!ref) return undefined;
+  const [r] = parseManifestText(fs.readFileSync(path.join(ref, 'conformance', 'seldon-samples', file), 'utf8'), file);
+  assert.equal(r.kind, 'Pipeline');
+  return { name: r.metadata.name, spec: r.spec as PipelineSpec };
+}
+
+test("Seldon's conditional sample: the branch whose input tensor the first step produced runs, tensorMap renames it, stepsJoin any answers with it", async (t) => {
+  const p = sample('conditional.yaml');
+  if (!p) return t.skip(SKIP_NO_REFERENCE);
+  assert.deepEqual(unsupportedPipelineFields(p.spec), []);
+  assert.equal(pipelineGraphProblem(p.name, p.spec), undefined);
+  const m = models({
+    // outputs OUTPUT0 when CHOICE is 0, OUTPUT1 otherwise (as tfsimple's conditional model)
+    conditional: (inputs) => ({ outputs: [value(inputs, 'CHOICE') === 0 ? t1('OUTPUT0', value(inputs, 'INPUT0')) : t1('OUTPUT1', value(inputs, 'INPUT1'))] }),
+    mul10: (inputs) => ({ outputs: [t1('OUTPUT', value(inputs, 'INPUT') * 10)] }),
+    add10: (inputs) => ({ outputs: [t1('OUTPUT', value(inputs, 'INPUT') + 10)] }),
+  });
+  const zero = await runPipeline(p.name, p.spec, [t1('CHOICE', 0), t1('INPUT0', 3), t1('INPUT1', 4)], m.call);
+  assert.deepEqual(zero.steps, ['conditional', 'mul10']);
+  assert.deepEqual(zero.outputs.map((o) => [o.name, o.data]), [['OUTPUT', [30]]]);
+  assert.deepEqual(m.given.mul10, ['INPUT'], 'conditional.outputs.OUTPUT0 mapped to INPUT');
+  assert.deepEqual(m.given.conditional, ['CHOICE', 'INPUT0', 'INPUT1'], 'a step without inputs reads the pipeline inputs');
+  const one = await runPipeline(p.name, p.spec, [t1('CHOICE', 1), t1('INPUT0', 3), t1('INPUT1', 4)], m.call);
+  assert.deepEqual([one.steps, one.outputs.map((o) => o.data)], [['conditional', 'add10'], [[14]]]);
+});
+
+test("Seldon's income sample: the batched drift step is named as unsupported, and an output may be one tensor of a step", (t) => {
+  const p = sample('pipelines-income.yaml');
+  if (!p) return t.skip(SKIP_NO_REFERENCE);
+  assert.deepEqual(unsupportedPipelineFields(p.spec), ['spec.steps[3].batch']);
+  assert.equal(pipelineGraphProblem(p.name, p.spec), undefined);
+});
+
+const router: PipelineSpec = {
+  steps: [
+    { name: 'router', inputs: ['p.inputs.volatility', 'p.inputs.trend'] },
+    { name: 'calm', inputs: ['p.inputs.features'], triggers: ['router.outputs.calm'] },
+    { name: 'storm', inputs: ['p.inputs.features'], triggers: ['router.outputs.storm'] },
+  ],
+  output: { steps: ['calm', 'storm'], stepsJoin: 'any' },
+};
+const routerModels = () =>
+  models({
+    router: (inputs) => ({ outputs: [t1(value(inputs, 'volatility') > 0.3 ? 'storm' : 'calm', 1)] }),
+    calm: (inputs) => ({ outputs: [t1('predict', value(inputs, 'features'))] }),
+    storm: (inputs) => ({ outputs: [t1('predict', -value(inputs, 'features'))] }),
+  });
+
+test('triggers gate a step without passing their data; the step reads its own inputs', async () => {
+  const m = routerModels();
+  const storm = await runPipeline('p', router, [t1('features', 5), t1('volatility', 0.4), t1('trend', 0)], m.call);
+  assert.deepEqual([storm.steps, storm.outputs.map((o) => o.data)], [['router', 'storm'], [[-5]]]);
+  assert.deepEqual(m.given.storm, ['features'], 'the trigger tensor is not passed');
+  assert.equal(m.given.calm, undefined, 'the other branch never called');
+  const calm = await runPipeline('p', router, [t1('features', 5), t1('volatility', 0.1), t1('trend', 0)], m.call);
+  assert.deepEqual(calm.steps, ['router', 'calm']);
+});
+
+test('a pipeline input the graph needs and the request lacks is a 400 naming it; a step\'s error passes on with its status', async () => {
+  const m = routerModels();
+  await assert.rejects(runPipeline('p', router, [t1('features', 5), t1('trend', 0)], m.call), (e: unknown) => e instanceof PipelineError && e.status === 400 && /needs the input tensor 'volatility' \(step router reads p\.inputs\.volatility\)/.test(e.message));
+  const failing = models({ router: () => ({ status: 422, error: 'bad shape' }) });
+  await assert.rejects(runPipeline('p', router, [t1('features', 5), t1('volatility', 0.1), t1('trend', 0)], failing.call), (e: unknown) => e instanceof PipelineError && e.status === 422 && /step router of pipeline p: bad shape/.test(e.message));
+});
+
+test('stepsJoin inner needs every output step; outer answers with those that ran; output.tensorMap renames', async () => {
+  const m = routerModels();
+  const request = [t1('features', 5), t1('volatility', 0.1), t1('trend', 0)];
+  await assert.rejects(runPipeline('p', { ...router, output: { steps: ['calm', 'storm'], stepsJoin: 'inner' } }, request, m.call), /storm not produced \(stepsJoin inner; steps run: router, calm\)/);
+  const outer = await runPipeline('p', { ...router, output: { steps: ['calm', 'storm'], stepsJoin: 'outer', tensorMap: { 'calm.outputs.predict': 'calm_call' } } }, request, m.call);
+  assert.deepEqual(outer.outputs.map((o) => o.name), ['calm_call']);
+  const lastStep = await runPipeline('p', { steps: [{ name: 'calm' }] }, [t1('features', 2)], m.call);
+  assert.deepEqual(lastStep.outputs.map((o) => o.data), [[2]], 'no output section: the last step answers');
+});
+
+test('a graph that names nothing, repeats a step or loops is refused with the reason; fields it does not run are named', () => {
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a', inputs: ['b.outputs'] }] }) ?? '', /step a: 'b\.outputs' names no step of pipeline p/);
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a' }, { name: 'a' }] }) ?? '', /step a is defined twice/);
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a', inputs: ['b'] }, { name: 'b', inputs: ['a'] }] }) ?? '', /a, b form a cycle/);
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a' }], output: { steps: ['z'] } }) ?? '', /output: 'z' names no step/);
+  assert.deepEqual(unsupportedPipelineFields({ steps: [{ name: 'a', joinWindowMs: 5 }], input: { externalInputs: ['q.outputs'] }, output: { steps: ['a'], joinWindowMs: 10 } }), ['spec.steps[0].joinWindowMs', 'spec.output.joinWindowMs', 'spec.input']);
+});
