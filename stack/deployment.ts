@@ -2,14 +2,18 @@
  * What the embedded stack makes of a set of manifests, resource by resource, the way Seldon's
  * control plane does: a schema-invalid object is refused alone (as the API server refuses one
  * object); a Model the server cannot schedule or load, an Experiment whose candidates are not
- * available and a Pipeline (no dataflow engine here) are accepted, reported not ready with
- * Seldon's reasons, and everything else serves.
+ * available and a Pipeline whose steps are not available, whose graph is broken or that uses a
+ * field the embedded pipeline gateway does not run (stack/pipeline.ts) are accepted, reported not
+ * ready with the reason, and everything else serves. A Model's artifact is a trained predictor or
+ * the market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE, loadPredictor, type Predictor } from '../fixtures/model-artifact.ts';
+import { isRouterArtifact, loadRouter, routeOf, routerThresholds, type RegimeRoute, type Thresholds } from '../fixtures/regime-router.ts';
+import { pipelineGraphProblem, unsupportedPipelineFields } from './pipeline.ts';
 import { artifactFolder } from '../fixtures/storage-map.ts';
-import { experimentRefusal, unsupportedReason, type ManifestDocument, type SeldonResource } from './manifests.ts';
+import { experimentRefusal, unsupportedReason, type ManifestDocument, type PipelineSpec, type SeldonResource } from './manifests.ts';
 import { experimentStatus, modelStatus, pipelineStatus, SCHEDULE_FAILED_REASON, type ResourceStatus } from './resource-status.ts';
 
 export interface ServedModel {
@@ -19,6 +23,13 @@ export interface ServedModel {
   inputFeatures: string[];
   predict: Predictor;
   artifactBytes: number;
+  /** A router answers with the tensor its rules pick from the context tensors, instead of predicting. */
+  router?: { thresholds: Thresholds; outputs: Record<RegimeRoute, string>; route: (volatility: number, trend: number) => string };
+}
+
+export interface ServedPipeline {
+  name: string;
+  spec: PipelineSpec;
 }
 
 export interface ActiveExperiment {
@@ -38,6 +49,7 @@ export interface DeployedResource {
 export interface Deployment {
   models: ServedModel[];
   experiments: ActiveExperiment[];
+  pipelines: ServedPipeline[];
   resources: DeployedResource[];
   /** Documents refused as a whole, each naming the file and the field at fault. */
   refused: { kind?: string; name?: string; message: string }[];
@@ -75,9 +87,21 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
     try {
       const file = path.join(artifactFolder(r.spec.storageUri, storageMap), ARTIFACT_FILE);
       if (!fs.existsSync(file)) throw new Error(`no artifact at ${file} (storageUri ${r.spec.storageUri}); train the predictors first`);
-      const { artifact, predict } = loadPredictor(JSON.parse(fs.readFileSync(file, 'utf8')));
+      const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
       const version = String(r.spec.artifactVersion ?? 1);
-      models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, artifactBytes: fs.statSync(file).size });
+      const artifactBytes = fs.statSync(file).size;
+      if (isRouterArtifact(raw)) {
+        const router = loadRouter(raw);
+        const thresholds = routerThresholds(router, r.spec.parameters);
+        const refuse: Predictor = () => {
+          throw new Error('a router answers with a route, not a prediction');
+        };
+        const route = (volatility: number, trend: number): string => router.outputs[routeOf(volatility, trend, thresholds)];
+        models.push({ name: r.metadata.name, version, algorithm: 'regime-router', inputFeatures: [...router.inputs], predict: refuse, artifactBytes, router: { thresholds, outputs: router.outputs, route } });
+      } else {
+        const { artifact, predict } = loadPredictor(raw);
+        models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, artifactBytes });
+      }
       resources.push({ resource: r, status: modelStatus({ state: 'ModelAvailable' }, at) });
     } catch (error) {
       const reason = `failed to load model: ${(error as Error).message}`;
@@ -114,9 +138,13 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
     if (active) experiments.push({ name: r.metadata.name, defaultModel: r.spec.default, candidates: r.spec.candidates, mirror: r.spec.mirror });
   }
 
+  const pipelines: ServedPipeline[] = [];
   for (const r of accepted.filter((x): x is Of<'Pipeline'> => x.kind === 'Pipeline')) {
-    const modelsReady = r.spec.steps.every((s) => available.has(s.name));
-    resources.push({ resource: r, status: pipelineStatus(modelsReady, at), detail: `pipelines need a dataflow engine (Kafka), which the embedded stack does not have` });
+    const missing = r.spec.steps.map((s) => s.name).filter((n) => !available.has(n));
+    const unsupported = unsupportedPipelineFields(r.spec);
+    const problem = unsupported.length > 0 ? `the embedded pipeline gateway does not support ${unsupported.join(', ')}` : pipelineGraphProblem(r.metadata.name, r.spec);
+    resources.push({ resource: r, status: pipelineStatus({ missingModels: missing, problem }, at), detail: problem ?? (missing.length > 0 ? `models not available: ${missing.join(', ')}` : undefined) });
+    if (!problem && missing.length === 0) pipelines.push({ name: r.metadata.name, spec: r.spec });
   }
-  return { models, experiments, resources, refused };
+  return { models, experiments, pipelines, resources, refused };
 }

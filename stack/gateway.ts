@@ -22,9 +22,10 @@ import http from 'node:http';
 import seedrandom from 'seedrandom';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Deployment, ServedModel } from './deployment.ts';
+import type { Deployment, ServedModel, ServedPipeline } from './deployment.ts';
+import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipeline.ts';
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
-import { featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
+import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
@@ -51,6 +52,8 @@ export const FAULTS = [
   'route-unready-experiments', // an experiment whose candidates are not all ready is routed anyway
   'drop-ready-experiment-routes', // a ready experiment gets no route
   'stale-version-serves-challenger', // enhanced-predictor's requests are answered by a left-over model enhanced-predictor-v0
+  'invert-router-threshold', // the regime router sends volatility below its threshold to robust, and above it on by trend
+  'pipeline-guesses-missing-input', // the pipeline gateway fills a pipeline input the request lacks with 0 instead of refusing it
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -155,6 +158,7 @@ export function createGateway(options: GatewayOptions): http.Server {
       if (method !== route.method && !(method === 'HEAD' && route.method === 'GET')) return { status: 405, headers: { allow: route.method }, payload: { detail: 'Method Not Allowed' } };
       if (rest === '/ready') return { status: 200, headers: {} };
       if (rest === '') {
+        const router = model.router;
         return {
           status: 200,
           headers: {},
@@ -162,15 +166,23 @@ export function createGateway(options: GatewayOptions): http.Server {
             name,
             versions: [model.version],
             platform: `financial-mlops-uat/${model.algorithm}`,
-            inputs: [{ name: 'features', datatype: 'FP64', shape: [-1, model.inputFeatures.length] }],
-            outputs: [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }],
-            parameters: { content_type: 'np' },
+            inputs: router ? model.inputFeatures.map((n) => ({ name: n, datatype: 'FP64', shape: [1] })) : [{ name: 'features', datatype: 'FP64', shape: [-1, model.inputFeatures.length] }],
+            outputs: router ? Object.values(router.outputs).map((n) => ({ name: n, datatype: 'INT64', shape: [1] })) : [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }],
+            parameters: { content_type: 'np', ...router?.thresholds },
           },
         };
       }
       try {
         const request = parseInferenceRequest(body.toString('utf8'), contentType);
         try {
+          if (model.router) {
+            const context = contextValues(request, model.inputFeatures);
+            const { thresholds, outputs } = model.router;
+            const tensor = has('invert-router-threshold') && context[0] < thresholds.volatility_threshold ? outputs.robust : has('invert-router-threshold') ? model.router.route(0, context[1]) : model.router.route(context[0], context[1]);
+            metrics.modelInferred(name, true);
+            const id = request.id ?? newRequestId();
+            return { status: 200, headers: { 'ce-id': id, 'ce-modelid': name }, payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ name: tensor, shape: [1], datatype: 'INT64', parameters: {}, data: [1] }] } };
+          }
           const rows = featureRows(request, model.inputFeatures.length);
           const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'predict');
           if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: predict)`);
@@ -214,6 +226,49 @@ export function createGateway(options: GatewayOptions): http.Server {
     return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
   };
 
+  /** One step of a pipeline: its Model called as the pipeline gateway calls it (through the agent's counters). */
+  const callStep = async (modelName: string, inputs: Tensor[]): Promise<StepAnswer> => {
+    const model = current().models.find((m) => m.name === modelName);
+    if (!model) return { status: 404, error: `model ${modelName} is not available` };
+    const started = process.hrtime.bigint();
+    const answer = await mlserver(model, 'POST', '/infer', 'application/json', Buffer.from(JSON.stringify({ inputs })));
+    metrics.observeInfer(model.name, internalName(model), answer.status, Number(process.hrtime.bigint() - started) / 1e9);
+    if (answer.status === 200) return { outputs: (answer.payload as { outputs: Tensor[] }).outputs };
+    const payload = answer.payload as { error?: string; detail?: unknown } | undefined;
+    return { status: answer.status, error: payload?.error ?? JSON.stringify(payload?.detail ?? null) };
+  };
+
+  /** Seldon's pipeline gateway: `/v2/pipelines/<p>/infer|ready`, or a model path routed to `<p>.pipeline`. */
+  const pipelineGateway = async (pipeline: ServedPipeline, req: http.IncomingMessage, path: string, body: Buffer): Promise<Answer> => {
+    const rest = /^\/v2\/(?:pipelines|models)\/[^/]+(.*)$/.exec(path)?.[1] ?? '';
+    const method = req.method ?? 'GET';
+    if (rest === '/ready') return method === 'GET' || method === 'HEAD' ? { status: 200, headers: {} } : { status: 405, headers: { allow: 'GET' }, payload: { error: 'Method Not Allowed' } };
+    if (rest !== '/infer') return { status: 404, headers: {}, payload: { error: `no ${path} on pipeline ${pipeline.name} (POST /v2/pipelines/${pipeline.name}/infer, GET /v2/pipelines/${pipeline.name}/ready)` } };
+    if (method !== 'POST') return { status: 405, headers: { allow: 'POST' }, payload: { error: 'Method Not Allowed' } };
+    const started = process.hrtime.bigint();
+    const requestId = firstHeader(req.headers['x-request-id']) || newRequestId();
+    const answer = await (async (): Promise<Answer> => {
+      try {
+        const request = parseInferenceRequest(body.toString('utf8'), firstHeader(req.headers['content-type']));
+        const inputs: Tensor[] = request.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, data: i.data }));
+        if (has('pipeline-guesses-missing-input')) {
+          const read = pipeline.spec.steps.flatMap((s) => s.inputs ?? []).filter((r) => r.startsWith(`${pipeline.name}.inputs.`)).map((r) => r.slice(`${pipeline.name}.inputs.`.length));
+          for (const name of new Set(read)) if (!inputs.some((t) => t.name === name)) inputs.push({ name, datatype: 'FP64', shape: [1], data: [0] });
+        }
+        const run = await runPipeline(pipeline.name, pipeline.spec, inputs, callStep);
+        const byName = new Map(current().models.map((m) => [m.name, m]));
+        const route = [...run.steps.map((s) => (byName.has(s) ? routeHeader(byName.get(s)!) : `:${s}:`)), `:${pipeline.name}.pipeline:`].join(' ');
+        return { status: 200, headers: { 'x-seldon-route': route }, payload: { model_name: pipeline.name, id: request.id ?? requestId, parameters: {}, outputs: run.outputs } };
+      } catch (error) {
+        if (error instanceof RequestValidationError) return { status: 422, headers: {}, payload: { detail: error.detail } };
+        if (error instanceof OipError || error instanceof PipelineError) return { status: error.status, headers: {}, payload: { error: error.message } };
+        throw error;
+      }
+    })();
+    metrics.observePipeline(pipeline.name, answer.status, Number(process.hrtime.bigint() - started) / 1e9);
+    return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
+  };
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
     // Origin-form targets only ("/path?query"); absolute-form and "*" are refused as a proxy would.
@@ -245,6 +300,14 @@ export function createGateway(options: GatewayOptions): http.Server {
     const body = await readBody(req, res, options.limits.maxBodyBytes);
     if (body === undefined) return; // refused (413) or the client went away
     const seldonRoute = firstHeader(req.headers['x-seldon-route']);
+    const pipelineRoute = Router.routeName(path, firstHeader(req.headers['seldon-model']), seldonRoute);
+    if (path.startsWith('/v2/') && pipelineRoute?.endsWith('.pipeline')) {
+      const pipeline = current().pipelines.find((p) => `${p.name}.pipeline` === pipelineRoute);
+      if (!pipeline) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
+      const answer = await pipelineGateway(pipeline, req, path, body);
+      if (answer.payload === undefined) return void res.writeHead(answer.status, { ...answer.headers, 'content-length': 0 }).end();
+      return sendJson(res, answer.status, answer.payload, answer.headers);
+    }
     const routed = routerNow().match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
     if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
     if (has('fail-every-20th') && ++routedRequests % 20 === 0) return sendJson(res, 503, { error: 'upstream unavailable (fail-every-20th fault)' });

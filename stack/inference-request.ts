@@ -203,3 +203,15 @@ export function featureRows(request: InferenceRequest, width: number): number[][
   const numbers = values as number[];
   return Array.from({ length: shape[0] }, (_, i) => numbers.slice(i * width, (i + 1) * width));
 }
+
+/** One number from each named tensor (a router's context: `volatility`, `trend`), in `names`' order; a missing or malformed one is a 400 naming it. */
+export function contextValues(request: InferenceRequest, names: string[]): number[] {
+  return names.map((name) => {
+    const input = request.inputs.find((i) => i.name === name);
+    if (!input) throw new OipError(400, `missing input tensor '${name}' (the router reads ${names.map((n) => `'${n}'`).join(' and ')}; got ${request.inputs.map((i) => `'${i.name}'`).join(', ') || 'none'})`);
+    if (!NUMERIC_INPUT_TYPES.has(input.datatype)) throw new OipError(400, `input '${name}' has datatype ${input.datatype}; expected FP32 or FP64`);
+    const values = tensorValues(name, input.data, input.shape);
+    if (values.length !== 1 || typeof values[0] !== 'number' || !Number.isFinite(values[0])) throw new OipError(400, `input '${name}' must hold one finite number, got ${JSON.stringify(echo(values.slice(0, 3)))}`);
+    return values[0] as number;
+  });
+}

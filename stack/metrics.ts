@@ -214,6 +214,22 @@ export class SeldonMetrics {
     this.apiSeconds.observe({ server: SERVER, server_replica: REPLICA, method, code: String(code) }, seconds);
   }
 
+  /** The pipeline gateway's series (server `pipeline-gateway`): one per synchronous pipeline request; each step is also a model call. */
+  private readonly pipelineTotal = new Counter({ name: 'seldon_pipeline_infer_total', help: 'A count of pipeline inference calls', labelNames: ['server', 'pipeline', 'method_type', 'code'], registers: [this.registry] });
+  private readonly pipelineSeconds = new Counter({ name: 'seldon_pipeline_infer_seconds_total', help: 'A sum of pipeline inference call durations', labelNames: ['server', 'pipeline', 'method_type', 'code'], registers: [this.registry] });
+  private readonly pipelineAggregateTotal = new Counter({ name: 'seldon_pipeline_aggregate_infer_total', help: 'A count of pipeline inference calls (aggregate)', labelNames: ['server', 'method_type'], registers: [this.registry] });
+  private readonly pipelineAggregateSeconds = new Counter({ name: 'seldon_pipeline_aggregate_infer_seconds_total', help: 'A sum of pipeline inference call durations (aggregate)', labelNames: ['server', 'method_type'], registers: [this.registry] });
+  private readonly pipelineApiSeconds = new Histogram({ name: 'seldon_pipeline_infer_api_seconds', help: 'A histogram of latencies for the pipeline gateway', labelNames: ['server', 'pipeline', 'method', 'code'], buckets: SELDON_LATENCY_BUCKETS, registers: [this.registry] });
+
+  observePipeline(pipeline: string, code: number, seconds: number): void {
+    const labels = { server: 'pipeline-gateway', pipeline, method_type: 'rest', code: String(code) };
+    this.pipelineTotal.inc(labels);
+    this.pipelineSeconds.inc(labels, seconds);
+    this.pipelineAggregateTotal.inc({ server: 'pipeline-gateway', method_type: 'rest' });
+    this.pipelineAggregateSeconds.inc({ server: 'pipeline-gateway', method_type: 'rest' }, seconds);
+    this.pipelineApiSeconds.observe({ server: 'pipeline-gateway', pipeline, method: REST_METHOD, code: String(code) }, seconds);
+  }
+
   /** Successful (HTTP 200) inference calls per external model name, read from the counters. */
   async requestsPerModel(): Promise<Record<string, number>> {
     const metric = await this.inferTotal.get();

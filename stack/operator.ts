@@ -48,7 +48,7 @@ const meaning = (status: ResourceStatus | undefined): string =>
   );
 
 export class SeldonOperator {
-  private deployment: Deployment = { models: [], experiments: [], resources: [], refused: [] };
+  private deployment: Deployment = { models: [], experiments: [], pipelines: [], resources: [], refused: [] };
   private seen = '';
   private timer?: NodeJS.Timeout;
   private stopped = false;

@@ -14,7 +14,7 @@
  *    (scheduler/pkg/store/experiment/validate.go) is written as a `ModelReady` condition by the
  *    operator's experiment_controller.go `updateStatusFromError`, leaving `Ready` Unknown.
  *  - Pipeline (operator/scheduler/pipeline.go): `PipelineReady` and `PipelineGwReady` with the
- *    state as reason and "<gateway reason> | <dataflow reason>" as message; `ModelsReady`.
+ *    state as reason; `ModelsReady`.
  *  - `Ready` follows knative's LivingConditionSet (apis/condition_set.go): True with no reason when
  *    every dependent condition is True, else a copy of the most recently set False dependent.
  */
@@ -37,7 +37,6 @@ export interface ResourceStatus {
 }
 
 export const SCHEDULE_FAILED_REASON = 'Failed to schedule model as no matching servers are available';
-export const NO_DATAFLOW_REASON = 'no dataflow engines available to handle pipeline';
 
 const DEPENDENTS: Record<SeldonResource['kind'], string[]> = {
   Model: ['ModelReady'],
@@ -89,15 +88,29 @@ export function experimentStatus(outcome: { refused: string } | { active: boolea
 }
 
 /** The embedded stack has no Kafka dataflow engine, so no Pipeline becomes ready. */
-export function pipelineStatus(modelsReady: boolean, at: string): ResourceStatus {
-  const message = `Empty reason | ${NO_DATAFLOW_REASON}`;
+/**
+ * A Pipeline served by the embedded pipeline gateway (stack/pipeline.ts): ready when its steps'
+ * Models are available and it uses only what the gateway runs; else `PipelineGwReady` and
+ * `PipelineReady` are False with the reason (`problem`: an unsupported field, named by its path, or
+ * a broken graph) as message.
+ */
+export function pipelineStatus(state: { missingModels: string[]; problem?: string }, at: string): ResourceStatus {
+  const modelsReady = state.missingModels.length === 0;
+  const gateway: Partial[] = state.problem
+    ? [
+        { type: 'PipelineGwReady', status: 'False', reason: 'PipelineFailed', message: state.problem },
+        { type: 'PipelineReady', status: 'False', reason: 'PipelineFailed', message: state.problem },
+      ]
+    : [
+        { type: 'PipelineGwReady', status: modelsReady ? 'True' : 'False', reason: modelsReady ? 'PipelineReady' : 'PipelineCreating' },
+        { type: 'PipelineReady', status: modelsReady ? 'True' : 'False', reason: modelsReady ? 'PipelineReady' : 'PipelineCreating' },
+      ];
   return {
     conditions: withReady(
       'Pipeline',
       [
         // In the order operator/scheduler/pipeline.go sets them.
-        { type: 'PipelineGwReady', status: 'False', reason: 'PipelineFailed', message },
-        { type: 'PipelineReady', status: 'False', reason: 'PipelineFailed', message },
+        ...gateway,
         { type: 'ModelsReady', status: modelsReady ? 'True' : 'False', message: modelsReady ? 'Models all available' : 'Some models are not available' },
       ],
       at,

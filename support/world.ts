@@ -18,6 +18,7 @@ import type { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
 import type { BanditState } from './tasks/bandit.ts';
+import type { RouterState } from './tasks/router.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -122,6 +123,7 @@ export class UatWorld extends World {
   readonly deployment: DeploymentState = {};
   readonly ui: UiState = {};
   readonly bandit: BanditState = {};
+  readonly router: RouterState = {};
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -23,6 +23,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { trainPredictors } from '../fixtures/train-predictors.ts';
+import { defaultRouterArtifact } from '../fixtures/regime-router.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { launchDashboard, type StackProcess } from '../support/targets/stack-process.ts';
 import { startStack, tempDir } from './helpers.ts';
@@ -51,6 +52,7 @@ const RSS_GROWTH_BOUND_MIB = { stack: 96, dashboard: 48 } as const;
 const DIAGNOSTIC_LINES = 15;
 
 const MANIFESTS = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
+const ROUTER_MANIFESTS = path.join(PROJECT_ROOT, 'k8s', 'router');
 const MODELS = ['baseline-predictor', 'enhanced-predictor', 'ensemble-predictor', 'decision-tree-predictor'];
 const REPORT_DIR = path.join(path.resolve(PROJECT_ROOT, process.env.UAT_REPORTS_DIR || 'reports'), 'fuzz');
 
@@ -798,13 +800,17 @@ function assertClean(name: string, s: TargetSummary, first: Running, rssBoundMiB
 
 const store = tempDir('fuzz-model-store');
 before(() => {
-  // A short history is enough: the fuzz needs the artifacts to exist, not to be good.
-  const { predictors } = trainPredictors({ seed: 42, days: 200, heldOutFraction: 0.25 });
+  // A short history is enough: the fuzz needs the artifacts to exist, not to be good (400 days give
+  // each regime predictor the training days it needs).
+  const { predictors } = trainPredictors({ seed: 42, days: 400, heldOutFraction: 0.25 });
   for (const p of predictors) {
     const dir = path.join(store, 'predictors', p.spec.name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, ARTIFACT_FILE), JSON.stringify(p.artifact));
   }
+  const router = path.join(store, 'routers', 'market-regime-router');
+  fs.mkdirSync(router, { recursive: true });
+  fs.writeFileSync(path.join(router, ARTIFACT_FILE), JSON.stringify(defaultRouterArtifact('market-regime-router')));
 });
 
 after(() => {
@@ -824,6 +830,8 @@ const generated = (arb: fc.Arbitrary<FuzzCase>, seed: number, numRuns: number): 
 const STACK_PATHS = [
   '/v2/models/baseline-predictor/infer', '/v2/models/enhanced-predictor/versions/1/infer', '/v2/models/financial-ab-test.experiment/infer',
   '/v2/models/ensemble-predictor', '/v2/models/decision-tree-predictor/ready', '/v2/health/live', '/v2/health/ready', '/v2', '/metrics', '/metrics/mlserver',
+  // the pipeline gateway and the router Model behind it
+  '/v2/pipelines/contextual-financial-router/infer', '/v2/pipelines/contextual-financial-router/ready', '/v2/models/contextual-financial-router.pipeline/infer', '/v2/models/market-regime-router/infer',
 ];
 const DASHBOARD_PATHS = ['/', '/healthz', '/api/dashboard', '/api/dashboard?window=1m', '/api/dashboard?window=5m&models=baseline-predictor,enhanced-predictor', '/assets/dashboard.js', '/assets/dashboard.css'];
 
@@ -834,7 +842,7 @@ test('fuzz: the embedded stack answers malformed requests without a 5xx, a crash
     ...generated(httpCaseArb(STACK_PATHS, junkBodyArb), SEED, RUNS.stackHttp),
     ...generated(oipCaseArb(), SEED + 1, RUNS.stackOip),
   ];
-  const start = () => startStack(['--manifests', MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
+  const start = () => startStack(['--manifests', MANIFESTS, '--manifests', ROUTER_MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
   const { summary, first, last } = await fuzzTarget(t, 'stack', start, '/v2/health/live', cases, { emptyNotFoundIsNoRoute: true });
   try {
     assertClean('the stack', summary, first, RSS_GROWTH_BOUND_MIB.stack);

@@ -75,7 +75,7 @@ test('a broken folder: the refused object is named, and what never becomes ready
     assert.ok(error instanceof NotReadyError);
     assert.match(error.message, /Model\/gpu-predictor: .*ModelReady=False \(Failed to schedule model as no matching servers are available\).*events: none/);
     assert.match(error.message, /Experiment\/regime-challenge: .*ExperimentReady=False \(no live replica for model missing-predictor/);
-    assert.match(error.message, /Pipeline\/regime-pipeline: /);
+    assert.match(error.message, /Pipeline\/regime-pipeline: .*PipelineReady=False \(PipelineFailed\)/);
     assert.doesNotMatch(error.message, /steady-baseline:|steady-ab:/);
     return true;
   });
@@ -143,8 +143,8 @@ test('`npm run uat -- --dry-run` prints what it would create on the cluster and 
     env: { ...process.env, UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_REPORTS_DIR: tempDir('dry-run') },
   });
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing, k8s\/mab in namespace uat-deploy .*\(nothing stored\)/);
-  for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test', 'Experiment/financial-mab-experiment']) {
+  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing, k8s\/mab, k8s\/router in namespace uat-deploy .*\(nothing stored\)/);
+  for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test', 'Experiment/financial-mab-experiment', 'Model/market-regime-router', 'Pipeline/contextual-financial-router']) {
     assert.match(run.stdout, new RegExp(`${name}\\s+│ created`));
   }
   assert.deepEqual(await labelled('dry-run'), []);

@@ -326,6 +326,15 @@ test('a bandit that never writes its weights to the experiment earns no more tha
   assert.equal(failedCriterion(run, 'mab-weights-visible').measured, 4, 'every predictor\'s weight differs between the bandit and the experiment');
 });
 
+test('a router whose volatility threshold is inverted sends volatile days elsewhere, and a pipeline gateway that guesses a missing context answers instead of refusing', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'invert-router-threshold,pipeline-guesses-missing-input' }, ['-p', 'functional', '--name', '^A day with volatility 0\\.45 and trend 0\\.00 goes to|^A day with volatility 0\\.10 and trend 0\\.021 goes to|^A request without its market context']);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed'], JSON.stringify(run.scenarios));
+  assert.equal(failedCriterion(run, 'router-answers-by-regime-v0p45-t0').measured, 'baseline-predictor', 'a volatile day answered by the baseline');
+  assert.equal(failedCriterion(run, 'router-answers-by-regime-v0p1-t0p021').measured, 'robust-predictor', 'a calm day sent to robust');
+  assert.equal(failedCriterion(run, 'router-refuses-missing-context').measured, 2, 'both requests without their context were answered');
+});
+
 describe('meta tests', { concurrency: 2 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

@@ -9,6 +9,7 @@ import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.t
 import { OipClient } from '../clients/oip-client.ts';
 import { runDoctorProgram } from '../doctor/doctor-program.ts';
 import { freePort } from '../free-port.ts';
+import { readManifests } from '../k8s/manifest-reader.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 import type { UatWorld } from '../world.ts';
@@ -26,9 +27,9 @@ async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
   return (await world.metrics.snapshot()).answeredPerModel();
 }
 
-/** The counts of the main stack's models only: the dashboard shows those, while on a cluster the namespace may serve others too (a scenario's own deployment). */
+/** The counts of the main stack's Models only (the run's manifests, the router included): the dashboard shows those, while on a cluster the namespace may serve others too (a scenario's own deployment). */
 const mainStackOnly = (world: UatWorld, counts: Record<string, number>): Record<string, number> => {
-  const mine = new Set(world.target.published.map((p) => p.name));
+  const mine = new Set(readManifests(world.run.config.manifests).filter((r) => r.kind === 'Model').map((r) => r.name));
   return Object.fromEntries(Object.entries(counts).filter(([model]) => mine.has(model)));
 };
 

@@ -1,6 +1,6 @@
 /**
  * The training step of the local target: fit the predictors on the seeded market data, write each
- * artifact to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
+ * artifact (and the market-regime router's) to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
  * store is reachable: without it the models are still served, and scenarios that need the store
  * fail with the reason it is missing).
  */
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
 import { artifactFolder } from '../../fixtures/storage-map.ts';
 import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
+import { defaultRouterArtifact, ROUTER_MODELS } from '../../fixtures/regime-router.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
 import { PROJECT_ROOT } from '../config.ts';
@@ -61,11 +62,19 @@ export async function publishPredictors(options: {
     });
     published.push({ name: p.spec.name, runUuid, storageUri, accuracy: p.metrics.accuracy, trainMillis: p.trainMillis });
   }
+  // the router is not fitted: its artifact holds its rules' order and default thresholds (the Model's parameters set them)
+  for (const name of ROUTER_MODELS) {
+    const storageUri = uris.get(name);
+    if (!storageUri) continue;
+    const folder = artifactFolder(storageUri, options.storageMap);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(defaultRouterArtifact(name)));
+  }
   return published;
 }
 
 /** The training's own code: a cached fit is reused only while these files are what fitted it. */
-const TRAINING_CODE = ['train-predictors.ts', 'market-data.ts', 'model-artifact.ts'].map((f) => path.join(PROJECT_ROOT, 'fixtures', f));
+const TRAINING_CODE = ['train-predictors.ts', 'market-data.ts', 'model-artifact.ts', 'regime-router.ts'].map((f) => path.join(PROJECT_ROOT, 'fixtures', f));
 
 /** The seeded predictors, fitted now, or reused from `cacheDir` when the same options and training code fitted them before. */
 export function fitOrReuse(training: { seed: number; days: number; heldOutFraction: number }, cacheDir?: string): TrainedPredictor[] {
@@ -92,6 +101,7 @@ function runParams(p: TrainedPredictor, training: { seed: number; days: number; 
     training_days: training.days,
     heldout_fraction: training.heldOutFraction,
     data_generator: 'fixtures/market-data.ts',
+    ...(p.spec.regime ? { training_regime: p.spec.regime, regime_rule: 'fixtures/regime-router.ts (plan thresholds)' } : {}),
     ...Object.fromEntries(Object.entries(p.spec.hyperparameters).map(([k, v]) => [`hp_${k}`, String(v)])),
   };
 }
