@@ -138,7 +138,7 @@ export function createGateway(options: GatewayOptions): http.Server {
 
   /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
-    const { models } = current();
+    const models = current().models.filter((m) => !m.router);
     const servedBy = has('swap-outputs') ? models[(models.findIndex((m) => m.name === model.name) + 1) % models.length] : model;
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
