@@ -8,7 +8,6 @@
  * bandit updates; at the end the weights over time are charted in reports/charts/mab-weights.svg
  * and .png. Every figure is read from the controller (LIVE:bandit-controller).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
@@ -16,7 +15,7 @@ import seedrandom from 'seedrandom';
 import { marketDataFor, DEFAULT_TRAINING } from '../fixtures/train-predictors.ts';
 import { readBanditState, type BanditStateView } from '../bandit/client.ts';
 import { percentWeights } from '../bandit/thompson-sampling.ts';
-import { renderSvg, svgToPng } from '../support/charts/render-charts.ts';
+import { writeChart } from '../support/charts/render-charts.ts';
 import { OipClient } from '../support/clients/oip-client.ts';
 import { ConfigError, loadConfig } from '../support/config.ts';
 import { experimentCandidates } from '../support/k8s/manifest-reader.ts';
@@ -95,8 +94,6 @@ try {
   history.push({ seconds: (Date.now() - started) / 1000, weights: Object.fromEntries(final.arms.map((a) => [a.name, a.weight])) });
   if (!process.stdout.isTTY || lastUpdates !== final.updates) draw(final);
 
-  const outDir = path.join(config.reportsDir, 'charts');
-  fs.mkdirSync(outDir, { recursive: true });
   const option = {
     title: { text: `Bandit weights over ${sent} replayed market days`, subtext: `source: LIVE:bandit-controller (${final.strategy}, ${final.updates} updates), run ${target.uatRunId}, seed ${config.seed}`, left: 'center' },
     tooltip: { trigger: 'axis' },
@@ -106,10 +103,8 @@ try {
     yAxis: { type: 'value', name: 'weight %', min: 0, max: 100 },
     series: arms.map((arm) => ({ name: arm, type: 'line', step: 'end', showSymbol: false, data: history.map((h) => [Number(h.seconds.toFixed(1)), h.weights[arm]]) })),
   };
-  const svg = renderSvg(option);
-  fs.writeFileSync(path.join(outDir, 'mab-weights.svg'), svg);
-  fs.writeFileSync(path.join(outDir, 'mab-weights.png'), svgToPng(svg));
-  console.log(`\nchart: ${path.relative(process.cwd(), path.join(outDir, 'mab-weights.svg'))} (and .png)`);
+  const chart = writeChart(option, path.join(config.reportsDir, 'charts'), 'mab-weights');
+  console.log(`\nchart: ${path.relative(process.cwd(), chart)} (and .png)`);
   if (unanswered > 0) {
     console.error(`${unanswered} of ${sent} requests were not answered by a candidate`);
     exitCode = 1;

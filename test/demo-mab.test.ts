@@ -4,22 +4,12 @@
  * and writes the weights chart.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../support/config.ts';
-import { tempDir } from './helpers.ts';
+import { runDemo, tempDir } from './helpers.ts';
 
-const run = (args: string[], reports: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'demo-mab.ts'), ...args], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    // the fit the other test files share (support/training/publish-predictors.ts fitOrReuse)
-    env: { ...process.env, UAT_REPORTS_DIR: reports, UAT_TRAINING_CACHE: path.join(os.tmpdir(), 'financial-mlops-uat-test-training') },
-  });
+const run = (args: string[], reports: string) => runDemo('demo-mab', args, reports);
 
 test('demo:mab refuses a duration or a model count out of bounds, with the usage', () => {
   const reports = tempDir('demo-bad');

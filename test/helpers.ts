@@ -1,6 +1,7 @@
 /**
  * Shared helpers of the harness's own tests.
  */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,4 +50,14 @@ export const closedPort = freePort;
 export function trainedForTests(seed = 42): { predictors: TrainedPredictor[]; heldOut: MarketRow[] } {
   const training = { seed, ...DEFAULT_TRAINING };
   return { predictors: fitOrReuse(training, path.join(os.tmpdir(), 'financial-mlops-uat-test-training')), heldOut: marketDataFor(training).heldOut };
+}
+
+/** Run a demo script (`scripts/<script>.ts`) with its reports in `reports`, on the fit the test files share. */
+export function runDemo(script: string, args: string[], reports: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', `${script}.ts`), ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, UAT_REPORTS_DIR: reports, UAT_TRAINING_CACHE: path.join(os.tmpdir(), 'financial-mlops-uat-test-training') },
+  });
 }

@@ -42,6 +42,16 @@ export function svgToPng(svg: string): Buffer {
   return resvg.render().asPng();
 }
 
+/** Render one chart to `<outDir>/<name>.svg` and `.png` (folders created); returns the SVG's path. */
+export function writeChart(option: ChartOption, outDir: string, name: string): string {
+  fs.mkdirSync(outDir, { recursive: true });
+  const svg = renderSvg(option);
+  const file = path.join(outDir, `${name}.svg`);
+  fs.writeFileSync(file, svg);
+  fs.writeFileSync(path.join(outDir, `${name}.png`), svgToPng(svg));
+  return file;
+}
+
 /** Render every chart of the A/B and business views into `outDir`. */
 export function renderCharts(data: DashboardData, outDir: string): RenderedChart[] {
   fs.mkdirSync(outDir, { recursive: true });

@@ -16,7 +16,7 @@ import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
 import type { BanditHandle } from '../targets/bandit-process.ts';
 import type { UatWorld } from '../world.ts';
-import { servedPredictions } from './mlflow-serving.ts';
+import { servedPredictions } from '../clients/served-predictions.ts';
 
 export interface ArmValues {
   arms: string[];
@@ -72,7 +72,7 @@ export async function measureArmValues(world: UatWorld, costBp: number): Promise
   const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
   const values: number[][] = [];
   for (const arm of arms) {
-    const predictions = await servedPredictions(world, arm, heldOut.map((r) => r.features));
+    const predictions = await servedPredictions(world.oip, arm, heldOut.map((r) => r.features));
     values.push(predictions.map((p, day) => businessValueBp(p, heldOut[day].nextReturn, costBp)));
   }
   const means = values.map((v) => v.reduce((a, b) => a + b, 0) / v.length);

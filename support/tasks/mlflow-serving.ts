@@ -3,10 +3,8 @@
  * on the held-out days, recomputed through the inference endpoint.
  */
 import { marketDataFor } from '../../fixtures/train-predictors.ts';
-import { featuresRequest, routedModel } from '../clients/oip-client.ts';
+import { servedPredictions } from '../clients/served-predictions.ts';
 import type { UatWorld } from '../world.ts';
-
-const BATCH_ROWS = 64;
 
 export interface ServedAccuracy {
   model: string;
@@ -26,41 +24,6 @@ export async function readLoggedRuns(world: UatWorld): Promise<void> {
   world.mlflow.loggedRuns = runs;
 }
 
-/**
- * Headers that make every request for `model` reach that model. A model that is an experiment's
- * default shares its route with the other candidates; there Seldon honours a sticky
- * `x-seldon-route` (the value of an answer the model gave). A route with one candidate has no
- * sticky routes and refuses the header (404), so none is sent.
- */
-async function stickyHeaders(world: UatWorld, model: string, row: number[]): Promise<Record<string, string>> {
-  let route: string | null = null;
-  for (let i = 0; i < 50 && route === null; i++) {
-    const answer = await world.oip.infer(model, featuresRequest([row]));
-    if (answer.status !== 200) throw new Error(`${model} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
-    if (routedModel(answer.route) === model) route = answer.route;
-  }
-  if (route === null) throw new Error(`50 requests to ${model} were all answered by other models`);
-  const pinned = await world.oip.infer(model, featuresRequest([row]), { headers: { 'x-seldon-route': route } });
-  return pinned.status === 404 ? {} : { 'x-seldon-route': route };
-}
-
-/** What `model` predicts for each row, asked through OIP in batches and pinned to that model; fails on any other answer. */
-export async function servedPredictions(world: UatWorld, model: string, rows: number[][]): Promise<number[]> {
-  const pin = await stickyHeaders(world, model, rows[0]);
-  const out: number[] = [];
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-    const batch = rows.slice(i, i + BATCH_ROWS);
-    const response = await world.oip.infer(model, featuresRequest(batch), { headers: pin });
-    if (routedModel(response.route) !== model) throw new Error(`a batch of rows for ${model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
-    const predictions = (response.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data;
-    if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
-      throw new Error(`${model} answered ${response.status} to a batch of ${batch.length} rows: ${JSON.stringify(response.body).slice(0, 200)}`);
-    }
-    out.push(...predictions);
-  }
-  return out;
-}
-
 /** Rebuild the held-out days from each run's logged parameters and score them through OIP. */
 export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void> {
   const runs = world.mlflow.loggedRuns;
@@ -72,7 +35,7 @@ export async function scoreHeldOutThroughServing(world: UatWorld): Promise<void>
       days: Number(run.params.training_days),
       heldOutFraction: Number(run.params.heldout_fraction),
     });
-    const predictions = await servedPredictions(world, run.model, heldOut.map((r) => r.features));
+    const predictions = await servedPredictions(world.oip, run.model, heldOut.map((r) => r.features));
     const correct = predictions.filter((p, k) => p === heldOut[k].label).length;
     out.push({ model: run.model, logged: run.accuracy, served: correct / heldOut.length, rows: heldOut.length, runUuid: run.runUuid });
   }

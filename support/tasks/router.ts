@@ -29,8 +29,8 @@ export async function requireRouter(world: UatWorld, pipeline: string): Promise<
   world.router.pipeline = pipeline;
 }
 
-/** A pipeline request: one held-out day's features, and the context tensors given (any may be left out). */
-function routerRequest(features: number[], context: Partial<Record<'volatility' | 'trend', number>>): Record<string, unknown> {
+/** A pipeline request: one day's features, and the context tensors given (any may be left out). */
+export function routerRequest(features: number[], context: Partial<Record<'volatility' | 'trend', number>>): Record<string, unknown> {
   return {
     inputs: [
       { name: 'features', shape: [1, features.length], datatype: 'FP64', data: features },
