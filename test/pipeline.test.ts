@@ -9,10 +9,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseManifestText } from '../stack/manifests.ts';
+import { parseManifestDocuments, parseManifestText } from '../stack/manifests.ts';
 import { pipelineGraphProblem, PipelineError, runPipeline, unsupportedPipelineFields, type StepAnswer, type Tensor } from '../stack/pipeline.ts';
 import type { PipelineSpec } from '../stack/manifests.ts';
-import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
+import { referenceDir, SKIP_NO_REFERENCE, tempDir, trainedForTests } from './helpers.ts';
+import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
+import { deploy } from '../stack/deployment.ts';
 
 const t1 = (name: string, value: number): Tensor => ({ name, datatype: 'FP64', shape: [1, 1], data: [value] });
 
@@ -114,4 +116,26 @@ test('a graph that names nothing, repeats a step or loops is refused with the re
   assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a', inputs: ['b'] }, { name: 'b', inputs: ['a'] }] }) ?? '', /a, b form a cycle/);
   assert.match(pipelineGraphProblem('p', { steps: [{ name: 'a' }], output: { steps: ['z'] } }) ?? '', /output: 'z' names no step/);
   assert.deepEqual(unsupportedPipelineFields({ steps: [{ name: 'a', joinWindowMs: 5 }], input: { externalInputs: ['q.outputs'] }, output: { steps: ['a'], joinWindowMs: 10 } }), ['spec.steps[0].joinWindowMs', 'spec.output.joinWindowMs', 'spec.input']);
+});
+
+test('a deployed Pipeline is ready and served when its steps are; one with a field the gateway does not run, or a missing step, is not, and its status says why', () => {
+  const store = tempDir('pipeline-store');
+  const baseline = trainedForTests().predictors.find((p) => p.spec.name === 'baseline-predictor')!;
+  fs.mkdirSync(path.join(store, 'baseline-predictor'), { recursive: true });
+  fs.writeFileSync(path.join(store, 'baseline-predictor', ARTIFACT_FILE), JSON.stringify(baseline.artifact));
+  const doc = (name: string, step: string) => `apiVersion: mlops.seldon.io/v1alpha1\nkind: Pipeline\nmetadata:\n  name: ${name}\nspec:\n  steps:\n${step}`;
+  const documents = [
+    ...parseManifestDocuments('apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: baseline-predictor\nspec:\n  storageUri: gs://b/baseline-predictor\n  requirements: [mlserver, python]', 'm.yaml'),
+    ...parseManifestDocuments(doc('served', '    - name: baseline-predictor'), 'p.yaml'),
+    ...parseManifestDocuments(doc('batched', '    - name: baseline-predictor\n      batch:\n        size: 20'), 'p.yaml'),
+    ...parseManifestDocuments(doc('missing', '    - name: no-such-model'), 'p.yaml'),
+  ];
+  const deployment = deploy(documents, [['gs://b/', store]]);
+  assert.deepEqual(deployment.pipelines.map((p) => p.name), ['served']);
+  const conditions = (name: string) => Object.fromEntries(deployment.resources.find((r) => r.resource.metadata.name === name)!.status.conditions.map((c) => [c.type, c]));
+  assert.deepEqual([conditions('served').Ready.status, conditions('served').PipelineReady.status, conditions('served').ModelsReady.status], ['True', 'True', 'True']);
+  assert.equal(conditions('batched').PipelineReady.message, 'the embedded pipeline gateway does not support spec.steps[0].batch');
+  assert.equal(conditions('batched').PipelineReady.reason, 'PipelineFailed');
+  assert.deepEqual([conditions('missing').ModelsReady.status, conditions('missing').Ready.status], ['False', 'False']);
+  fs.rmSync(store, { recursive: true, force: true });
 });
