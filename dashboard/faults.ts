@@ -24,16 +24,26 @@ export const DASHBOARD_FAULTS = [
   'dashboard-keeps-prometheus-label', // the fallback figures keep the LIVE:prometheus label and drop the cause
   'dashboard-dies-without-prometheus', // the process exits right after it served its first fallback figures
   'dashboard-sticky-fallback', // once fallen back, it never asks Prometheus again
+  'dashboard-router-swaps-regimes', // the routing view shows the aggressive regime's count under conservative, and the reverse
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
-const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label'];
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes'];
+
+/** The routing view with the aggressive and conservative counts swapped. */
+function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
+  if (!('figures' in router)) return router;
+  const value = (id: string) => router.figures.find((f) => f.id === id)?.value ?? null;
+  const swap: Record<string, string> = { 'router-requests-aggressive': 'router-requests-conservative', 'router-requests-conservative': 'router-requests-aggressive' };
+  return { ...router, figures: router.figures.map((f) => (f.id in swap ? { ...f, value: value(swap[f.id]) } : f)) };
+}
 
 /** The data with the faults applied. */
 export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFault>): DashboardData {
   if (!DATA_FAULTS.some((f) => faults.has(f))) return data;
+  if (faults.has('dashboard-router-swaps-regimes')) data = { ...data, router: swapRegimes(data.router) };
   const [a, b] = data.experiment.candidates.map((c) => `accuracy:${c.name}`);
   const value = (id: string) => data.ab.figures.find((f) => f.id === id)?.value ?? null;
   const figures = data.ab.figures.map((original) => {

@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkAnsweredBy, checkRefusedNamingContext, requireRouter, sendDay, sendWithout } from '../support/tasks/router.ts';
+import { checkAnsweredBy, checkDashboardRouting, checkRefusedNamingContext, requireRouter, sendDay, sendDaysWithOwnContext, sendWithout } from '../support/tasks/router.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the contextual router pipeline {string} is deployed and ready', function (this: UatWorld, pipeline: string) {
@@ -20,4 +20,12 @@ When('held-out days are sent to the router, each without one of its context tens
 
 Then('each is refused with a 4xx and an error body that names the missing tensor', function (this: UatWorld) {
   return checkRefusedNamingContext(this);
+});
+
+When('{int} held-out days are sent to the router, each with its own market context', function (this: UatWorld, days: number) {
+  return sendDaysWithOwnContext(this, days);
+});
+
+Then("within {int} seconds the dashboard's routing view shows the days routed and each regime's requests as the platform counted them", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
+  return checkDashboardRouting(this, seconds);
 });

@@ -335,6 +335,14 @@ test('a router whose volatility threshold is inverted sends volatile days elsewh
   assert.equal(failedCriterion(run, 'router-refuses-missing-context').measured, 2, 'both requests without their context were answered');
 });
 
+test('a dashboard whose routing view swaps two regimes\' counts fails the routing-view criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-router-swaps-regimes' }, ['-p', 'functional', '--name', '^The dashboard shows where the router sent the days']);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const failed = failedCriterion(run, 'dashboard-shows-routing');
+  assert.match(JSON.stringify(failed.details), /router-requests-aggressive shows \d+, the platform counted \d+ for aggressive-predictor/);
+});
+
 describe('meta tests', { concurrency: 2 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

@@ -156,7 +156,10 @@
       const bandit = data.bandit;
       $('#bandit-summary').textContent = bandit.figures ? `Experiment ${bandit.experiment}: weights set by ${bandit.strategy}, ${bandit.updates} updates so far` : '';
       renderFigures($('#bandit-figures'), bandit.figures || []);
-      for (const key of ['bandit', 'drift', 'explanations']) {
+      const router = data.router;
+      $('#router-summary').textContent = router.figures ? `Pipeline ${router.pipeline}: the days its router sent to each regime's predictor, all models whatever the filter` : '';
+      renderFigures($('#router-figures'), router.figures || []);
+      for (const key of ['bandit', 'router', 'drift', 'explanations']) {
         const empty = document.querySelector(`[data-empty="${key}"]`);
         empty.textContent = data[key].empty || '';
         empty.hidden = !data[key].empty;

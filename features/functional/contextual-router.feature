@@ -42,3 +42,8 @@ Feature: A contextual router sends each day to the predictor built for its marke
   Scenario: A request without its market context is refused, naming what is missing
     When held-out days are sent to the router, each without one of its context tensors: "volatility, trend"
     Then each is refused with a 4xx and an error body that names the missing tensor
+
+  @severity:normal @story:routing-view
+  Scenario: The dashboard shows where the router sent the days, as the platform counted them
+    When 40 held-out days are sent to the router, each with its own market context
+    Then within 20 seconds the dashboard's routing view shows the days routed and each regime's requests as the platform counted them

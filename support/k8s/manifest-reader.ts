@@ -54,3 +54,24 @@ export function storageUris(dirs: string[]): Map<string, string> {
       .map((r) => [r.name, r.spec.storageUri as string]),
   );
 }
+
+/** A router Pipeline of the manifests: the step whose output tensors trigger the others, and which predictor step each tensor (regime) triggers. */
+export interface RouterShape {
+  pipeline: string;
+  router: string;
+  routes: { regime: string; predictor: string }[];
+  /** Predictors that also serve outside the pipeline (an Experiment's candidate or default): their counters include that traffic. */
+  shared: string[];
+}
+
+export function routerShape(dirs: string[]): RouterShape | undefined {
+  const resources = readManifests(dirs);
+  for (const p of resources.filter((r) => r.kind === 'Pipeline')) {
+    const steps = (p.spec.steps ?? []) as { name: string; triggers?: string[] }[];
+    const routes = steps.flatMap((s) => (s.triggers ?? []).map((t) => /^([^.]+)\.outputs\.([^.]+)$/.exec(t)).filter((m): m is RegExpExecArray => m !== null).map((m) => ({ router: m[1], regime: m[2], predictor: s.name })));
+    if (routes.length === 0) continue;
+    const inExperiments = new Set(resources.filter((r) => r.kind === 'Experiment').flatMap((e) => [String(e.spec.default ?? ''), ...((e.spec.candidates ?? []) as { name: string }[]).map((c) => c.name)]));
+    return { pipeline: p.name, router: routes[0].router, routes: routes.map(({ regime, predictor }) => ({ regime, predictor })), shared: routes.map((r) => r.predictor).filter((n) => inExperiments.has(n)) };
+  }
+  return undefined;
+}

@@ -131,7 +131,8 @@ export async function checkCountedModelsHaveRuns(world: UatWorld): Promise<void>
   });
 }
 
-async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
+/** The scenario's dashboard page in Chromium, opened once. */
+export async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
   world.ui.dashboard ??= await DashboardPage.open(await world.browser(), world.dashboardUrl);
   return world.ui.dashboard;
 }

@@ -4,7 +4,12 @@
  * The criteria check which predictor answered a day (from the answer's `x-seldon-route`, which
  * lists the steps that ran) and that a request without its context is refused with an error body.
  */
-import { readManifests } from '../k8s/manifest-reader.ts';
+import { readManifests, routerShape } from '../k8s/manifest-reader.ts';
+import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
+import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
+import type { DashboardFigure } from '../browser/dashboard-page.ts';
+import { waitFor, WaitTimeoutError } from '../wait.ts';
+import { openOrReuse } from './live-metrics.ts';
 import { OipClient, type OipResponse } from '../clients/oip-client.ts';
 import { marketSnapshots } from './traffic.ts';
 import type { UatWorld } from '../world.ts';
@@ -13,6 +18,8 @@ const READY_DEADLINE_MS = 60_000;
 
 export interface RouterState {
   pipeline?: string;
+  /** Days sent with their own context: the platform's counters before, and which predictor answered each (x-seldon-route). */
+  sentDays?: { before: Record<string, number>; answered: Record<string, number>; days: number; at: number };
   answer?: OipResponse;
   context?: { volatility: number; trend: number };
   refused?: { missing: string; answer: OipResponse }[];
@@ -103,5 +110,72 @@ export async function checkRefusedNamingContext(world: UatWorld): Promise<void> 
     test: `one request per missing tensor (${outcome.map((o) => o.missing).join(', ')})`,
     passed: outcome.every((o) => o.ok),
     details: { outcome },
+  });
+}
+
+/** `count` held-out days, each with its own 20-day volatility and trend as context. */
+export async function sendDaysWithOwnContext(world: UatWorld, count: number): Promise<void> {
+  const { heldOut } = marketDataFor({ seed: world.target.seed, ...DEFAULT_TRAINING });
+  if (count > heldOut.length) throw new Error(`only ${heldOut.length} held-out days`);
+  const vol = FEATURE_NAMES.indexOf('vol_20d');
+  const trend = FEATURE_NAMES.indexOf('ret_20d');
+  const before = (await world.metrics.snapshot()).answeredPerModel();
+  const answered: Record<string, number> = {};
+  for (const day of heldOut.slice(0, count)) {
+    const answer = await world.oip.infer(`${pipelineOf(world)}.pipeline`, routerRequest(day.features, { volatility: day.features[vol], trend: day.features[trend] }));
+    if (answer.status !== 200) throw new Error(`the router answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    for (const model of stepsRun(answer.route)) answered[model] = (answered[model] ?? 0) + 1;
+  }
+  world.router.sentDays = { before, answered, days: count, at: Date.now() };
+}
+
+/**
+ * The dashboard's routing view, read in Chromium until it agrees (bounded): each figure labelled
+ * LIVE:prometheus; the days routed and each regime's predictor count equal the platform's own
+ * counters; and each grew from before the scenario's days by exactly the answers the harness saw.
+ */
+export async function checkDashboardRouting(world: UatWorld, seconds: number): Promise<void> {
+  const sent = world.router.sentDays;
+  if (!sent) throw new Error('no days were sent to the router in this scenario');
+  const shape = routerShape(world.run.config.manifests);
+  if (!shape) throw new Error('the manifests hold no router pipeline');
+  const dashboard = await openOrReuse(world);
+  const expectedFor = (id: string): string | undefined => (id === 'router-routed' ? shape.router : shape.routes.find((r) => `router-requests-${r.regime}` === id)?.predictor);
+  let last: { figures: DashboardFigure[]; platform: Record<string, number>; problems: string[] } = { figures: [], platform: {}, problems: ['not read yet'] };
+  let after: number | null = null;
+  try {
+    await waitFor(`the dashboard's routing view to show the platform's counts`, Math.max(0, seconds * 1000 - (Date.now() - sent.at)), async () => {
+      const figures = (await dashboard.figures()).filter((f) => f.id.startsWith('router-'));
+      const platform = (await world.metrics.snapshot()).answeredPerModel();
+      const problems: string[] = [];
+      const ids = ['router-routed', ...shape.routes.map((r) => `router-requests-${r.regime}`)];
+      for (const id of ids) {
+        const f = figures.find((x) => x.id === id);
+        const model = expectedFor(id)!;
+        if (!f) problems.push(`${id} not shown`);
+        else if (f.source !== 'LIVE:prometheus') problems.push(`${id} labelled ${f.source}`);
+        else if (f.value !== (platform[model] ?? 0)) problems.push(`${id} shows ${f.value}, the platform counted ${platform[model] ?? 0} for ${model}`);
+        const grew = (platform[model] ?? 0) - (sent.before[model] ?? 0);
+        if (grew !== (sent.answered[model] ?? 0)) problems.push(`${model} grew by ${grew}, the harness saw it answer ${sent.answered[model] ?? 0}`);
+      }
+      last = { figures, platform, problems };
+      return problems.length === 0 ? true : undefined;
+    }, 250);
+    // from the last day's answer: the page was opened within the time, not before it
+    after = (Date.now() - sent.at) / 1000;
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+  }
+  await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-routing.png' });
+  await world.check({
+    id: 'dashboard-shows-routing',
+    statement: `the dashboard's routing view shows the days the router routed and each regime's requests, as the platform counted them`,
+    threshold: `within ${seconds} s of the last day's answer: every routing figure labelled LIVE:prometheus and equal to the platform's counter, each grown by the ${sent.days} days' answers`,
+    measured: after ?? `> ${seconds}`,
+    unit: 's',
+    source: 'LIVE:browser',
+    test: 'the figures read in Chromium against the platform\'s /metrics counters and the answers the harness saw (x-seldon-route)',
+    passed: after !== null && after <= seconds,
+    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), platform: last.platform, answered: sent.answered, before: sent.before },
   });
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
-import { experimentCandidates, modelNames } from '../k8s/manifest-reader.ts';
+import { experimentCandidates, modelNames, routerShape, type RouterShape } from '../k8s/manifest-reader.ts';
 import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
 import type { RunningTarget } from '../targets/target.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
@@ -37,6 +37,8 @@ export interface ViewSources {
   models: string[];
   /** The bandit controller's address, or why there is none. */
   bandit: { url: string } | { problem: string };
+  /** The contextual router of the manifests, if they hold one. */
+  router?: RouterShape;
 }
 
 export interface EmptySection {
@@ -66,6 +68,28 @@ export async function banditView(bandit: ViewSources['bandit']): Promise<BanditV
   return { experiment: state.experiment, strategy: state.strategy, updates: state.updates, figures };
 }
 
+/** The router's traffic: the days it routed, and the requests each regime's predictor answered. */
+export type RouterView = EmptySection | { pipeline: string; figures: Figure[] };
+
+export function routerView(shape: RouterShape | undefined, view: ServingView): RouterView {
+  if (!shape) return { empty: 'No contextual router is deployed: no routing to show.' };
+  const at = new Date(view.observedAt);
+  const count = (model: string, id: string, label: string, extra?: string): Figure => {
+    const has = model in view.requestsTotal;
+    const note = has ? [view.note, extra].filter(Boolean).join('; ') || undefined : `no series for ${model} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
+    return figure(id, label, has ? view.requestsTotal[model] : null, 'requests', view.source, note, at);
+  };
+  return {
+    pipeline: shape.pipeline,
+    figures: [
+      count(shape.router, 'router-routed', `Days routed by ${shape.router}`, `every request of ${shape.pipeline} that reached its router`),
+      ...shape.routes.map((r) =>
+        count(r.predictor, `router-requests-${r.regime}`, `${r.regime} regime: ${r.predictor} requests answered`, shape.shared.includes(r.predictor) ? `all of ${r.predictor}'s requests, its experiment's included (Seldon's metrics carry no pipeline label)` : undefined),
+      ),
+    ],
+  };
+}
+
 export interface DashboardData {
   generatedAt: string;
   window: Window;
@@ -75,6 +99,7 @@ export interface DashboardData {
   ab: { figures: Figure[]; charts: Record<string, ChartOption>; servingNote?: string };
   business: { figures: Figure[]; charts: Record<string, ChartOption>; assumptionsFile: string };
   bandit: BanditView;
+  router: RouterView;
   drift: EmptySection;
   explanations: EmptySection;
   sources: Record<string, number>;
@@ -193,6 +218,7 @@ export function viewSources(settings: SourceSettings): ViewSources & { live: Liv
     experiment: { name: settings.experiment, candidates },
     models: modelNames(settings.manifests),
     bandit: settings.banditUrl ? { url: settings.banditUrl } : { problem: 'no bandit controller was given (--bandit-url)' },
+    router: routerShape(settings.manifests),
   };
 }
 
@@ -218,11 +244,14 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const candidates = sources.experiment.candidates.map((c) => c.name);
   // the candidates' counts are read whatever the filter, so a candidate's share always has its denominator
   const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
-  const [accuracy, view, withCandidates, bandit] = await Promise.all([
+  // the router's counts are read whatever the filter: its view is not filtered by model
+  const routerModels = sources.router ? [sources.router.router, ...sources.router.routes.map((r) => r.predictor)] : [];
+  const [accuracy, view, withCandidates, bandit, routed] = await Promise.all([
     accuracyFigures(sources, models),
     sources.live.view(window, selected),
     countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
     banditView(sources.bandit),
+    sources.router && selected.length > 0 ? sources.live.view(window, routerModels) : undefined,
   ]);
   const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
@@ -236,6 +265,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     ab: { figures: abFigures, charts: abCharts(abFigures, view, models, weights), servingNote: view.note },
     business: { figures: business, charts: businessCharts(business, window), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
     bandit,
+    router: routerView(sources.router, routed ?? view),
     drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
     explanations: { empty: 'The SHAP explainer stack is not deployed yet: no explanation to show.' },
     sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : [])]),
