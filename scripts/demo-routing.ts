@@ -13,9 +13,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { evaluationHistory, FEATURE_NAMES, REGIMES, type MarketRow, type Regime } from '../fixtures/market-data.ts';
+import { evaluationHistory, REGIMES, type MarketRow, type Regime } from '../fixtures/market-data.ts';
+import { marketContext } from '../fixtures/regime-router.ts';
 import { writeChart } from '../support/charts/render-charts.ts';
-import { OipClient } from '../support/clients/oip-client.ts';
+import { OipClient, predictOutput } from '../support/clients/oip-client.ts';
 import { servedPredictions } from '../support/clients/served-predictions.ts';
 import { ConfigError, loadConfig } from '../support/config.ts';
 import { pairedRatioBound } from '../support/stats/ratio-bound.ts';
@@ -44,8 +45,6 @@ try {
   usage(error instanceof ConfigError ? error.message : String(error));
 }
 
-const vol = FEATURE_NAMES.indexOf('vol_20d');
-const trend = FEATURE_NAMES.indexOf('ret_20d');
 const pct = (x: number): string => (x * 100).toFixed(1);
 
 let target: RunningTarget | undefined;
@@ -79,8 +78,8 @@ try {
     drawn = process.stdout.isTTY ? text.split('\n').length - 1 : 0;
   };
   for (const [i, day] of chosen.entries()) {
-    const answer = await oip.infer(`${PIPELINE}.pipeline`, routerRequest(day.features, { volatility: day.features[vol], trend: day.features[trend] }));
-    const prediction = (answer.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data[0];
+    const answer = await oip.infer(`${PIPELINE}.pipeline`, routerRequest(day.features, marketContext(day.features)));
+    const prediction = predictOutput(answer.body)?.[0];
     if (answer.status !== 200 || prediction === undefined) unanswered += 1;
     else routed.push({ regime: day.regime, predictor: stepsRun(answer.route).at(-1) ?? '?', right: prediction === day.label ? 1 : 0, baselineRight: baseline[i] === day.label ? 1 : 0 });
     if ((i + 1) % 100 === 0 || i === chosen.length - 1) draw();

@@ -175,26 +175,28 @@ export function createGateway(options: GatewayOptions): http.Server {
       try {
         const request = parseInferenceRequest(body.toString('utf8'), contentType);
         try {
-          if (model.router) {
-            const context = contextValues(request, model.inputFeatures);
-            const { thresholds, outputs } = model.router;
-            const tensor = has('invert-router-threshold') && context[0] < thresholds.volatility_threshold ? outputs.robust : has('invert-router-threshold') ? model.router.route(0, context[1]) : model.router.route(context[0], context[1]);
+          const answered = (output: { name: string; shape: number[]; data: number[] }): Answer => {
             metrics.modelInferred(name, true);
             const id = request.id ?? newRequestId();
-            return { status: 200, headers: { 'ce-id': id, 'ce-modelid': name }, payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ name: tensor, shape: [1], datatype: 'INT64', parameters: {}, data: [1] }] } };
+            return {
+              status: 200,
+              headers: { 'ce-id': id, 'ce-requestid': id, 'ce-specversion': '0.3', 'ce-type': 'io.seldon.serving.inference.response', 'ce-modelid': name, 'ce-endpoint': name },
+              payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ ...output, datatype: 'INT64', parameters: {} }] },
+            };
+          };
+          if (model.router) {
+            const [volatility, trend] = contextValues(request, model.inputFeatures);
+            const { route, thresholds, outputs } = model.router;
+            // the fault: below the volatility threshold is robust, above it the trend decides
+            const tensor = !has('invert-router-threshold') ? route(volatility, trend) : volatility < thresholds.volatility_threshold ? outputs.robust : route(0, trend);
+            return answered({ name: tensor, shape: [1], data: [1] });
           }
           const rows = featureRows(request, model.inputFeatures.length);
           const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'predict');
           if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: predict)`);
           const predictions = await predict(model, rows);
           if (has('slow-inference')) await new Promise((resolve) => setTimeout(resolve, 150));
-          metrics.modelInferred(name, true);
-          const id = request.id ?? newRequestId();
-          return {
-            status: 200,
-            headers: { 'ce-id': id, 'ce-requestid': id, 'ce-specversion': '0.3', 'ce-type': 'io.seldon.serving.inference.response', 'ce-modelid': name, 'ce-endpoint': name },
-            payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ name: 'predict', shape: [rows.length, 1], datatype: 'INT64', parameters: {}, data: predictions }] },
-          };
+          return answered({ name: 'predict', shape: [rows.length, 1], data: predictions });
         } catch (error) {
           metrics.modelInferred(name, false);
           throw error;

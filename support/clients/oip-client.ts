@@ -56,6 +56,11 @@ export function featuresRequest(rows: number[][], id?: string): Record<string, u
   };
 }
 
+/** The data of an answer's `predict` output tensor (a predictor's calls), or undefined when it has none. */
+export function predictOutput(body: unknown): number[] | undefined {
+  return (body as { outputs?: { name: string; data: number[] }[] } | undefined)?.outputs?.find((o) => o.name === 'predict')?.data;
+}
+
 /** The model name in a Seldon route header `:<model>_<version>:`. */
 export function routedModel(route: string | null): string | null {
   const match = route ? /:([^:]+)_(\d+):/.exec(route) : null;

@@ -2,7 +2,7 @@
  * What one model predicts for feature rows, asked through OIP and pinned to that model even when
  * it is an experiment's default (whose route it shares with the other candidates).
  */
-import { featuresRequest, routedModel, type OipClient } from './oip-client.ts';
+import { featuresRequest, predictOutput, routedModel, type OipClient } from './oip-client.ts';
 
 const BATCH_ROWS = 64;
 
@@ -32,7 +32,7 @@ export async function servedPredictions(oip: OipClient, model: string, rows: num
     const batch = rows.slice(i, i + BATCH_ROWS);
     const response = await oip.infer(model, featuresRequest(batch), { headers: pin });
     if (routedModel(response.route) !== model) throw new Error(`a batch of rows for ${model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
-    const predictions = (response.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data;
+    const predictions = predictOutput(response.body);
     if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
       throw new Error(`${model} answered ${response.status} to a batch of ${batch.length} rows: ${JSON.stringify(response.body).slice(0, 200)}`);
     }

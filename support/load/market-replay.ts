@@ -5,13 +5,13 @@
  */
 import type { MarketRow } from '../../fixtures/market-data.ts';
 import { businessValueBp } from '../../fixtures/market-replay.ts';
-import { featuresRequest, routedModel, type OipClient } from '../clients/oip-client.ts';
+import { featuresRequest, predictOutput, routedModel, type OipClient } from '../clients/oip-client.ts';
 
 /** The arm that answered and the reward fed back, or undefined when the request was not answered by a candidate. */
 export async function replayStep(options: { oip: OipClient; experiment: string; banditUrl: string; day: MarketRow; costBp: number; arms: string[] }): Promise<{ arm: string; reward: number } | undefined> {
   const answer = await options.oip.infer(`${options.experiment}.experiment`, featuresRequest([options.day.features]));
   const arm = routedModel(answer.route);
-  const prediction = (answer.body as { outputs?: { name: string; data: number[] }[] }).outputs?.find((o) => o.name === 'predict')?.data[0];
+  const prediction = predictOutput(answer.body)?.[0];
   if (answer.status !== 200 || !arm || prediction === undefined || !options.arms.includes(arm)) return undefined;
   const reward = businessValueBp(prediction, options.day.nextReturn, options.costBp);
   const feedback = await fetch(`${options.banditUrl}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: answer.route, reward }) });

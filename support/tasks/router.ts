@@ -6,11 +6,11 @@
  */
 import { readManifests, routerShape } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
-import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
+import { marketContext } from '../../fixtures/regime-router.ts';
 import type { DashboardFigure } from '../browser/dashboard-page.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 import { openOrReuse } from './live-metrics.ts';
-import { OipClient, type OipResponse } from '../clients/oip-client.ts';
+import { predictOutput, type OipResponse } from '../clients/oip-client.ts';
 import { marketSnapshots } from './traffic.ts';
 import type { UatWorld } from '../world.ts';
 
@@ -31,7 +31,7 @@ export async function requireRouter(world: UatWorld, pipeline: string): Promise<
   if (!manifest) throw new Error(`no Pipeline ${pipeline} in the deployed manifests (${world.run.config.manifests.join(', ')})`);
   const steps = ((manifest.spec as { steps?: { name: string }[] }).steps ?? []).map((s) => s.name);
   await Promise.all([...steps.map((s) => world.status.waitFor('Model', s, 'Ready', 'True', READY_DEADLINE_MS)), world.status.waitFor('Pipeline', pipeline, 'Ready', 'True', READY_DEADLINE_MS)]);
-  const ready = await new OipClient(world.target.inferenceUrl).get(`/v2/pipelines/${encodeURIComponent(pipeline)}/ready`);
+  const ready = await world.oip.get(`/v2/pipelines/${encodeURIComponent(pipeline)}/ready`);
   if (ready.status !== 200) throw new Error(`GET /v2/pipelines/${pipeline}/ready answered ${ready.status}`);
   world.router.pipeline = pipeline;
 }
@@ -69,7 +69,7 @@ export async function checkAnsweredBy(world: UatWorld, predictor: string): Promi
   if (!answer || !context) throw new Error('no day was sent to the router in this scenario');
   const steps = stepsRun(answer.route);
   const answeredBy = steps.at(-1) ?? null;
-  const prediction = (answer.body as { outputs?: { name: string; data: unknown[] }[] }).outputs?.find((o) => o.name === 'predict')?.data;
+  const prediction = predictOutput(answer.body);
   await world.check({
     id: `router-answers-by-regime-v${slug(context.volatility)}-t${slug(context.trend)}`,
     statement: `a day with volatility ${context.volatility} and trend ${context.trend} is answered by ${predictor}`,
@@ -117,12 +117,10 @@ export async function checkRefusedNamingContext(world: UatWorld): Promise<void> 
 export async function sendDaysWithOwnContext(world: UatWorld, count: number): Promise<void> {
   const { heldOut } = marketDataFor({ seed: world.target.seed, ...DEFAULT_TRAINING });
   if (count > heldOut.length) throw new Error(`only ${heldOut.length} held-out days`);
-  const vol = FEATURE_NAMES.indexOf('vol_20d');
-  const trend = FEATURE_NAMES.indexOf('ret_20d');
   const before = (await world.metrics.snapshot()).answeredPerModel();
   const answered: Record<string, number> = {};
   for (const day of heldOut.slice(0, count)) {
-    const answer = await world.oip.infer(`${pipelineOf(world)}.pipeline`, routerRequest(day.features, { volatility: day.features[vol], trend: day.features[trend] }));
+    const answer = await world.oip.infer(`${pipelineOf(world)}.pipeline`, routerRequest(day.features, marketContext(day.features)));
     if (answer.status !== 200) throw new Error(`the router answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
     for (const model of stepsRun(answer.route)) answered[model] = (answered[model] ?? 0) + 1;
   }

@@ -73,18 +73,12 @@ export type RouterView = EmptySection | { pipeline: string; figures: Figure[] };
 
 export function routerView(shape: RouterShape | undefined, view: ServingView): RouterView {
   if (!shape) return { empty: 'No contextual router is deployed: no routing to show.' };
-  const at = new Date(view.observedAt);
-  const count = (model: string, id: string, label: string, extra?: string): Figure => {
-    const has = model in view.requestsTotal;
-    const note = has ? [view.note, extra].filter(Boolean).join('; ') || undefined : `no series for ${model} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
-    return figure(id, label, has ? view.requestsTotal[model] : null, 'requests', view.source, note, at);
-  };
   return {
     pipeline: shape.pipeline,
     figures: [
-      count(shape.router, 'router-routed', `Days routed by ${shape.router}`, `every request of ${shape.pipeline} that reached its router`),
+      requestsFigure(view, shape.router, 'router-routed', `Days routed by ${shape.router}`, `every request of ${shape.pipeline} that reached its router`),
       ...shape.routes.map((r) =>
-        count(r.predictor, `router-requests-${r.regime}`, `${r.regime} regime: ${r.predictor} requests answered`, shape.shared.includes(r.predictor) ? `all of ${r.predictor}'s requests, its experiment's included (Seldon's metrics carry no pipeline label)` : undefined),
+        requestsFigure(view, r.predictor, `router-requests-${r.regime}`, `${r.regime} regime: ${r.predictor} requests answered`, shape.shared.includes(r.predictor) ? `all of ${r.predictor}'s requests, its experiment's included (Seldon's metrics carry no pipeline label)` : undefined),
       ),
     ],
   };
@@ -136,16 +130,23 @@ async function accuracyFigures(sources: ViewSources, models: string[]): Promise<
   return models.map((m) => figure(`accuracy:${m}`, `${m} accuracy on held-out days`, logged.get(m) ?? null, 'ratio', 'LIVE:mlflow-postgres', logged.has(m) ? undefined : problem));
 }
 
+// A model with no series in the source is unavailable, with the cause, never a 0 under a live label.
+const missingSeries = (view: ServingView, model: string): string => `no series for ${model} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
+
+/** A model's requests answered since the servers started, from the view's source; `extra` adds to the note. */
+function requestsFigure(view: ServingView, model: string, id: string, label: string, extra?: string): Figure {
+  const has = model in view.requestsTotal;
+  const note = has ? [view.note, extra].filter(Boolean).join('; ') || undefined : missingSeries(view, model);
+  return figure(id, label, has ? view.requestsTotal[model] : null, 'requests', view.source, note, new Date(view.observedAt));
+}
+
 function servingFigures(view: ServingView, models: string[], candidates: string[], candidateCounts: Record<string, number>): Figure[] {
   const at = new Date(view.observedAt);
   const out: Figure[] = [];
-  // A model with no series in the source is unavailable, with the cause, never a 0 under a live label.
-  const missing = (m: string): string => `no series for ${m} in ${view.source}${view.note ? `; ${view.note}` : ''}`;
   for (const m of models) {
-    const has = m in view.requestsTotal;
-    out.push(figure(`requests:${m}`, `${m} requests answered`, has ? view.requestsTotal[m] : null, 'requests', view.source, has ? view.note : missing(m), at));
+    out.push(requestsFigure(view, m, `requests:${m}`, `${m} requests answered`));
     const hasRate = m in view.requestRate;
-    const rateNote = hasRate ? [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined : missing(m);
+    const rateNote = hasRate ? [view.note, view.covers ? `covers ${view.covers}, not the ${view.window} window` : undefined].filter(Boolean).join('; ') || undefined : missingSeries(view, m);
     out.push(figure(`rate:${m}`, `${m} request rate (${view.covers ? `${view.covers}; ${view.window} asked` : view.window})`, hasRate ? view.requestRate[m] : null, 'req/s', view.source, rateNote, at));
   }
   // Each candidate's share of the requests the experiment's candidates answered, computed from their
