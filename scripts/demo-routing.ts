@@ -13,20 +13,18 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { evaluationHistory, REGIMES, type MarketRow, type Regime } from '../fixtures/market-data.ts';
-import { marketContext } from '../fixtures/regime-router.ts';
+import { evaluationDays, REGIMES, type MarketRow, type Regime } from '../fixtures/market-data.ts';
 import { writeChart } from '../support/charts/render-charts.ts';
-import { OipClient, predictOutput } from '../support/clients/oip-client.ts';
+import { OipClient } from '../support/clients/oip-client.ts';
 import { servedPredictions } from '../support/clients/served-predictions.ts';
 import { ConfigError, loadConfig } from '../support/config.ts';
 import { pairedRatioBound } from '../support/stats/ratio-bound.ts';
 import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
-import { routerRequest, stepsRun } from '../support/tasks/router.ts';
+import { routeDays } from '../support/tasks/router.ts';
 
 const PIPELINE = 'contextual-financial-router';
 const BASELINE = 'baseline-predictor';
-const MAX_DAYS = 3000;
-const HISTORY_DAYS = 8000;
+const MAX_DAYS = 6000;
 
 function usage(message: string): never {
   console.error(`demo:routing: ${message}\nusage: npm run demo:routing -- [--market-conditions volatile|bull|bear|sideways|all] [--days 50..${MAX_DAYS}] [--seed N]`);
@@ -50,8 +48,7 @@ const pct = (x: number): string => (x * 100).toFixed(1);
 let target: RunningTarget | undefined;
 let exitCode = 0;
 try {
-  const chosen: MarketRow[] = evaluationHistory(config.seed, HISTORY_DAYS).filter((r) => conditions === 'all' || r.regime === conditions).slice(0, days);
-  if (chosen.length < days) throw new Error(`the evaluation history holds ${chosen.length} ${conditions} days, fewer than --days ${days}`);
+  const chosen: MarketRow[] = evaluationDays(config.seed, days, conditions === 'all' ? undefined : (conditions as Regime));
   target = await startConfiguredTarget(config, (line) => console.log(line));
   const oip = new OipClient(target.inferenceUrl);
   console.log(`\n${PIPELINE}: ${days} ${conditions === 'all' ? '' : `${conditions} `}days of the evaluation history (seed ${config.seed}), each with its market context; ${BASELINE} asked alone for the same days\n`);
@@ -77,13 +74,17 @@ try {
     process.stdout.write(text);
     drawn = process.stdout.isTTY ? text.split('\n').length - 1 : 0;
   };
-  for (const [i, day] of chosen.entries()) {
-    const answer = await oip.infer(`${PIPELINE}.pipeline`, routerRequest(day.features, marketContext(day.features)));
-    const prediction = predictOutput(answer.body)?.[0];
-    if (answer.status !== 200 || prediction === undefined) unanswered += 1;
-    else routed.push({ regime: day.regime, predictor: stepsRun(answer.route).at(-1) ?? '?', right: prediction === day.label ? 1 : 0, baselineRight: baseline[i] === day.label ? 1 : 0 });
-    if ((i + 1) % 100 === 0 || i === chosen.length - 1) draw();
-  }
+  await routeDays(oip, PIPELINE, chosen, (done, sofar) => {
+    if (done % 100 !== 0 && done !== chosen.length) return;
+    routed.length = 0;
+    unanswered = 0;
+    sofar.forEach((answer, i) => {
+      if (answer === undefined) return;
+      if (answer.status !== 200 || answer.prediction === null) unanswered += 1;
+      else routed.push({ regime: chosen[i].regime, predictor: answer.predictor ?? '?', right: answer.prediction === chosen[i].label ? 1 : 0, baselineRight: baseline[i] === chosen[i].label ? 1 : 0 });
+    });
+    draw();
+  });
 
   const present = REGIMES.filter((regime) => routed.some((r) => r.regime === regime));
   const bounds = Object.fromEntries(

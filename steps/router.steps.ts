@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkAnsweredBy, checkDashboardRouting, checkRefusedNamingContext, requireRouter, sendDay, sendDaysWithOwnContext, sendWithout } from '../support/tasks/router.ts';
+import { checkAnsweredBy, checkUplift, compareWithBaseline, checkDashboardRouting, checkRefusedNamingContext, requireRouter, sendDay, sendDaysWithOwnContext, sendWithout } from '../support/tasks/router.ts';
 import type { UatWorld } from '../support/world.ts';
+import { REGIMES, type Regime } from '../fixtures/market-data.ts';
 
 Given('the contextual router pipeline {string} is deployed and ready', function (this: UatWorld, pipeline: string) {
   return requireRouter(this, pipeline);
@@ -28,4 +29,13 @@ When('{int} held-out days are sent to the router, each with its own market conte
 
 Then("within {int} seconds the dashboard's routing view shows the days routed and each regime's requests as the platform counted them", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
   return checkDashboardRouting(this, seconds);
+});
+
+When('{int} {word} market days, never trained on, are sent to the router, each with its own market context, and to {string} alone', { timeout: 180_000 }, function (this: UatWorld, days: number, regime: string, baseline: string) {
+  if (!(REGIMES as readonly string[]).includes(regime)) throw new Error(`'${regime}' is not a market regime of the data (${REGIMES.join(', ')})`);
+  return compareWithBaseline(this, days, regime as Regime, baseline);
+});
+
+Then('the routed accuracy is at least {float} % above the baseline\'s, at {int} % confidence', function (this: UatWorld, uplift: number, confidence: number) {
+  return checkUplift(this, uplift, confidence);
 });

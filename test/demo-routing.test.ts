@@ -14,7 +14,7 @@ const run = (args: string[], reports: string) => runDemo('demo-routing', args, r
 
 test('demo:routing refuses unknown market conditions and a day count out of bounds, with the usage', () => {
   const reports = tempDir('demo-routing-bad');
-  for (const [args, message] of [[['--market-conditions', 'stormy'], /--market-conditions must be one of bull, bear, sideways, volatile or all, got 'stormy'/], [['--days', '5'], /--days must be a whole number from 50 to 3000/]] as const) {
+  for (const [args, message] of [[['--market-conditions', 'stormy'], /--market-conditions must be one of bull, bear, sideways, volatile or all, got 'stormy'/], [['--days', '5'], /--days must be a whole number from 50 to 6000/]] as const) {
     const bad = run([...args], reports);
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, message);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FEATURE_NAMES, generateMarketData, REGIMES, splitChronologically } from '../fixtures/market-data.ts';
+import { evaluationDays, FEATURE_NAMES, generateMarketData, REGIMES, splitChronologically } from '../fixtures/market-data.ts';
 import { classificationMetrics } from '../fixtures/train-predictors.ts';
 
 test('the same seed gives the same market data, another seed different data', () => {
@@ -39,4 +39,15 @@ test('classification metrics count correctly', () => {
   assert.equal(m.precision, 0.5);
   assert.equal(m.recall, 0.5);
   assert.throws(() => classificationMetrics([1], [1, 0]), /cannot score/);
+});
+
+test('evaluation days: as many of a regime as asked, the same for a seed, from a history no training split holds', () => {
+  const volatile = evaluationDays(42, 1200, 'volatile');
+  assert.equal(volatile.length, 1200);
+  assert.ok(volatile.every((r) => r.regime === 'volatile'));
+  assert.deepEqual(evaluationDays(42, 1200, 'volatile').map((r) => r.features), volatile.map((r) => r.features));
+  assert.deepEqual(evaluationDays(42, 100).map((r) => r.day), Array.from({ length: 100 }, (_, i) => i + 60));
+  const training = new Set(generateMarketData({ seed: 42, days: 1600 }).map((r) => r.features.join()));
+  assert.ok(volatile.every((r) => !training.has(r.features.join())));
+  assert.throws(() => evaluationDays(42, 0), /count must be a positive whole number/);
 });

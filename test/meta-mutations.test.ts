@@ -326,10 +326,13 @@ test('a bandit that never writes its weights to the experiment earns no more tha
   assert.equal(failedCriterion(run, 'mab-weights-visible').measured, 4, 'every predictor\'s weight differs between the bandit and the experiment');
 });
 
-test('a router whose volatility threshold is inverted sends volatile days elsewhere, and a pipeline gateway that guesses a missing context answers instead of refusing', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'invert-router-threshold,pipeline-guesses-missing-input' }, ['-p', 'functional', '--name', '^A day with volatility 0\\.45 and trend 0\\.00 goes to|^A day with volatility 0\\.10 and trend 0\\.021 goes to|^A request without its market context']);
+test('a router whose volatility threshold is inverted sends volatile days elsewhere and loses the uplift, and a pipeline gateway that guesses a missing context answers instead of refusing', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'invert-router-threshold,pipeline-guesses-missing-input' }, ['-p', 'functional', '--name', '^A day with volatility 0\\.45 and trend 0\\.00 goes to|^A day with volatility 0\\.10 and trend 0\\.021 goes to|^In volatile markets the routed calls|^A request without its market context']);
   assert.equal(run.status, 1, run.output);
-  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed'], JSON.stringify(run.scenarios));
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed', 'failed'], JSON.stringify(run.scenarios));
+  const uplift = failedCriterion(run, 'router-uplift-in-volatile');
+  assert.ok(Number(uplift.measured) < 1.15, `lower bound of the routed / baseline accuracy ratio: ${uplift.measured}`);
+  assert.ok((uplift.details as { perPredictor: Record<string, { days: number }> }).perPredictor['robust-predictor'].days < 2500, 'most volatile days were sent away from robust-predictor');
   assert.equal(failedCriterion(run, 'router-answers-by-regime-v0p45-t0').measured, 'baseline-predictor', 'a volatile day answered by the baseline');
   assert.equal(failedCriterion(run, 'router-answers-by-regime-v0p1-t0p021').measured, 'robust-predictor', 'a calm day sent to robust');
   assert.equal(failedCriterion(run, 'router-refuses-missing-context').measured, 2, 'both requests without their context were answered');

@@ -6,11 +6,14 @@
  */
 import { readManifests, routerShape } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
+import { evaluationDays, type MarketRow, type Regime } from '../../fixtures/market-data.ts';
+import { pairedRatioBound } from '../stats/ratio-bound.ts';
+import { servedPredictions } from '../clients/served-predictions.ts';
 import { marketContext } from '../../fixtures/regime-router.ts';
 import type { DashboardFigure } from '../browser/dashboard-page.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
 import { openOrReuse } from './live-metrics.ts';
-import { predictOutput, type OipResponse } from '../clients/oip-client.ts';
+import { predictOutput, type OipClient, type OipResponse } from '../clients/oip-client.ts';
 import { marketSnapshots } from './traffic.ts';
 import type { UatWorld } from '../world.ts';
 
@@ -23,6 +26,8 @@ export interface RouterState {
   answer?: OipResponse;
   context?: { volatility: number; trend: number };
   refused?: { missing: string; answer: OipResponse }[];
+  /** Days of one market regime sent to the router and to the baseline alone: right (1) or wrong (0) per day. */
+  compared?: { regime: Regime; baseline: string; routed: RoutedDay[]; routedRight: number[]; baselineRight: number[] };
 }
 
 /** The pipeline and the Models its steps name are Ready, and the pipeline gateway says it is ready. */
@@ -177,3 +182,79 @@ export async function checkDashboardRouting(world: UatWorld, seconds: number): P
     details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), platform: last.platform, answered: sent.answered, before: sent.before },
   });
 }
+
+export interface RoutedDay {
+  status: number;
+  /** The predictor step that answered (the last step in x-seldon-route), null when none did. */
+  predictor: string | null;
+  prediction: number | null;
+}
+
+const ROUTE_CONCURRENCY = 4;
+
+/**
+ * Each day sent to the pipeline with its own market context (a few requests in flight), in order:
+ * who answered and what it predicted. `progress` is told how many have come back.
+ */
+export async function routeDays(oip: OipClient, pipeline: string, days: MarketRow[], progress?: (done: number, routed: RoutedDay[]) => void): Promise<RoutedDay[]> {
+  const routed: RoutedDay[] = new Array(days.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < days.length) {
+      const i = next++;
+      const answer = await oip.infer(`${pipeline}.pipeline`, routerRequest(days[i].features, marketContext(days[i].features)));
+      const prediction = answer.status === 200 ? predictOutput(answer.body)?.[0] : undefined;
+      routed[i] = { status: answer.status, predictor: stepsRun(answer.route).at(-1) ?? null, prediction: prediction ?? null };
+      done += 1;
+      progress?.(done, routed);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ROUTE_CONCURRENCY, days.length) }, worker));
+  return routed;
+}
+
+/**
+ * `count` days of `regime` from the evaluation history (never trained on), each sent to the router
+ * with its own context, and the same days asked of `baseline` alone (pinned to it, in batches).
+ */
+export async function compareWithBaseline(world: UatWorld, count: number, regime: Regime, baseline: string): Promise<void> {
+  const days = evaluationDays(world.target.seed, count, regime);
+  const routed = await routeDays(world.oip, pipelineOf(world), days);
+  const alone = await servedPredictions(world.oip, baseline, days.map((d) => d.features));
+  world.router.compared = {
+    regime,
+    baseline,
+    routed,
+    routedRight: routed.map((r, i) => (r.status === 200 && r.prediction === days[i].label ? 1 : 0)),
+    baselineRight: alone.map((p, i) => (p === days[i].label ? 1 : 0)),
+  };
+}
+
+/** The routed accuracy is at least `upliftPercent` above the baseline's: one-sided lower confidence bound of the paired ratio. */
+export async function checkUplift(world: UatWorld, upliftPercent: number, confidencePercent: number): Promise<void> {
+  const compared = world.router.compared;
+  if (!compared) throw new Error('no days were compared with the baseline in this scenario');
+  const alpha = 1 - confidencePercent / 100;
+  const bound = pairedRatioBound(compared.routedRight, compared.baselineRight, alpha);
+  const unanswered = compared.routed.filter((r) => r.status !== 200 || r.prediction === null).length;
+  const perPredictor: Record<string, { days: number; right: number }> = {};
+  compared.routed.forEach((r, i) => {
+    const of = (perPredictor[r.predictor ?? 'none'] ??= { days: 0, right: 0 });
+    of.days += 1;
+    of.right += compared.routedRight[i];
+  });
+  const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+  await world.check({
+    id: `router-uplift-in-${compared.regime}`,
+    statement: `on ${compared.regime} market days the routed accuracy is at least ${upliftPercent} % above ${compared.baseline}'s`,
+    threshold: `${confidencePercent} % lower confidence bound of routed / ${compared.baseline} accuracy >= ${round(1 + upliftPercent / 100)}, every day answered`,
+    measured: round(bound.lower),
+    unit: `lower bound of the accuracy ratio (measured ${round(bound.ratio)})`,
+    source: 'LIVE:oip',
+    test: `one-sided z test on the paired ratio of accuracies (delta method), alpha ${round(alpha)}, ${bound.n} ${compared.regime} days of an evaluation history never trained on`,
+    passed: unanswered === 0 && bound.lower >= 1 + upliftPercent / 100,
+    details: { routedAccuracy: round(bound.meanA), baselineAccuracy: round(bound.meanB), ratio: round(bound.ratio), se: round(bound.se), unanswered, perPredictor },
+  });
+}
+
