@@ -10,7 +10,7 @@
 import seedrandom from 'seedrandom';
 import { applyCandidates, type Applied, type ExperimentAccess } from './experiment-access.ts';
 import { addReward, emptyStats, posterior, posteriorMean, useRandom, type ArmStats, type Posterior } from './posteriors.ts';
-import { nextWeights } from './replay.ts';
+import { empiricalRegret, nextWeights } from './replay.ts';
 import { banditSettings, type BanditSettings } from './settings.ts';
 import type { BanditStateStore } from './state-store.ts';
 import { percentWeights } from './thompson-sampling.ts';
@@ -164,7 +164,7 @@ export class BanditController {
     return record;
   }
 
-  state(): { experiment: string; strategy: string; settings: BanditSettings; updates: number; rewardsSinceUpdate: number; arms: ArmView[]; lastUpdate?: UpdateRecord } {
+  state(): { experiment: string; strategy: string; settings: BanditSettings; updates: number; rewardsSinceUpdate: number; arms: ArmView[]; estimatedRegret: number | null; lastUpdate?: UpdateRecord } {
     return {
       experiment: this.options.experiment,
       strategy: this.settings.strategy,
@@ -177,6 +177,8 @@ export class BanditController {
         const best = this.lastUpdate?.probabilityBest[name];
         return { name, rewards: s.n, meanReward: s.n > 0 ? s.sum / s.n : null, posterior: p, posteriorMean: posteriorMean(p), weight: this.weights[i], probabilityBest: best === undefined || Number.isNaN(best) ? null : best };
       }),
+      // since the last reset: the rewards' own cumulative regret (bandit/replay.ts empiricalRegret)
+      estimatedRegret: empiricalRegret(this.arms.map((name) => this.stats.get(name)!)),
       lastUpdate: this.lastUpdate,
     };
   }

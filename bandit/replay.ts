@@ -39,6 +39,18 @@ export function pseudoRegret(means: number[], routed: number[]): number {
   return routed.reduce((sum, arm) => sum + (best - means[arm]), 0);
 }
 
+/**
+ * The cumulative regret the rewards themselves show: per arm, its rewards times how far its mean
+ * reward lies below the best arm's mean (arms without a reward count nothing). It estimates the
+ * pseudo-regret from the observed means; null before any reward.
+ */
+export function empiricalRegret(arms: { n: number; sum: number }[]): number | null {
+  const seen = arms.filter((a) => a.n > 0);
+  if (seen.length === 0) return null;
+  const best = Math.max(...seen.map((a) => a.sum / a.n));
+  return seen.reduce((total, a) => total + a.n * (best - a.sum / a.n), 0);
+}
+
 /** Index of the arm the weights send a request to, for a uniform draw `u` in [0, 1). */
 export function routeByWeights(weights: number[], u: number): number {
   const total = weights.reduce((a, b) => a + b, 0);

@@ -38,6 +38,17 @@ export function createBanditServer(controller: BanditController): http.Server {
   const applySeconds = new Histogram({ name: 'financial_mlops_bandit_apply_seconds', help: 'From writing the weights to the Experiment until its status observed them', labelNames: ['experiment'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const unconfirmed = new Counter({ name: 'financial_mlops_bandit_apply_unconfirmed_total', help: 'Weight writes the Experiment\'s status did not confirm (no observedGeneration, or not within the deadline)', labelNames: ['experiment'], registers: [registry] });
   const experiment = controller.state().experiment;
+  new Gauge({
+    name: 'financial_mlops_bandit_estimated_regret',
+    help: 'Cumulative regret the rewards show since the last reset: per arm, its rewards times how far its mean reward lies below the best arm\'s (business value, bp)',
+    labelNames: ['experiment'],
+    registers: [registry],
+    collect() {
+      const regret = controller.state().estimatedRegret;
+      if (regret === null) this.reset();
+      else this.set({ experiment }, regret);
+    },
+  });
   for (const arm of controller.state().arms) {
     feedbackTotal.inc({ model: arm.name }, arm.rewards); // resumed from the stored state
     rewardTotal.set({ model: arm.name }, (arm.meanReward ?? 0) * arm.rewards);

@@ -25,12 +25,13 @@ export const DASHBOARD_FAULTS = [
   'dashboard-dies-without-prometheus', // the process exits right after it served its first fallback figures
   'dashboard-sticky-fallback', // once fallen back, it never asks Prometheus again
   'dashboard-router-swaps-regimes', // the routing view shows the aggressive regime's count under conservative, and the reverse
+  'dashboard-bandit-swaps-weights', // the bandit view shows the first predictor's weight under the second, and the reverse
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
-const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes'];
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights'];
 
 /** The routing view with the aggressive and conservative counts swapped. */
 function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
@@ -40,10 +41,20 @@ function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
   return { ...router, figures: router.figures.map((f) => (f.id in swap ? { ...f, value: value(swap[f.id]) } : f)) };
 }
 
+/** The bandit view with the first two predictors' weights swapped. */
+function swapWeights(bandit: DashboardData['bandit']): DashboardData['bandit'] {
+  if (!('figures' in bandit)) return bandit;
+  const weights = bandit.figures.filter((f) => f.id.startsWith('bandit-weight-'));
+  if (weights.length < 2) return bandit;
+  const [a, b] = weights;
+  return { ...bandit, figures: bandit.figures.map((f) => (f.id === a.id ? { ...f, value: b.value } : f.id === b.id ? { ...f, value: a.value } : f)) };
+}
+
 /** The data with the faults applied. */
 export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFault>): DashboardData {
   if (!DATA_FAULTS.some((f) => faults.has(f))) return data;
   if (faults.has('dashboard-router-swaps-regimes')) data = { ...data, router: swapRegimes(data.router) };
+  if (faults.has('dashboard-bandit-swaps-weights')) data = { ...data, bandit: swapWeights(data.bandit) };
   const [a, b] = data.experiment.candidates.map((c) => `accuracy:${c.name}`);
   const value = (id: string) => data.ab.figures.find((f) => f.id === id)?.value ?? null;
   const figures = data.ab.figures.map((original) => {

@@ -1,5 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
-import { checkRegretBelowStatic, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
+import { checkDashboardBandit, checkRegretBelowStatic, replayOne, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the bandit runs the {string} experiment, starting from the weights', function (this: UatWorld, experiment: string, table: DataTable) {
@@ -32,4 +32,12 @@ Then("the weights the bandit set are the experiment's weights and the weights in
 
 Then('the bandit resumes from the posteriors and the update count it had stored', function (this: UatWorld) {
   return checkResumed(this);
+});
+
+When('{int} held-out market days are sent to the bandit, each answer\'s business value fed back', { timeout: 120_000 }, function (this: UatWorld, days: number) {
+  return replayOne(this, days);
+});
+
+Then("within {int} seconds the dashboard's bandit view shows each predictor's weight and P\\(best) as the controller set them, and the rewards and cumulative regret of the feedback", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
+  return checkDashboardBandit(this, seconds);
 });

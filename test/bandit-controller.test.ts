@@ -98,6 +98,11 @@ test('the controller starts from the Experiment, and every update-every rewards 
     assert.match(metrics, /seldon_api_model_feedback_total\{model="enhanced-predictor"\} 25/);
     assert.match(metrics, /seldon_api_model_feedback_reward_total\{model="enhanced-predictor"\} 1\d\d\d/);
     assert.match(metrics, /financial_mlops_bandit_weight_percent\{experiment="financial-mab-experiment",model="enhanced-predictor"\} 94/);
+    // the cumulative regret the rewards show: each arm's 25 rewards times its mean's distance below enhanced's
+    const sums = ARMS.map((arm) => Array.from({ length: 100 }, (_, i) => i).filter((i) => ARMS[i % 4] === arm).reduce((a, i) => a + (arm === 'enhanced-predictor' ? 50 + (i % 7) : -50 - (i % 5)), 0));
+    const regret = sums.reduce((a, sum) => a + (sums[1] - sum), 0);
+    const shown = Number(/^financial_mlops_bandit_estimated_regret\{experiment="financial-mab-experiment"\} (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(Math.abs(shown - regret) < 1e-6 && regret > 2500, `metric ${shown}, by hand ${regret}`);
     // both writes confirmed by the stack's status (it serves a change as it takes it)
     assert.match(metrics, /financial_mlops_bandit_apply_seconds_count\{experiment="financial-mab-experiment"\} 2/);
     assert.doesNotMatch(metrics, /financial_mlops_bandit_apply_unconfirmed_total\{[^}]*\} [1-9]/);

@@ -15,7 +15,7 @@ import { oneSidedTBound } from '../support/stats/t-bound.ts';
 import { businessValueBp, replayDays } from '../fixtures/market-replay.ts';
 import seedrandom from 'seedrandom';
 import { addReward, drawMean, emptyStats, posterior, posteriorMean, useRandom, type ArmStats } from '../bandit/posteriors.ts';
-import { replay, routeByWeights } from '../bandit/replay.ts';
+import { empiricalRegret, replay, routeByWeights } from '../bandit/replay.ts';
 import { banditSettings, BanditSettingsError } from '../bandit/settings.ts';
 import { applyCandidates, type ExperimentAccess, type ExperimentObject } from '../bandit/experiment-access.ts';
 import { epsilonGreedyWeights, percentWeights, probabilityBest, thompsonWeights } from '../bandit/thompson-sampling.ts';
@@ -185,4 +185,11 @@ test('a weight write is confirmed once the Experiment\'s status has observed its
   assert.match(JSON.stringify(await applyCandidates(lagging(null), 'e', [], 2000)), /carries no observedGeneration/);
   const never = await applyCandidates(lagging(Infinity), 'e', [], 100);
   assert.match('unconfirmed' in never ? never.unconfirmed : '', /had not observed generation 2 after 100 ms \(observed 1\)/);
+});
+
+test('empirical regret: rewards 10, 20 on arm A (mean 15) and 5 on arm B, none on C: best mean 15, so 1 x (15 - 5) = 10', () => {
+  assert.equal(empiricalRegret([{ n: 2, sum: 30 }, { n: 1, sum: 5 }, { n: 0, sum: 0 }]), 10);
+  // means 4 and -2 with 3 and 5 rewards: 5 x (4 - (-2)) = 30
+  assert.equal(empiricalRegret([{ n: 3, sum: 12 }, { n: 5, sum: -10 }]), 30);
+  assert.equal(empiricalRegret([{ n: 0, sum: 0 }]), null);
 });

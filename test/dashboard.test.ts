@@ -202,8 +202,9 @@ test('the dashboard program starts without Prometheus or a database and says so 
   }
 });
 
-test('the bandit view shows, per predictor, the weight the controller set, P(best), its rewards and their mean, labelled with the controller as source; without a controller it says why', async () => {
-  const state = { experiment: 'financial-mab-experiment', strategy: 'thompson-sampling', updates: 3, arms: [
+test('the bandit view shows, per predictor, the weight the controller set, P(best), its rewards and their mean, and the cumulative regret, labelled with the controller as source; without a controller it says why', async () => {
+  // the cumulative regret the rewards show: 40 x (31.25 - (-12.5))
+  const state = { experiment: 'financial-mab-experiment', strategy: 'thompson-sampling', updates: 3, estimatedRegret: 1750, arms: [
     { name: 'baseline-predictor', rewards: 40, meanReward: -12.5, weight: 2, probabilityBest: 0.001 },
     { name: 'enhanced-predictor', rewards: 260, meanReward: 31.25, weight: 98, probabilityBest: 0.999 },
   ] };
@@ -217,7 +218,8 @@ test('the bandit view shows, per predictor, the weight the controller set, P(bes
     assert.deepEqual([byId(data.bandit.figures, 'bandit-weight-enhanced-predictor').value, byId(data.bandit.figures, 'bandit-weight-enhanced-predictor').source], [98, 'LIVE:bandit-controller']);
     assert.equal(byId(data.bandit.figures, 'bandit-probability-best-baseline-predictor').value, 0.1);
     assert.deepEqual([byId(data.bandit.figures, 'bandit-rewards-baseline-predictor').value, byId(data.bandit.figures, 'bandit-mean-reward-baseline-predictor').value], [40, -12.5]);
-    assert.equal(data.sources['LIVE:bandit-controller'], 8);
+    assert.deepEqual([byId(data.bandit.figures, 'bandit-cumulative-regret').value, byId(data.bandit.figures, 'bandit-cumulative-regret').unit], [1750, 'bp']);
+    assert.equal(data.sources['LIVE:bandit-controller'], 9);
   } finally {
     controller.close();
   }

@@ -346,6 +346,14 @@ test('a dashboard whose routing view swaps two regimes\' counts fails the routin
   assert.match(JSON.stringify(failed.details), /router-requests-aggressive shows \d+, the platform counted \d+ for aggressive-predictor/);
 });
 
+test('a dashboard whose bandit view swaps two predictors\' weights fails the bandit-view criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-bandit-swaps-weights' }, ['-p', 'functional', '--name', '^The dashboard shows the bandit']);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const failed = failedCriterion(run, 'dashboard-shows-bandit');
+  assert.match(JSON.stringify(failed.details), /bandit-weight-baseline-predictor shows \d+, the controller set \d+/);
+});
+
 describe('meta tests', { concurrency: 2 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

@@ -33,6 +33,11 @@ Feature: A multi-armed bandit over the direction predictors
     When 12 seeded replays of 800 held-out market days are sent to the bandit, each answer's business value fed back
     Then the weights the bandit set are the experiment's weights and the weights in its metrics
 
+  @severity:normal @story:transparency @dashboard
+  Scenario: The dashboard shows the bandit's allocation and its cumulative regret
+    When 300 held-out market days are sent to the bandit, each answer's business value fed back
+    Then within 20 seconds the dashboard's bandit view shows each predictor's weight and P(best) as the controller set them, and the rewards and cumulative regret of the feedback
+
   @severity:normal @story:resilience
   Scenario: A restarted bandit resumes learning where it stopped
     When 300 held-out market days are sent to the bandit, each answer's business value fed back, and the bandit controller restarts

@@ -10,7 +10,10 @@ import { marketDataFor } from '../../fixtures/train-predictors.ts';
 import { businessValueBp, replayDays } from '../../fixtures/market-replay.ts';
 import { replayStep } from '../load/market-replay.ts';
 import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
-import { pseudoRegret } from '../../bandit/replay.ts';
+import { empiricalRegret, pseudoRegret } from '../../bandit/replay.ts';
+import { waitFor, WaitTimeoutError } from '../wait.ts';
+import { openOrReuse } from './live-metrics.ts';
+import type { DashboardFigure } from '../browser/dashboard-page.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
@@ -31,6 +34,8 @@ export interface ReplayOutcome {
   steps: number;
   /** The arm each request was routed to, in order. */
   routed: string[];
+  /** The reward fed back for each of those requests. */
+  rewards: number[];
   errors: number;
   regret: number;
   staticRegret: number;
@@ -42,6 +47,8 @@ export interface BanditState {
   initialWeights?: Record<string, number>;
   values?: ArmValues;
   replays?: ReplayOutcome[];
+  /** When the last replay of the scenario ended. */
+  replayedAt?: number;
   /** The controller's state just before a restart, and what it said when it came back. */
   restart?: { before: BanditStateView; resumed: Record<string, unknown> };
 }
@@ -90,16 +97,19 @@ async function replayOnce(world: UatWorld, seed: number, steps: number): Promise
   await bandit.reset(seed);
   const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
   const routed: string[] = [];
+  const rewards: number[] = [];
   let errors = 0;
   const oip = world.oip;
   for (const day of replayDays(heldOut.length, steps, seed)) {
     const step = await replayStep({ oip, experiment, banditUrl: bandit.url, day: heldOut[day], costBp: values.costBp, arms: values.arms });
-    if (step) routed.push(step.arm);
-    else errors += 1;
+    if (step) {
+      routed.push(step.arm);
+      rewards.push(step.reward);
+    } else errors += 1;
   }
   const expectedStatic = Object.entries(initialWeights).reduce((sum, [arm, w]) => sum + (w / 100) * (Math.max(...values.means) - values.means[values.arms.indexOf(arm)]), 0);
   const state = await readBanditState(bandit.url);
-  return { seed, steps, routed, errors, regret: pseudoRegret(values.means, routed.map((arm) => values.arms.indexOf(arm))), staticRegret: expectedStatic * routed.length, weightsAfter: Object.fromEntries(state.arms.map((a) => [a.name, a.weight])) };
+  return { seed, steps, routed, rewards, errors, regret: pseudoRegret(values.means, routed.map((arm) => values.arms.indexOf(arm))), staticRegret: expectedStatic * routed.length, weightsAfter: Object.fromEntries(state.arms.map((a) => [a.name, a.weight])) };
 }
 
 /**
@@ -225,5 +235,69 @@ export async function checkResumed(world: UatWorld): Promise<void> {
     test: 'exact comparison of the state before and after the restart',
     passed: posteriorsKept && Number(restart.resumed.rewards) === rewardsBefore && Number(restart.resumed.updates) === restart.before.updates && next.update === restart.before.updates + 1,
     details: { before: restart.before, resumed: restart.resumed, after: after.arms, nextUpdate: next.update ?? null },
+  });
+}
+
+/** Send `steps` days (seed: the run's), feeding each answer's business value back. */
+export async function replayOne(world: UatWorld, steps: number): Promise<void> {
+  world.bandit.replays = [await replayOnce(world, world.run.config.seed, steps)];
+  world.bandit.replayedAt = Date.now();
+}
+
+/**
+ * The dashboard's bandit view, read in Chromium until it agrees (bounded): every figure labelled
+ * LIVE:bandit-controller; each predictor's weight and P(best) as the controller reports them; its
+ * reward count and the cumulative regret as the rewards the harness fed back give them.
+ */
+export async function checkDashboardBandit(world: UatWorld, seconds: number): Promise<void> {
+  const replay = world.bandit.replays?.[0];
+  const at = world.bandit.replayedAt;
+  if (!replay || at === undefined) throw new Error('no replay was sent in this scenario');
+  const bandit = controllerOf(world);
+  const fed = new Map<string, { n: number; sum: number }>();
+  replay.routed.forEach((arm, i) => {
+    const of = fed.get(arm) ?? { n: 0, sum: 0 };
+    fed.set(arm, { n: of.n + 1, sum: of.sum + replay.rewards[i] });
+  });
+  const expectedRegret = empiricalRegret([...fed.values()]);
+  const dashboard = await openOrReuse(world);
+  const near = (shown: number | null, want: number | null): boolean => shown !== null && want !== null && Math.abs(shown - want) <= 1e-6 * Math.max(1, Math.abs(want));
+  let last: { figures: DashboardFigure[]; problems: string[] } = { figures: [], problems: ['not read yet'] };
+  let after: number | null = null;
+  try {
+    await waitFor("the dashboard's bandit view to show the controller's allocation and the rewards fed back", Math.max(0, seconds * 1000 - (Date.now() - at)), async () => {
+      const [figures, state] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('bandit-'))), readBanditState(bandit.url)]);
+      const shown = (id: string): DashboardFigure | undefined => figures.find((f) => f.id === id);
+      const problems: string[] = [];
+      const expect = (id: string, want: number | null, what: string): void => {
+        const f = shown(id);
+        if (!f) problems.push(`${id} not shown`);
+        else if (f.source !== 'LIVE:bandit-controller') problems.push(`${id} labelled ${f.source}`);
+        else if (!near(f.value, want)) problems.push(`${id} shows ${f.value}, ${what} ${want}`);
+      };
+      for (const arm of state.arms) {
+        expect(`bandit-weight-${arm.name}`, arm.weight, 'the controller set');
+        expect(`bandit-probability-best-${arm.name}`, arm.probabilityBest === null ? null : arm.probabilityBest * 100, 'the controller reports');
+        expect(`bandit-rewards-${arm.name}`, fed.get(arm.name)?.n ?? 0, 'the harness fed back');
+      }
+      expect('bandit-cumulative-regret', expectedRegret, 'the rewards fed back give');
+      last = { figures, problems };
+      return problems.length === 0 ? true : undefined;
+    }, 250);
+    after = (Date.now() - at) / 1000;
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+  }
+  await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-bandit.png' });
+  await world.check({
+    id: 'dashboard-shows-bandit',
+    statement: "the dashboard's bandit view shows each predictor's weight and P(best) as the controller set them, and the rewards and cumulative regret of the feedback",
+    threshold: `within ${seconds} s of the last feedback: every bandit figure labelled LIVE:bandit-controller; weights and P(best) equal to the controller's; rewards per predictor and the cumulative regret equal to those of the ${replay.routed.length} rewards fed back`,
+    measured: after ?? `> ${seconds}`,
+    unit: 's',
+    source: 'LIVE:browser',
+    test: 'the figures read in Chromium against the controller\'s /state and the rewards the harness posted',
+    passed: after !== null && after <= seconds && replay.errors === 0,
+    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), expectedRegret, fed: Object.fromEntries(fed), failedRequests: replay.errors },
   });
 }

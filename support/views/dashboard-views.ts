@@ -48,7 +48,7 @@ export interface EmptySection {
 /** The bandit's allocation as its controller reports it, or why there is none to show. */
 export type BanditView = EmptySection | { experiment: string; strategy: string; updates: number; figures: Figure[] };
 
-/** Per predictor: the weight the bandit set, P(best) at its last update, the rewards it has had and their mean. */
+/** Per predictor: the weight the bandit set, P(best) at its last update, the rewards it has had and their mean; and the cumulative regret those rewards show. */
 export async function banditView(bandit: ViewSources['bandit']): Promise<BanditView> {
   if ('problem' in bandit) return { empty: `No bandit allocation to show: ${bandit.problem}.` };
   let state: BanditStateView;
@@ -65,6 +65,9 @@ export async function banditView(bandit: ViewSources['bandit']): Promise<BanditV
     figure(`bandit-rewards-${a.name}`, `Rewards ${a.name}`, a.rewards, 'rewards', source, undefined, observedAt),
     figure(`bandit-mean-reward-${a.name}`, `Mean reward ${a.name}`, a.meanReward, 'bp', source, a.meanReward === null ? 'no reward yet' : 'business value per call', observedAt),
   ]);
+  figures.push(
+    figure('bandit-cumulative-regret', 'Cumulative regret', state.estimatedRegret, 'bp', source, state.estimatedRegret === null ? 'no reward yet' : 'per predictor, its rewards times how far its mean reward lies below the best mean; since the controller last started afresh', observedAt),
+  );
   return { experiment: state.experiment, strategy: state.strategy, updates: state.updates, figures };
 }
 
