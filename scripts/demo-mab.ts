@@ -10,17 +10,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
-import seedrandom from 'seedrandom';
-import { marketDataFor, DEFAULT_TRAINING } from '../fixtures/train-predictors.ts';
-import { readBanditState, type BanditStateView } from '../bandit/client.ts';
-import { percentWeights } from '../bandit/thompson-sampling.ts';
-import { writeChart } from '../support/charts/render-charts.ts';
-import { OipClient } from '../support/clients/oip-client.ts';
 import { ConfigError, loadConfig } from '../support/config.ts';
 import { experimentCandidates } from '../support/k8s/manifest-reader.ts';
-import { replayStep } from '../support/load/market-replay.ts';
-import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
+import type { BanditStateView } from '../bandit/client.ts';
+import type { RunningTarget } from '../support/targets/target.ts';
 
 const EXPERIMENT = 'financial-mab-experiment';
 const COST_BP = 5;
@@ -44,6 +37,12 @@ try {
 const candidates = experimentCandidates(config.manifests, EXPERIMENT);
 const models = Number(values.models);
 if (!Number.isInteger(models) || models < 2 || models > candidates.length) usage(`--models must be 2 to ${candidates.length} (the candidates of ${EXPERIMENT}), got '${values.models}'`);
+
+// the rest is loaded once the arguments are known good: a refusal answers at once
+const [{ default: Table }, { default: seedrandom }, { marketDataFor, DEFAULT_TRAINING }, { readBanditState }, { percentWeights }, { writeChart }, { OipClient }, { replayStep }, { startConfiguredTarget }] = await Promise.all([
+  import('cli-table3'), import('seedrandom'), import('../fixtures/train-predictors.ts'), import('../bandit/client.ts'), import('../bandit/thompson-sampling.ts'),
+  import('../support/charts/render-charts.ts'), import('../support/clients/oip-client.ts'), import('../support/load/market-replay.ts'), import('../support/targets/target.ts'),
+]);
 
 let target: RunningTarget | undefined;
 let exitCode = 0;

@@ -12,15 +12,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
 import { evaluationDays, REGIMES, type MarketRow, type Regime } from '../fixtures/market-data.ts';
-import { writeChart } from '../support/charts/render-charts.ts';
-import { OipClient } from '../support/clients/oip-client.ts';
-import { servedPredictions } from '../support/clients/served-predictions.ts';
 import { ConfigError, loadConfig } from '../support/config.ts';
-import { pairedRatioBound } from '../support/stats/ratio-bound.ts';
-import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
-import { routeDays } from '../support/tasks/router.ts';
+import type { RunningTarget } from '../support/targets/target.ts';
 
 const PIPELINE = 'contextual-financial-router';
 const BASELINE = 'baseline-predictor';
@@ -44,6 +38,12 @@ try {
 }
 
 const pct = (x: number): string => (x * 100).toFixed(1);
+
+// the rest is loaded once the arguments are known good: a refusal answers at once
+const [{ default: Table }, { writeChart }, { OipClient }, { servedPredictions }, { pairedRatioBound }, { startConfiguredTarget }, { routeDays }] = await Promise.all([
+  import('cli-table3'), import('../support/charts/render-charts.ts'), import('../support/clients/oip-client.ts'), import('../support/clients/served-predictions.ts'),
+  import('../support/stats/ratio-bound.ts'), import('../support/targets/target.ts'), import('../support/tasks/router.ts'),
+]);
 
 let target: RunningTarget | undefined;
 let exitCode = 0;

@@ -53,11 +53,14 @@ export function trainedForTests(seed = 42): { predictors: TrainedPredictor[]; he
 }
 
 /** Run a demo script (`scripts/<script>.ts`) with its reports in `reports`, on the fit the test files share. */
+/** Where the tests' runs reuse the seeded fit (the same seed and training code fit the same predictors). */
+export const TEST_TRAINING_CACHE = path.join(os.tmpdir(), 'financial-mlops-uat-test-training');
+
 export function runDemo(script: string, args: string[], reports: string): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', `${script}.ts`), ...args], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, UAT_REPORTS_DIR: reports, UAT_TRAINING_CACHE: path.join(os.tmpdir(), 'financial-mlops-uat-test-training') },
+    env: { ...process.env, UAT_REPORTS_DIR: reports, UAT_TRAINING_CACHE: TEST_TRAINING_CACHE },
   });
 }

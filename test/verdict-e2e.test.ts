@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, TEST_TRAINING_CACHE } from './helpers.ts';
 
 const FAILING_NORMAL = `@functional
 Feature: A deliberately failing criterion of normal severity
@@ -33,7 +33,7 @@ test('a failed normal criterion is NO-GO; waived it is GO WITH WAIVERS; an expir
   const feature = path.join(dir, 'failing-normal.feature');
   fs.writeFileSync(feature, FAILING_NORMAL);
   const waivers = path.join(dir, 'waivers.yaml');
-  const env = { UAT_REPORTS_DIR: path.join(dir, 'reports'), UAT_WAIVERS_FILE: waivers };
+  const env = { UAT_REPORTS_DIR: path.join(dir, 'reports'), UAT_WAIVERS_FILE: waivers, UAT_TRAINING_CACHE: TEST_TRAINING_CACHE };
   try {
     // one short scenario of each category besides the failing one: every category ran, so the failed criterion is the only reason
     const quick = '^(A request naming a predictor other than the experiment baseline reaches that predictor: enhanced-predictor|A burst of .* stays fast|The doctor names an unreachable MLflow database|The dashboard refreshes itself|A malformed request is refused cleanly: a tensor of the wrong shape|An answer expected from a predictor that was not asked)$';
