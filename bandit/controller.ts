@@ -4,7 +4,8 @@
  * are set from the posteriors (Thompson sampling: P(arm is best); epsilon-greedy) through the
  * Experiment access, the same way on the embedded stack and on a cluster, and the update completes
  * once the Experiment's status has observed the change (bounded). An arm that does not
- * answer its readiness probe at an update gets weight 0. The weights, the posteriors and the
+ * answer its readiness probe at an update gets weight 0 and leaves the Experiment's candidates
+ * (Seldon serves no split while a candidate is unavailable) until it answers again. The weights, the posteriors and the
  * counters are served for the dashboard, the reports and Prometheus.
  */
 import seedrandom from 'seedrandom';
@@ -67,6 +68,8 @@ export class BanditController {
     private rewardsSinceUpdate: number,
     private updates: number,
     private weights: number[],
+    /** The Experiment's default model: Seldon requires it among the candidates. */
+    private readonly defaultModel?: string,
   ) {}
 
   /** Read the Experiment (arms, initial weights, settings) and resume from the stored state. */
@@ -76,7 +79,7 @@ export class BanditController {
     const settings = banditSettings(experiment.metadata.annotations, arms.length);
     const stored = options.faults?.includes('forget-state') ? await options.store.load(`${options.experiment} (forgotten)`, arms) : await options.store.load(options.experiment, arms);
     const current = experiment.spec.candidates.map((c) => c.weight);
-    return new BanditController(options, settings, arms, stored.arms, stored.rewardsSinceUpdate, stored.updates, current);
+    return new BanditController(options, settings, arms, stored.arms, stored.rewardsSinceUpdate, stored.updates, current, experiment.spec.default);
   }
 
   /** How many updates and rewards the controller resumed with (0 and 0 for a fresh start). */
@@ -154,7 +157,11 @@ export class BanditController {
       patched: !faults.has('never-patch'),
     };
     // the update (and the feedback that triggered it) completes once the control plane serves the new split
-    if (record.patched) record.applied = await applyCandidates(this.options.access, this.options.experiment, this.arms.map((name, i) => ({ name, weight: weights[i] })));
+    // An arm that does not answer leaves the candidates: Seldon keeps an Experiment with an unavailable
+    // candidate inactive whatever its weight (no live replica for the route), so a weight of 0 would
+    // stop the whole split. It comes back at the first update where it answers. The default stays.
+    const candidates = this.arms.map((name, i) => ({ name, weight: weights[i] })).filter((c, i) => answering[i] || c.name === this.defaultModel);
+    if (record.patched) record.applied = await applyCandidates(this.options.access, this.options.experiment, candidates);
     await this.options.store.saveUpdate(this.options.experiment, update, record.weights);
     this.weights = weights;
     this.updates = update;

@@ -148,17 +148,24 @@ test('feedback by the answer\'s route; malformed feedback is a 400, an arm that 
   }
 });
 
-test('an arm that does not answer its readiness probe gets weight 0 at the next update', { timeout: 30_000 }, async () => {
-  // seldon-mesh as the controller sees it: the decision tree's replica is gone
-  const mesh = http.createServer((req, res) => res.writeHead(req.url?.includes('decision-tree-predictor') ? 503 : 200).end());
+test('an arm that does not answer its readiness probe gets weight 0 and leaves the candidates at the next update, and comes back once it answers', { timeout: 30_000 }, async () => {
+  // seldon-mesh as the controller sees it: the decision tree's replica is gone, then back
+  let treeAnswers = false;
+  const mesh = http.createServer((req, res) => res.writeHead(req.url?.includes('decision-tree-predictor') && !treeAnswers ? 503 : 200).end());
   await new Promise<void>((resolve) => mesh.listen(0, '127.0.0.1', resolve));
   const bandit = await controller(['--fresh'], `http://127.0.0.1:${(mesh.address() as AddressInfo).port}`);
+  const candidates = async () => ((await (await fetch(`${stack.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/experiments/financial-mab-experiment`)).json()) as { spec: { candidates: { name: string; weight: number }[] } }).spec.candidates;
   try {
     const update = (await post(`${bandit.url}/update`, {})).body as { weights: Record<string, number>; answering: Record<string, boolean> };
     assert.equal(update.answering['decision-tree-predictor'], false);
     assert.equal(update.weights['decision-tree-predictor'], 0);
     assert.equal(Object.values(update.weights).reduce((a, b) => a + b, 0), 100);
-    assert.equal((await experimentWeights())['decision-tree-predictor'], 0);
+    // Seldon serves no split while a listed candidate is unavailable: it is taken out, the default stays
+    assert.deepEqual((await candidates()).map((c) => c.name), ['baseline-predictor', 'enhanced-predictor', 'ensemble-predictor']);
+    treeAnswers = true;
+    const back = (await post(`${bandit.url}/update`, {})).body as { weights: Record<string, number> };
+    assert.ok(back.weights['decision-tree-predictor'] >= 2, `weight ${back.weights['decision-tree-predictor']} (floor 2)`);
+    assert.deepEqual((await candidates()).map((c) => c.name), ARMS);
   } finally {
     await bandit.stop();
     mesh.close();
