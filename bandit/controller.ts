@@ -16,8 +16,8 @@ import { banditSettings, type BanditSettings } from './settings.ts';
 import type { BanditStateStore } from './state-store.ts';
 import { percentWeights } from './thompson-sampling.ts';
 
-/** Deliberate defects, for the meta tests: weights split evenly whatever the rewards; weights never written; the stored state not read back. */
-export const CONTROLLER_FAULTS = ['uniform', 'never-patch', 'forget-state'] as const;
+/** Deliberate defects, for the meta tests: weights split evenly whatever the rewards; weights never written; the stored state not read back; every arm taken as answering. */
+export const CONTROLLER_FAULTS = ['uniform', 'never-patch', 'forget-state', 'ignore-readiness'] as const;
 export type ControllerFault = (typeof CONTROLLER_FAULTS)[number];
 
 export interface ControllerOptions {
@@ -133,6 +133,23 @@ export class BanditController {
     });
   }
 
+  /**
+   * Probe every arm's readiness between updates (every `probe-seconds`): when an arm stopped or
+   * started answering since the last update, update at once, so it loses (or regains) its traffic
+   * within one probe rather than after `update-every` rewards that may never come. Undefined when
+   * nothing changed.
+   */
+  probe(): Promise<UpdateRecord | undefined> {
+    return this.serial(async () => {
+      const faults = new Set(this.options.faults ?? []);
+      if (!this.options.armReady || faults.has('ignore-readiness')) return undefined;
+      const probe = this.options.armReady;
+      const answering = await Promise.all(this.arms.map((a) => probe(a).catch(() => false)));
+      const known = this.arms.map((a) => this.lastUpdate?.answering[a] ?? true);
+      return answering.some((a, i) => a !== known[i]) ? this.updateNow() : undefined;
+    });
+  }
+
   /** Recompute and write the weights now (also what `update-every` triggers). */
   update(): Promise<UpdateRecord> {
     return this.serial(() => this.updateNow());
@@ -140,12 +157,13 @@ export class BanditController {
 
   private async updateNow(): Promise<UpdateRecord> {
     await this.written();
-    const answering = await Promise.all(this.arms.map((a) => (this.options.armReady ? this.options.armReady(a).catch(() => false) : true)));
+    const faults = new Set(this.options.faults ?? []);
+    const probe = this.options.armReady && !faults.has('ignore-readiness') ? this.options.armReady : undefined;
+    const answering = await Promise.all(this.arms.map((a) => (probe ? probe(a).catch(() => false) : true)));
     const update = this.updates + 1;
     // each update draws from its own seeded stream: a restarted controller draws what it would have
     useRandom(seedrandom(`${this.options.seed}:${this.options.experiment}:${update}`));
     const stats = this.arms.map((a) => this.stats.get(a)!);
-    const faults = new Set(this.options.faults ?? []);
     const { weights, probabilityBest: best } = faults.has('uniform')
       ? { weights: percentWeights(this.arms.map(() => 1), 0, answering), probabilityBest: undefined }
       : nextWeights(this.settings.strategy, this.settings, stats, this.weights, answering);

@@ -67,7 +67,7 @@ export function createBanditServer(controller: BanditController): http.Server {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
   };
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /health') return void res.writeHead(200, { 'content-length': 0 }).end();
@@ -128,4 +128,14 @@ export function createBanditServer(controller: BanditController): http.Server {
       );
     });
   });
+  // between updates, every arm's readiness is probed; a change updates at once (controller.probe)
+  const probing = setInterval(() => {
+    void controller.probe().then(
+      (u) => u && (recordUpdate(u), process.stderr.write(`${JSON.stringify({ event: 'update', cause: 'readiness changed', ...u })}\n`)),
+      (error: Error) => process.stderr.write(`${JSON.stringify({ event: 'error', message: `readiness probe: ${error.message}` })}\n`),
+    );
+  }, controller.settings.probeSeconds * 1000);
+  probing.unref();
+  server.on('close', () => clearInterval(probing));
+  return server;
 }

@@ -10,6 +10,7 @@
  *   prior            normal-gamma(mu, kappa, alpha, beta) | beta(alpha, beta)
  *   epsilon          the share epsilon-greedy spreads evenly (epsilon-greedy only)
  *   draws            joint posterior draws per update for P(best) (thompson-sampling only)
+ *   probe-seconds    how often every arm's readiness is probed between updates; a change updates at once
  *
  * A bad value fails naming the annotation.
  */
@@ -29,6 +30,7 @@ export interface BanditSettings {
   prior: Prior;
   epsilon: number;
   draws: number;
+  probeSeconds: number;
 }
 
 export class BanditSettingsError extends Error {}
@@ -43,6 +45,7 @@ const schema = z.object({
   prior: z.string().optional(),
   epsilon: z.coerce.number().min(0).max(1).default(0.1),
   draws: count(100, 100_000).default(2000),
+  'probe-seconds': z.coerce.number().min(0.1).max(3600).default(2),
 });
 
 const NUMBER = String.raw`\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*`;
@@ -85,5 +88,6 @@ export function banditSettings(annotations: Record<string, string> | undefined, 
     prior: parsePrior(s.prior, s['reward-model']),
     epsilon: s.epsilon,
     draws: s.draws,
+    probeSeconds: s['probe-seconds'],
   };
 }

@@ -29,7 +29,7 @@ import { contextValues, featureRows, OipError, parseInferenceRequest, RequestVal
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
-import { patchAnswer, statusApi, type PatchHandler } from './status-api.ts';
+import { patchAnswer, statusApi, writeAnswer, type PatchHandler, type WriteHandlers } from './status-api.ts';
 
 /** Metrics endpoints and the registry each one exposes (agent, inference server, container). */
 const METRICS_PATHS = { '/metrics': 'registry', '/metrics/mlserver': 'mlserverRegistry', '/metrics/cadvisor': 'containerRegistry' } as const;
@@ -50,6 +50,7 @@ export const FAULTS = [
   'unready-after-bad-input', // a model that refused a request reports ModelFailed
   'accept-invalid-quantity', // a Model with an invalid `memory` quantity is accepted
   'route-unready-experiments', // an experiment whose candidates are not all ready is routed anyway
+  'keep-routes-to-removed-models', // after a Model is taken away the old routes stay, and what they send it answers 503
   'drop-ready-experiment-routes', // a ready experiment gets no route
   'stale-version-serves-challenger', // enhanced-predictor's requests are answered by a left-over model enhanced-predictor-v0
   'invert-router-threshold', // the regime router sends volatility below its threshold to robust, and above it on by trend
@@ -68,6 +69,8 @@ export interface GatewayOptions {
   faults?: ReadonlySet<Fault>;
   /** Merge patches of the served objects (a served folder; in operator mode they go to the API server). */
   patch?: PatchHandler;
+  /** Deleting and creating objects through the API paths (a served folder); absent, they are refused with 405. */
+  write?: WriteHandlers;
   /** An object's generation (its spec changes; 1 when never patched). */
   generation?: (kind: string, name: string) => number;
 }
@@ -120,11 +123,13 @@ export function createGateway(options: GatewayOptions): http.Server {
   const random = seedrandom(`router:${options.seed}`);
   const routerNow = (): Router => {
     const deployment = current();
-    if (routes?.of !== deployment) {
+    // under the fault, routes that reach a model the new deployment lacks are kept
+    const stale = has('keep-routes-to-removed-models') && routes !== undefined && routes.of.models.some((m) => !deployment.models.some((n) => n.name === m.name));
+    if (routes?.of !== deployment && !stale) {
       const routedExperiments = has('drop-ready-experiment-routes') ? [] : has('route-unready-experiments') ? withUnreadyExperiments(deployment) : deployment.experiments;
       routes = { of: deployment, router: new Router(deployment.models, routedExperiments, random, { ignoreWeights: has('ignore-weights'), misroute: has('misroute-direct') ? ['decision-tree-predictor', 'ensemble-predictor'] : undefined }) };
     }
-    return routes.router;
+    return routes!.router;
   };
   const status = statusApi(() => (has('all-ready') ? current().resources.map((r) => ({ ...r, status: readyStatus(r.resource.kind) })) : current().resources), options.namespace, options.generation);
   // Prometheus (recognised by its User-Agent) is served the metrics of start-up under that fault.
@@ -294,6 +299,12 @@ export function createGateway(options: GatewayOptions): http.Server {
       const answer = patchAnswer(path, firstHeader(req.headers['content-type']), body, options.namespace, options.patch);
       return sendJson(res, answer.status, answer.payload);
     }
+    if (path.startsWith('/apis/') && (method === 'DELETE' || method === 'POST') && options.write) {
+      const body = await readBody(req, res, options.limits.maxBodyBytes);
+      if (body === undefined) return;
+      const answer = writeAnswer(method, path, body, options.namespace, options.write);
+      return sendJson(res, answer.status, answer.payload);
+    }
     if (path.startsWith('/apis/')) {
       const answer = status(method, path);
       return sendJson(res, answer.status, answer.payload);
@@ -318,6 +329,8 @@ export function createGateway(options: GatewayOptions): http.Server {
       // Fire and forget, as Envoy's shadow: the answer is discarded.
       setImmediate(() => void agent(mirror, req, path, body).catch(() => undefined));
     }
+    // Envoy's answer for a cluster with no endpoint left (only stale routes get here)
+    if (!current().models.some((m) => m.name === routed.model.name)) return sendJson(res, 503, { error: 'no healthy upstream' });
     const model = has('stale-version-serves-challenger') && routed.model.name === 'enhanced-predictor' ? { ...routed.model, name: 'enhanced-predictor-v0' } : routed.model;
     const answer = await agent(model, req, path, body);
     const headers = { ...answer.headers, 'x-seldon-route': routeHeader(model) };

@@ -23,7 +23,7 @@ import { limitOptions, parseLimits, type HttpLimits } from './http-hardening.ts'
 import { loadManifestDocuments, ManifestError, type ManifestDocument } from './manifests.ts';
 import { SeldonMetrics } from './metrics.ts';
 import { readyCondition } from './resource-status.ts';
-import { patchDocument, type PatchHandler } from './status-api.ts';
+import { createDocument, patchDocument, removeDocument, type PatchHandler, type StatusAnswer, type WriteHandlers } from './status-api.ts';
 import { internalName } from './routing.ts';
 
 function fatal(message: string): never {
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
 
   let current: () => Deployment;
   let patch: PatchHandler | undefined;
+  let write: WriteHandlers | undefined;
   // a served folder's objects: their spec changes (the API server's metadata.generation)
   const generations = new Map<string, number>();
   const parseOptions = { lenientQuantities: faults.has('accept-invalid-quantity') };
@@ -141,8 +142,23 @@ async function main(): Promise<void> {
       }
       return result.answer;
     };
+    // Deleting or creating an object (a Model taken away and brought back, say) redeploys as a patch does.
+    const redeployWith = (change: 'deleted' | 'created', kind: string, name: string, result: { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer }): StatusAnswer => {
+      if ('documents' in result) {
+        documents = result.documents;
+        generations.delete(`${kind}/${name}`);
+        deployment = deploy(documents, storageMap);
+        event({ event: change, kind, name });
+        announce(deployment);
+      }
+      return result.answer;
+    };
+    write = {
+      remove: (kind, name) => redeployWith('deleted', kind, name, removeDocument(documents, kind, name)),
+      create: (kind, object) => redeployWith('created', kind, String((object as { metadata?: { name?: unknown } } | null)?.metadata?.name ?? ''), createDocument(documents, kind, object, namespace, parseOptions)),
+    };
   }
-  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch, generation: (kind, name) => generations.get(`${kind}/${name}`) ?? 1 });
+  const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch, write, generation: (kind, name) => generations.get(`${kind}/${name}`) ?? 1 });
   server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
   server.listen(port, values.host, () => {
     const address = server.address();

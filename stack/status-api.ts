@@ -54,6 +54,51 @@ export function statusApi(resources: () => DeployedResource[], namespace: string
 /** Changes one object the way the API server's merge patch does; the stack redeploys with it. */
 export type PatchHandler = (kind: string, name: string, patch: unknown) => StatusAnswer;
 
+/** Deletes one object (`DELETE .../<plural>/<name>`) or creates one (`POST .../<plural>`); the stack redeploys. */
+export interface WriteHandlers {
+  remove(kind: string, name: string): StatusAnswer;
+  create(kind: string, object: unknown): StatusAnswer;
+}
+
+/** `DELETE /apis/mlops.seldon.io/v1alpha1/namespaces/<ns>/<plural>/<name>` and `POST .../namespaces/<ns>/<plural>` with a JSON object. */
+export function writeAnswer(method: string, path: string, body: Buffer, namespace: string, handlers: WriteHandlers): StatusAnswer {
+  const match = PATH.exec(path);
+  const kind = match ? KINDS[match[2]] : undefined;
+  if (!match || !kind) return notFound('the server could not find the requested resource');
+  if (match[1] !== namespace) return notFound(`the server could not find the requested resource (namespace ${match[1]})`);
+  if (method === 'DELETE' && match[3] !== undefined) return handlers.remove(kind, match[3]);
+  if (method === 'POST' && match[3] === undefined) {
+    let object: unknown;
+    try {
+      object = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      return failure(400, 'BadRequest', `the object is not JSON: ${(error as Error).message}`);
+    }
+    return handlers.create(kind, object);
+  }
+  return { status: 405, payload: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server does not allow this method on the requested resource', reason: 'MethodNotAllowed', code: 405 } };
+}
+
+/** The documents without one object, or 404. */
+export function removeDocument(documents: ManifestDocument[], kind: string, name: string): { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer } {
+  const index = documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
+  if (index < 0) return { answer: notFound(`${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' }) };
+  return { documents: documents.filter((_, i) => i !== index), answer: { status: 200, payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'mlops.seldon.io', kind: SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS] } } } };
+}
+
+/** The documents with one more object, checked with a manifest's schema (422 naming the field), or 409 when it exists. */
+export function createDocument(documents: ManifestDocument[], kind: string, object: unknown, namespace: string, options: ParseOptions): { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer } {
+  const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  if (typeof o !== 'object' || o === null || o.kind !== kind) return { answer: failure(400, 'BadRequest', `the object's kind must be ${kind}, as the path says`) };
+  const name = String(o.metadata?.name ?? '');
+  if (documents.some((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name)) {
+    return { answer: { status: 409, payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" already exists`, reason: 'AlreadyExists', code: 409 } } };
+  }
+  const [parsed] = parseManifestDocuments(JSON.stringify(object), `created through the API`, options);
+  if (!parsed || 'refused' in parsed) return { answer: failure(422, 'Invalid', `${kind} "${name}" is invalid: ${parsed && 'refused' in parsed ? parsed.refused : 'empty'}`) };
+  return { documents: [...documents, parsed], answer: { status: 201, payload: { apiVersion: API_VERSION, kind, metadata: { ...parsed.resource.metadata, namespace }, spec: parsed.resource.spec } } };
+}
+
 const failure = (code: number, reason: string, message: string): StatusAnswer => ({
   status: code,
   payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code },

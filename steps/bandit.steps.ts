@@ -1,5 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
-import { checkDashboardBandit, checkRegretBelowStatic, replayOne, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
+import { checkDashboardBandit, checkOutageNoErrors, checkOutageSplitResumes, replayThroughOutage, checkRegretBelowStatic, replayOne, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the bandit runs the {string} experiment, starting from the weights', function (this: UatWorld, experiment: string, table: DataTable) {
@@ -40,4 +40,16 @@ When('{int} held-out market days are sent to the bandit, each answer\'s business
 
 Then("within {int} seconds the dashboard's bandit view shows each predictor's weight and P\\(best) as the controller set them, and the rewards and cumulative regret of the feedback", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
   return checkDashboardBandit(this, seconds);
+});
+
+When('{int} held-out market days are sent to the bandit, each answer\'s business value fed back, then {string} stops answering while days keep coming at {int} a second for {int} seconds', { timeout: 180_000 }, function (this: UatWorld, before: number, arm: string, rate: number, seconds: number) {
+  return replayThroughOutage(this, before, arm, rate, seconds);
+});
+
+Then('within {int} seconds the experiment splits the traffic again between the predictors that answer, none to it', function (this: UatWorld, seconds: number) {
+  return checkOutageSplitResumes(this, seconds);
+});
+
+Then('from then on every request is answered', function (this: UatWorld) {
+  return checkOutageNoErrors(this);
 });

@@ -14,7 +14,7 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 export const STACK_FAULTS = [
   'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
   'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
-  'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'drop-ready-experiment-routes',
+  'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'keep-routes-to-removed-models', 'drop-ready-experiment-routes',
   'stale-version-serves-challenger', 'invert-router-threshold', 'pipeline-guesses-missing-input',
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
@@ -24,7 +24,7 @@ export const STACK_FAULTS = [
   'doctor-unchecked-database',
   // the bandit controller's (bandit/controller.ts): an even split whatever the rewards; weights never
   // written to the Experiment; posteriors not read back after a restart
-  'bandit-uniform', 'bandit-never-patch', 'bandit-forget-state',
+  'bandit-uniform', 'bandit-never-patch', 'bandit-forget-state', 'bandit-ignore-readiness',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');

@@ -38,6 +38,16 @@ Feature: A multi-armed bandit over the direction predictors
     When 300 held-out market days are sent to the bandit, each answer's business value fed back
     Then within 20 seconds the dashboard's bandit view shows each predictor's weight and P(best) as the controller set them, and the rewards and cumulative regret of the feedback
 
+  @severity:critical @story:resilience
+  Scenario: A predictor that stops answering loses its traffic at once, and then clients see no errors
+    While a candidate is away Seldon serves no split (the experiment is inactive) until the
+    experiment no longer lists it: the bandit probes every predictor's readiness every 2 seconds
+    and takes a silent one out. The requests that fail before that are counted in the report.
+
+    When 100 held-out market days are sent to the bandit, each answer's business value fed back, then "ensemble-predictor" stops answering while days keep coming at 50 a second for 6 seconds
+    Then within 5 seconds the experiment splits the traffic again between the predictors that answer, none to it
+    And from then on every request is answered
+
   @severity:normal @story:resilience
   Scenario: A restarted bandit resumes learning where it stopped
     When 300 held-out market days are sent to the bandit, each answer's business value fed back, and the bandit controller restarts

@@ -273,6 +273,15 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
           };
         },
         patchExperiment: (name: string, candidates: Candidate[]) => applyCandidates(kubeExperimentAccess(kc, namespace, FIELD_MANAGER), name, candidates),
+        deleteModel: async (name) => {
+          await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: SELDON_GROUP, version: SELDON_VERSION, namespace, plural: SELDON_PLURALS.Model, name });
+        },
+        createModel: async (name) => {
+          const object = config.manifests.flatMap((folder) => folderObjects(folder, namespace, uatRunId)).find((o) => o.kind === 'Model' && o.metadata?.name === name);
+          if (!object) throw new Error(`no Model ${name} in the manifests (${config.manifests.join(', ')})`);
+          const [outcome] = await applyObjects(kc, [object]);
+          if (outcome.outcome === 'refused') throw new KubernetesTargetError(`the API server refused Model/${name}: ${outcome.message}`);
+        },
         diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}\n\npod logs:\n${await podLogs(kc, namespace)}`,
       };
     },

@@ -36,6 +36,15 @@ export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit';
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
 import type { Applied, Candidate } from '../../bandit/experiment-access.ts';
+import { waitFor } from '../wait.ts';
+
+const MODEL_CHANGE_DEADLINE_MS = 30_000;
+
+/** Whether seldon-mesh serves `model` (`/v2/models/<model>/ready` answers 200). */
+async function modelReady(inferenceUrl: string, model: string): Promise<boolean> {
+  const res = await fetch(`${inferenceUrl}/v2/models/${encodeURIComponent(model)}/ready`, { headers: { 'seldon-model': model }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  return res?.status === 200;
+}
 
 /** A manifest folder deployed beside the main stack: its endpoints, its objects, those refused at apply, and its teardown. */
 export interface DeployedStack {
@@ -86,6 +95,10 @@ export interface RunningTarget {
   deploy(folder: string): Promise<DeployedStack>;
   /** Set an Experiment's candidates and weights while it serves (the split changes without a restart); resolves once the control plane has observed the change, or says why that is not known. */
   patchExperiment(name: string, candidates: Candidate[]): Promise<Applied>;
+  /** Take a Model of the main stack away (its object deleted, as when its server is gone); resolves once seldon-mesh no longer serves it. */
+  removeModel(name: string): Promise<void>;
+  /** Bring a Model taken away back from the main manifests; resolves once it is Ready and served. */
+  restoreModel(name: string): Promise<void>;
   /** What a failed scenario needs to know of the resources: each one's conditions, and its events where the target has them. */
   diagnose(): Promise<string>;
   stop(): Promise<void>;
@@ -113,6 +126,10 @@ export interface ServingUp {
   experimentAccessArgs: string[];
   deploy(folder: string): Promise<DeployedStack>;
   patchExperiment(name: string, candidates: Candidate[]): Promise<Applied>;
+  /** Delete a Model object of the main stack. */
+  deleteModel(name: string): Promise<void>;
+  /** Create a Model object again from the main manifests. */
+  createModel(name: string): Promise<void>;
   diagnose(): Promise<string>;
 }
 
@@ -312,6 +329,15 @@ export async function startTarget(
       },
       deploy: served.deploy,
       patchExperiment: served.patchExperiment,
+      removeModel: async (name) => {
+        await served.deleteModel(name);
+        await waitFor(`seldon-mesh to stop serving ${name}`, MODEL_CHANGE_DEADLINE_MS, async () => ((await modelReady(served.inferenceUrl, name)) ? undefined : true), 50);
+      },
+      restoreModel: async (name) => {
+        await served.createModel(name);
+        await served.status.waitFor('Model', name, 'Ready', 'True', MODEL_CHANGE_DEADLINE_MS);
+        await waitFor(`seldon-mesh to serve ${name} again`, MODEL_CHANGE_DEADLINE_MS, async () => ((await modelReady(served.inferenceUrl, name)) ? true : undefined), 50);
+      },
       diagnose: served.diagnose,
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,

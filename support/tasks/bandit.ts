@@ -42,11 +42,22 @@ export interface ReplayOutcome {
   weightsAfter: Record<string, number>;
 }
 
+export interface OutageRecord {
+  arm: string;
+  /** When the arm was taken away (ms since the epoch). */
+  removedAt: number;
+  /** Per request after that: when it was sent (ms after the removal), who answered (null: no predictor), and whether the Experiment was then Ready without the arm. */
+  after: { atMs: number; answeredBy: string | null; splitWithoutArm: boolean }[];
+  restored: boolean;
+}
+
 export interface BanditState {
   experiment?: string;
   initialWeights?: Record<string, number>;
   values?: ArmValues;
   replays?: ReplayOutcome[];
+  /** A predictor taken away mid-replay: what each request after that met. */
+  outage?: OutageRecord;
   /** When the last replay of the scenario ended. */
   replayedAt?: number;
   /** The controller's state just before a restart, and what it said when it came back. */
@@ -300,4 +311,90 @@ export async function checkDashboardBandit(world: UatWorld, seconds: number): Pr
     passed: after !== null && after <= seconds && replay.errors === 0,
     details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), expectedRegret, fed: Object.fromEntries(fed), failedRequests: replay.errors },
   });
+}
+
+/**
+ * Days sent to the bandit's Experiment from the starting weights and a fresh controller, each
+ * answer's business value fed back; after `before` of them `arm` is taken away (its Model
+ * deleted), and days keep coming at `rate` a second for `seconds`, the Experiment read after each.
+ * The arm is brought back at the end, whatever happened.
+ */
+export async function replayThroughOutage(world: UatWorld, before: number, arm: string, rate: number, seconds: number): Promise<void> {
+  const { experiment, initialWeights, values } = world.bandit;
+  if (!experiment || !initialWeights || !values) throw new Error('measure the predictors\' business values before the replay');
+  if (!values.arms.includes(arm)) throw new Error(`${arm} is not a candidate of ${experiment} (${values.arms.join(', ')})`);
+  const bandit = controllerOf(world);
+  await world.target.patchExperiment(experiment, Object.entries(initialWeights).map(([name, weight]) => ({ name, weight })));
+  await bandit.reset(world.run.config.seed);
+  const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
+  const days = replayDays(heldOut.length, before + Math.ceil(rate * seconds), world.run.config.seed);
+  const step = (i: number) => replayStep({ oip: world.oip, experiment, banditUrl: bandit.url, day: heldOut[days[i]], costBp: values.costBp, arms: values.arms });
+  for (let i = 0; i < before; i++) await step(i);
+  const record: OutageRecord = { arm, removedAt: Date.now(), after: [], restored: false };
+  world.bandit.outage = record;
+  try {
+    await world.target.removeModel(arm);
+    for (let i = before; i < days.length; i++) {
+      // paced: request k leaves k/rate seconds after the removal
+      const due = record.removedAt + ((i - before) * 1000) / rate;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      const atMs = Date.now() - record.removedAt;
+      const answered = await step(i);
+      const object = (await world.status.get('Experiment', experiment)) as { spec?: { candidates?: { name: string }[] }; status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      const ready = object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      record.after.push({ atMs, answeredBy: answered?.arm ?? null, splitWithoutArm: ready && !(object?.spec?.candidates ?? []).some((c) => c.name === arm) });
+    }
+  } finally {
+    await world.target.restoreModel(arm);
+    record.restored = true;
+  }
+}
+
+const splitAgain = (outage: OutageRecord): number => outage.after.findIndex((r) => r.splitWithoutArm);
+
+/** Once the Experiment splits again without the arm, no request fails; those that failed before are counted. */
+export async function checkOutageNoErrors(world: UatWorld): Promise<void> {
+  const outage = world.bandit.outage;
+  if (!outage) throw new Error('no predictor was taken away in this scenario');
+  const at = splitAgain(outage);
+  const since = at < 0 ? [] : outage.after.slice(at);
+  const failed = since.filter((r) => r.answeredBy === null).length;
+  await world.check({
+    id: 'mab-outage-no-client-errors',
+    statement: `once the experiment splits again without ${outage.arm}, every request to it is answered`,
+    threshold: '0 failed requests from the split on (and the split came back)',
+    measured: at < 0 ? 'the split never came back' : failed,
+    unit: `failed requests of ${since.length}`,
+    source: 'LIVE:oip',
+    test: `each answer's status and x-seldon-route, for the requests from the first one that found the Experiment Ready without ${outage.arm}`,
+    passed: at >= 0 && since.length > 0 && failed === 0,
+    details: { answeredSince: countBy(since.map((r) => r.answeredBy ?? 'failed')), failedBeforeTheSplit: outage.after.slice(0, Math.max(at, 0)).filter((r) => r.answeredBy === null).length, requestsBeforeTheSplit: Math.max(at, 0) },
+  });
+}
+
+/** Within `seconds` of the arm going away the Experiment is Ready without it, and the others share the traffic. */
+export async function checkOutageSplitResumes(world: UatWorld, seconds: number): Promise<void> {
+  const outage = world.bandit.outage;
+  if (!outage) throw new Error('no predictor was taken away in this scenario');
+  const at = splitAgain(outage);
+  const since = at < 0 ? [] : outage.after.slice(at);
+  const answering = new Set(since.map((r) => r.answeredBy).filter((a): a is string => a !== null));
+  const after = at < 0 ? null : outage.after[at].atMs / 1000;
+  await world.check({
+    id: 'mab-outage-split-resumes',
+    statement: `within ${seconds} s of ${outage.arm} going away, the experiment splits the traffic again between the predictors that answer, none to ${outage.arm}`,
+    threshold: `the Experiment Ready without ${outage.arm} within ${seconds} s, then answers from at least 2 predictors and none from ${outage.arm}`,
+    measured: after ?? `not within ${((outage.after.at(-1)?.atMs ?? 0) / 1000).toFixed(1)}`,
+    unit: 's',
+    source: 'LIVE:oip',
+    test: 'the Experiment read through the target after each request, and the answers\' x-seldon-route',
+    passed: after !== null && after <= seconds && answering.size >= 2 && !answering.has(outage.arm),
+    details: { answeredSince: countBy(since.map((r) => r.answeredBy ?? 'failed')), answeredBefore: countBy(outage.after.slice(0, Math.max(at, 0)).map((r) => r.answeredBy ?? 'failed')), restored: outage.restored },
+  });
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[item] = (out[item] ?? 0) + 1;
+  return out;
 }
