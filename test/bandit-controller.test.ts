@@ -17,6 +17,7 @@ import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
 import { featuresRequest, OipClient, routedModel } from '../support/clients/oip-client.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { providePostgres, type Database } from '../support/db/postgres-provider.ts';
+import { waitFor } from '../support/wait.ts';
 import { launchBandit, StackStartError, type StackProcess } from '../support/targets/stack-process.ts';
 import { startStack, tempDir, trainedForTests } from './helpers.ts';
 
@@ -148,7 +149,7 @@ test('feedback by the answer\'s route; malformed feedback is a 400, an arm that 
   }
 });
 
-test('an arm that does not answer its readiness probe gets weight 0 and leaves the candidates at the next update, and comes back once it answers', { timeout: 30_000 }, async () => {
+test('an arm that does not answer its readiness probe gets weight 0 and leaves the candidates at the next update, and the probe brings it back once it answers', { timeout: 30_000 }, async () => {
   // seldon-mesh as the controller sees it: the decision tree's replica is gone, then back
   let treeAnswers = false;
   const mesh = http.createServer((req, res) => res.writeHead(req.url?.includes('decision-tree-predictor') && !treeAnswers ? 503 : 200).end());
@@ -162,10 +163,16 @@ test('an arm that does not answer its readiness probe gets weight 0 and leaves t
     assert.equal(Object.values(update.weights).reduce((a, b) => a + b, 0), 100);
     // Seldon serves no split while a listed candidate is unavailable: it is taken out, the default stays
     assert.deepEqual((await candidates()).map((c) => c.name), ['baseline-predictor', 'enhanced-predictor', 'ensemble-predictor']);
+    // no reward comes in: the readiness probe (probe-seconds 2 in k8s/mab) updates on its own once the arm answers
     treeAnswers = true;
-    const back = (await post(`${bandit.url}/update`, {})).body as { weights: Record<string, number> };
-    assert.ok(back.weights['decision-tree-predictor'] >= 2, `weight ${back.weights['decision-tree-predictor']} (floor 2)`);
+    const started = Date.now();
+    await waitFor('the decision tree back among the candidates', 6000, async () => ((await candidates()).length === 4 ? true : undefined), 100);
+    assert.ok(Date.now() - started < 4000, `back after ${Date.now() - started} ms (probe every 2 s)`);
     assert.deepEqual((await candidates()).map((c) => c.name), ARMS);
+    // (the probe may also have taken the tree out on its own before the update by hand)
+    const state = (await (await fetch(`${bandit.url}/state`)).json()) as { arms: { name: string; weight: number }[]; lastUpdate: { answering: Record<string, boolean> } };
+    assert.equal(state.lastUpdate.answering['decision-tree-predictor'], true, 'the last update, by the probe, found it answering');
+    assert.ok(state.arms.find((a) => a.name === 'decision-tree-predictor')!.weight >= 2, 'back with at least the floor');
   } finally {
     await bandit.stop();
     mesh.close();

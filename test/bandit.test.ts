@@ -193,3 +193,9 @@ test('empirical regret: rewards 10, 20 on arm A (mean 15) and 5 on arm B, none o
   assert.equal(empiricalRegret([{ n: 3, sum: 12 }, { n: 5, sum: -10 }]), 30);
   assert.equal(empiricalRegret([{ n: 0, sum: 0 }]), null);
 });
+
+test('probe-seconds: every 2 s unless the Experiment says otherwise; a value out of range is named', () => {
+  assert.equal(banditSettings({}, 4).probeSeconds, 2);
+  assert.equal(banditSettings({ 'bandit.financial-mlops-uat/probe-seconds': '0.5' }, 4).probeSeconds, 0.5);
+  assert.throws(() => banditSettings({ 'bandit.financial-mlops-uat/probe-seconds': '0' }, 4), /annotation bandit\.financial-mlops-uat\/probe-seconds: .*got '0'/);
+});

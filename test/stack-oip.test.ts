@@ -299,3 +299,31 @@ test('a served folder takes a JSON merge patch of an Experiment, as the API serv
     await patched.stop();
   }
 });
+
+test('a served folder deletes a Model and creates it again through the API paths: the Model and the Experiment over it stop serving, then serve again', async () => {
+  const served = await startStack(['--manifests', MANIFESTS, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
+  try {
+    const api = `${served.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh`;
+    const ready = async (path: string) => (await fetch(`${served.url}${path}`)).status;
+    const model = (await (await fetch(`${api}/models/enhanced-predictor`)).json()) as Record<string, unknown>;
+    assert.equal((await fetch(`${api}/models/enhanced-predictor`, { method: 'DELETE' })).status, 200);
+    assert.equal(await ready('/v2/models/enhanced-predictor/ready'), 404, 'no route for a deleted Model');
+    assert.equal((await fetch(`${api}/models/enhanced-predictor`)).status, 404);
+    const experiment = (await (await fetch(`${api}/experiments/financial-ab-test`)).json()) as { status: { conditions: { type: string; status: string; reason: string }[] } };
+    const condition = experiment.status.conditions.find((c) => c.type === 'ExperimentReady');
+    assert.deepEqual([condition?.status, condition?.reason], ['False', 'no live replica for model enhanced-predictor for model route financial-ab-test.experiment']);
+    assert.equal((await fetch(`${api}/models/enhanced-predictor`, { method: 'DELETE' })).status, 404, 'gone already');
+    const create = (body: unknown) => fetch(`${api}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await create({ ...model, spec: { ...(model.spec as object), memory: 'lots' } });
+    assert.equal(bad.status, 422);
+    assert.match(((await bad.json()) as { message: string }).message, /Model "enhanced-predictor" is invalid: .*memory/);
+    assert.equal((await create({ apiVersion: model.apiVersion, kind: 'Model', metadata: { name: 'enhanced-predictor' }, spec: model.spec })).status, 201);
+    assert.equal((await create({ apiVersion: model.apiVersion, kind: 'Model', metadata: { name: 'enhanced-predictor' }, spec: model.spec })).status, 409, 'it exists now');
+    assert.equal(await ready('/v2/models/enhanced-predictor/ready'), 200);
+    const client = new OipClient(served.url);
+    assert.equal((await client.infer('financial-ab-test.experiment', featuresRequest([heldOutRows[0]]))).status, 200, 'the Experiment serves again');
+    assert.equal((await fetch(`${api}/models`, { method: 'PUT', body: '{}' })).status, 405);
+  } finally {
+    await served.stop();
+  }
+});
