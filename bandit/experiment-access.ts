@@ -26,7 +26,11 @@ export interface ExperimentAccess {
   read(name: string): Promise<ExperimentObject>;
   /** Writes the candidates; resolves with the Experiment's generation after the change. */
   patchCandidates(name: string, candidates: Candidate[]): Promise<{ generation?: number }>;
+  /** Whether a Model is there and its status says Ready (the control plane's view: what Seldon routes by). */
+  modelReady(name: string): Promise<boolean>;
 }
+
+const readyIn = (object: { status?: { conditions?: { type: string; status: string }[] } } | undefined): boolean => object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Whether the control plane has taken a patch: how long it took, or why that is not known. */
 export type Applied = { observedAfterMs: number } | { unconfirmed: string };
@@ -69,6 +73,12 @@ export function stackExperimentAccess(stackUrl: string, namespace: string): Expe
       if (!res.ok) throw await failed('PATCH', name, res);
       return { generation: ((await res.json()) as ExperimentObject).metadata?.generation };
     },
+    async modelReady(name) {
+      const res = await fetch(`${stackUrl}/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${SELDON_PLURALS.Model}/${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(5000) });
+      if (res.status === 404) return false;
+      if (!res.ok) throw await failed('GET', name, res);
+      return readyIn((await res.json()) as ExperimentObject);
+    },
   };
 }
 
@@ -91,6 +101,14 @@ export function kubeExperimentAccess(kc: KubeConfig, namespace: string, fieldMan
         return { generation: patched.metadata?.generation };
       } catch (error) {
         throw new ExperimentAccessError(`patching Experiment/${name} in ${namespace}: ${apiMessage(error)}`);
+      }
+    },
+    async modelReady(name) {
+      try {
+        return readyIn((await custom.getNamespacedCustomObject({ ...at, plural: SELDON_PLURALS.Model, name })) as ExperimentObject);
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return false;
+        throw new ExperimentAccessError(`reading Model/${name} in ${namespace}: ${apiMessage(error)}`);
       }
     },
   };

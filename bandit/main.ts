@@ -2,15 +2,16 @@
  * The bandit controller, as a program (on a cluster it would be a Deployment beside Seldon):
  *
  *   tsx bandit/main.ts --experiment financial-mab-experiment --namespace NS
- *                      (--stack-url URL | --kubernetes [--kubeconfig FILE] [--context NAME]) [--inference-url URL]
+ *                      (--stack-url URL | --kubernetes [--kubeconfig FILE] [--context NAME])
  *                      [--port 0] [--host 127.0.0.1] [--seed 42] [--fresh] [--fault uniform|never-patch]
  *
  * It reads the Experiment's candidates and bandit annotations through the embedded stack's
  * Kubernetes-shaped paths (--stack-url) or a Kubernetes API server (--kubernetes: KUBECONFIG,
  * ~/.kube/config or in-cluster, or --kubeconfig; --context), keeps its state
  * in the PostgreSQL at BANDIT_DB_URL (never an argument, so it stays out of process lists; the
- * MLflow store's server will do), probes each arm's readiness at seldon-mesh (--inference-url) at
- * every update, and serves the API of bandit/server.ts. --fresh forgets the stored state first.
+ * MLflow store's server will do), reads each arm's readiness from its Model's status (the control
+ * plane's view, what Seldon routes by; probing seldon-mesh would count as the model's requests) at
+ * every update and every probe-seconds, and serves the API of bandit/server.ts. --fresh forgets the stored state first.
  * When listening it prints {"event":"ready","url":...,"arms":[...],"resumed":{...}}.
  */
 import { parseArgs } from 'node:util';
@@ -33,7 +34,6 @@ const { values } = parseArgs({
     kubernetes: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
-    'inference-url': { type: 'string' },
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     seed: { type: 'string', default: '42' },
@@ -62,10 +62,7 @@ if (kubernetes) {
 } else {
   access = stackExperimentAccess(values['stack-url']!.replace(/\/$/, ''), values.namespace);
 }
-const inferenceUrl = values['inference-url']?.replace(/\/$/, '');
-const armReady = inferenceUrl
-  ? async (arm: string): Promise<boolean> => (await fetch(`${inferenceUrl}/v2/models/${encodeURIComponent(arm)}/ready`, { headers: { 'seldon-model': arm }, signal: AbortSignal.timeout(2000) })).status === 200
-  : undefined;
+const armReady = (arm: string): Promise<boolean> => access.modelReady(arm);
 
 let store: BanditStateStore;
 try {

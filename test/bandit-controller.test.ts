@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
@@ -49,8 +47,8 @@ after(async () => {
   fs.rmSync(bad, { recursive: true, force: true });
 });
 
-async function controller(args: string[] = [], inferenceUrl = stack.url): Promise<StackProcess> {
-  return launchBandit({ args: ['--stack-url', stack.url, '--inference-url', inferenceUrl, '--seed', '42', ...args], env: { ...process.env, BANDIT_DB_URL: db.url } });
+async function controller(args: string[] = []): Promise<StackProcess> {
+  return launchBandit({ args: ['--stack-url', stack.url, '--seed', '42', ...args], env: { ...process.env, BANDIT_DB_URL: db.url } });
 }
 
 const post = async (url: string, body: unknown) => {
@@ -150,11 +148,11 @@ test('feedback by the answer\'s route; malformed feedback is a 400, an arm that 
 });
 
 test('an arm that does not answer its readiness probe gets weight 0 and leaves the candidates at the next update, and the probe brings it back once it answers', { timeout: 30_000 }, async () => {
-  // seldon-mesh as the controller sees it: the decision tree's replica is gone, then back
-  let treeAnswers = false;
-  const mesh = http.createServer((req, res) => res.writeHead(req.url?.includes('decision-tree-predictor') && !treeAnswers ? 503 : 200).end());
-  await new Promise<void>((resolve) => mesh.listen(0, '127.0.0.1', resolve));
-  const bandit = await controller(['--fresh'], `http://127.0.0.1:${(mesh.address() as AddressInfo).port}`);
+  // the decision tree's Model is taken away (as when its server is gone), then brought back
+  const api = `${stack.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/models`;
+  const tree = (await (await fetch(`${api}/decision-tree-predictor`)).json()) as { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown };
+  assert.equal((await fetch(`${api}/decision-tree-predictor`, { method: 'DELETE' })).status, 200);
+  const bandit = await controller(['--fresh']);
   const candidates = async () => ((await (await fetch(`${stack.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/experiments/financial-mab-experiment`)).json()) as { spec: { candidates: { name: string; weight: number }[] } }).spec.candidates;
   try {
     const update = (await post(`${bandit.url}/update`, {})).body as { weights: Record<string, number>; answering: Record<string, boolean> };
@@ -164,7 +162,8 @@ test('an arm that does not answer its readiness probe gets weight 0 and leaves t
     // Seldon serves no split while a listed candidate is unavailable: it is taken out, the default stays
     assert.deepEqual((await candidates()).map((c) => c.name), ['baseline-predictor', 'enhanced-predictor', 'ensemble-predictor']);
     // no reward comes in: the readiness probe (probe-seconds 2 in k8s/mab) updates on its own once the arm answers
-    treeAnswers = true;
+    const back = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: tree.apiVersion, kind: tree.kind, metadata: { name: tree.metadata.name }, spec: tree.spec }) });
+    assert.equal(back.status, 201);
     const started = Date.now();
     await waitFor('the decision tree back among the candidates', 6000, async () => ((await candidates()).length === 4 ? true : undefined), 100);
     assert.ok(Date.now() - started < 4000, `back after ${Date.now() - started} ms (probe every 2 s)`);
@@ -175,7 +174,6 @@ test('an arm that does not answer its readiness probe gets weight 0 and leaves t
     assert.ok(state.arms.find((a) => a.name === 'decision-tree-predictor')!.weight >= 2, 'back with at least the floor');
   } finally {
     await bandit.stop();
-    mesh.close();
   }
 });
 

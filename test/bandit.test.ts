@@ -173,6 +173,7 @@ function lagging(lag: number | null): ExperimentAccess & { reads: number } {
       readsSincePatch = 0;
       return { generation };
     },
+    modelReady: async () => true,
   };
   return access;
 }

@@ -30,7 +30,6 @@ export function banditExperiment(manifests: string[]): string | undefined {
 export async function startBandit(options: {
   experiment: string;
   accessArgs: string[];
-  inferenceUrl: string;
   databaseUrl: string;
   seed: number;
   /** Controller faults (bandit/controller.ts), for the meta tests. */
@@ -41,7 +40,7 @@ export async function startBandit(options: {
   // a restart keeps the address (the dashboard reads it)
   const launch = (fresh: boolean, seed: number, port = 0): Promise<StackProcess> =>
     launchBandit({
-      args: ['--experiment', options.experiment, ...options.accessArgs, '--inference-url', options.inferenceUrl, '--seed', String(seed), '--port', String(port), ...(fresh ? ['--fresh'] : []), ...options.faults.flatMap((f) => ['--fault', f])],
+      args: ['--experiment', options.experiment, ...options.accessArgs, '--seed', String(seed), '--port', String(port), ...(fresh ? ['--fresh'] : []), ...options.faults.flatMap((f) => ['--fault', f])],
       env: { ...process.env, BANDIT_DB_URL: options.databaseUrl },
       log: options.log,
       onDeath: options.onDeath,

@@ -260,7 +260,6 @@ export async function startTarget(
         const handle = await startBandit({
           experiment: banditOn,
           accessArgs: served.experimentAccessArgs,
-          inferenceUrl: served.inferenceUrl,
           databaseUrl: db!.url,
           seed: config.seed,
           faults: stackFaults(config).filter((f) => f.startsWith('bandit-')).map((f) => f.slice('bandit-'.length)),
