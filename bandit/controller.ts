@@ -141,13 +141,16 @@ export class BanditController {
    */
   probe(): Promise<UpdateRecord | undefined> {
     return this.serial(async () => {
-      const faults = new Set(this.options.faults ?? []);
-      if (!this.options.armReady || faults.has('ignore-readiness')) return undefined;
-      const probe = this.options.armReady;
-      const answering = await Promise.all(this.arms.map((a) => probe(a).catch(() => false)));
+      const answering = await this.answering();
       const known = this.arms.map((a) => this.lastUpdate?.answering[a] ?? true);
       return answering.some((a, i) => a !== known[i]) ? this.updateNow() : undefined;
     });
+  }
+
+  /** Whether each arm answers its readiness probe (every arm does without a probe, or under `ignore-readiness`). */
+  private answering(): Promise<boolean[]> {
+    const probe = this.options.faults?.includes('ignore-readiness') ? undefined : this.options.armReady;
+    return Promise.all(this.arms.map((a) => (probe ? probe(a).catch(() => false) : true)));
   }
 
   /** Recompute and write the weights now (also what `update-every` triggers). */
@@ -157,13 +160,12 @@ export class BanditController {
 
   private async updateNow(): Promise<UpdateRecord> {
     await this.written();
-    const faults = new Set(this.options.faults ?? []);
-    const probe = this.options.armReady && !faults.has('ignore-readiness') ? this.options.armReady : undefined;
-    const answering = await Promise.all(this.arms.map((a) => (probe ? probe(a).catch(() => false) : true)));
+    const answering = await this.answering();
     const update = this.updates + 1;
     // each update draws from its own seeded stream: a restarted controller draws what it would have
     useRandom(seedrandom(`${this.options.seed}:${this.options.experiment}:${update}`));
     const stats = this.arms.map((a) => this.stats.get(a)!);
+    const faults = new Set(this.options.faults ?? []);
     const { weights, probabilityBest: best } = faults.has('uniform')
       ? { weights: percentWeights(this.arms.map(() => 1), 0, answering), probabilityBest: undefined }
       : nextWeights(this.settings.strategy, this.settings, stats, this.weights, answering);

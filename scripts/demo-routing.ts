@@ -40,7 +40,7 @@ try {
 const pct = (x: number): string => (x * 100).toFixed(1);
 
 // the rest is loaded once the arguments are known good: a refusal answers at once
-const [{ default: Table }, { writeChart }, { OipClient }, { servedPredictions }, { pairedRatioBound }, { startConfiguredTarget }, { routeDays }] = await Promise.all([
+const [{ default: Table }, { writeChart }, { OipClient }, { servedPredictions }, { pairedRatioBound }, { startConfiguredTarget }, { routeDays, answeredBy }] = await Promise.all([
   import('cli-table3'), import('../support/charts/render-charts.ts'), import('../support/clients/oip-client.ts'), import('../support/clients/served-predictions.ts'),
   import('../support/stats/ratio-bound.ts'), import('../support/targets/target.ts'), import('../support/tasks/router.ts'),
 ]);
@@ -81,7 +81,7 @@ try {
     sofar.forEach((answer, i) => {
       if (answer === undefined) return;
       if (answer.status !== 200 || answer.prediction === null) unanswered += 1;
-      else routed.push({ regime: chosen[i].regime, predictor: answer.predictor ?? '?', right: answer.prediction === chosen[i].label ? 1 : 0, baselineRight: baseline[i] === chosen[i].label ? 1 : 0 });
+      else routed.push({ regime: chosen[i].regime, predictor: answeredBy(answer) ?? '?', right: answer.prediction === chosen[i].label ? 1 : 0, baselineRight: baseline[i] === chosen[i].label ? 1 : 0 });
     });
     draw();
   });

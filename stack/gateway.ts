@@ -329,8 +329,8 @@ export function createGateway(options: GatewayOptions): http.Server {
       // Fire and forget, as Envoy's shadow: the answer is discarded.
       setImmediate(() => void agent(mirror, req, path, body).catch(() => undefined));
     }
-    // Envoy's answer for a cluster with no endpoint left (only stale routes get here)
-    if (!current().models.some((m) => m.name === routed.model.name)) return sendJson(res, 503, { error: 'no healthy upstream' });
+    // Envoy's answer for a cluster with no endpoint left (only routes kept stale by the fault reach one)
+    if (has('keep-routes-to-removed-models') && !current().models.some((m) => m.name === routed.model.name)) return sendJson(res, 503, { error: 'no healthy upstream' });
     const model = has('stale-version-serves-challenger') && routed.model.name === 'enhanced-predictor' ? { ...routed.model, name: 'enhanced-predictor-v0' } : routed.model;
     const answer = await agent(model, req, path, body);
     const headers = { ...answer.headers, 'x-seldon-route': routeHeader(model) };

@@ -127,35 +127,35 @@ async function main(): Promise<void> {
     let deployment = deploy(documents, storageMap);
     announce(deployment);
     current = () => deployment;
-    // A merge patch (an Experiment's candidates, say) changes what is served at once, as on a cluster.
+    // A changed object (an Experiment's candidates patched, a Model deleted or created) is served at once, as on a cluster.
+    const serve = (next: ManifestDocument[], change: 'patched' | 'deleted' | 'created', kind: string, name: string): void => {
+      documents = next;
+      deployment = deploy(documents, storageMap);
+      event({ event: change, kind, name });
+      announce(deployment);
+    };
     patch = (kind, name, body) => {
       const result = patchDocument(documents, kind, name, body, namespace, parseOptions);
       if ('documents' in result) {
-        documents = result.documents;
         const key = `${kind}/${name}`;
         if (result.specChanged) generations.set(key, (generations.get(key) ?? 1) + 1);
         const payload = result.answer.payload as { metadata: Record<string, unknown> };
         payload.metadata.generation = generations.get(key) ?? 1;
-        deployment = deploy(documents, storageMap);
-        event({ event: 'patched', kind, name });
-        announce(deployment);
+        serve(result.documents, 'patched', kind, name);
       }
       return result.answer;
     };
-    // Deleting or creating an object (a Model taken away and brought back, say) redeploys as a patch does.
-    const redeployWith = (change: 'deleted' | 'created', kind: string, name: string, result: { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer }): StatusAnswer => {
+    // a deleted object's generations are forgotten: created again, it starts at 1
+    const replace = (change: 'deleted' | 'created', kind: string, name: string, result: { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer }): StatusAnswer => {
       if ('documents' in result) {
-        documents = result.documents;
         generations.delete(`${kind}/${name}`);
-        deployment = deploy(documents, storageMap);
-        event({ event: change, kind, name });
-        announce(deployment);
+        serve(result.documents, change, kind, name);
       }
       return result.answer;
     };
     write = {
-      remove: (kind, name) => redeployWith('deleted', kind, name, removeDocument(documents, kind, name)),
-      create: (kind, object) => redeployWith('created', kind, String((object as { metadata?: { name?: unknown } } | null)?.metadata?.name ?? ''), createDocument(documents, kind, object, namespace, parseOptions)),
+      remove: (kind, name) => replace('deleted', kind, name, removeDocument(documents, kind, name)),
+      create: (kind, object) => replace('created', kind, String((object as { metadata?: { name?: unknown } } | null)?.metadata?.name ?? ''), createDocument(documents, kind, object, namespace, parseOptions)),
     };
   }
   const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch, write, generation: (kind, name) => generations.get(`${kind}/${name}`) ?? 1 });

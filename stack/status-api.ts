@@ -51,6 +51,15 @@ export function statusApi(resources: () => DeployedResource[], namespace: string
   };
 }
 
+/** Where the applied document of one object is among `documents` (-1 when none is). */
+const documentIndex = (documents: ManifestDocument[], kind: string, name: string): number =>
+  documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
+
+const pluralOf = (kind: string): string => SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS];
+
+/** The API server's 404 for one object of ours. */
+const objectNotFound = (kind: string, name: string): StatusAnswer => notFound(`${pluralOf(kind)}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' });
+
 /** Changes one object the way the API server's merge patch does; the stack redeploys with it. */
 export type PatchHandler = (kind: string, name: string, patch: unknown) => StatusAnswer;
 
@@ -76,14 +85,14 @@ export function writeAnswer(method: string, path: string, body: Buffer, namespac
     }
     return handlers.create(kind, object);
   }
-  return { status: 405, payload: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server does not allow this method on the requested resource', reason: 'MethodNotAllowed', code: 405 } };
+  return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 }
 
 /** The documents without one object, or 404. */
 export function removeDocument(documents: ManifestDocument[], kind: string, name: string): { documents: ManifestDocument[]; answer: StatusAnswer } | { answer: StatusAnswer } {
-  const index = documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
-  if (index < 0) return { answer: notFound(`${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' }) };
-  return { documents: documents.filter((_, i) => i !== index), answer: { status: 200, payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'mlops.seldon.io', kind: SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS] } } } };
+  const index = documentIndex(documents, kind, name);
+  if (index < 0) return { answer: objectNotFound(kind, name) };
+  return { documents: documents.filter((_, i) => i !== index), answer: { status: 200, payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'mlops.seldon.io', kind: pluralOf(kind) } } } };
 }
 
 /** The documents with one more object, checked with a manifest's schema (422 naming the field), or 409 when it exists. */
@@ -91,9 +100,7 @@ export function createDocument(documents: ManifestDocument[], kind: string, obje
   const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;
   if (typeof o !== 'object' || o === null || o.kind !== kind) return { answer: failure(400, 'BadRequest', `the object's kind must be ${kind}, as the path says`) };
   const name = String(o.metadata?.name ?? '');
-  if (documents.some((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name)) {
-    return { answer: { status: 409, payload: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" already exists`, reason: 'AlreadyExists', code: 409 } } };
-  }
+  if (documentIndex(documents, kind, name) >= 0) return { answer: failure(409, 'AlreadyExists', `${pluralOf(kind)}.mlops.seldon.io "${name}" already exists`) };
   const [parsed] = parseManifestDocuments(JSON.stringify(object), `created through the API`, options);
   if (!parsed || 'refused' in parsed) return { answer: failure(422, 'Invalid', `${kind} "${name}" is invalid: ${parsed && 'refused' in parsed ? parsed.refused : 'empty'}`) };
   return { documents: [...documents, parsed], answer: { status: 201, payload: { apiVersion: API_VERSION, kind, metadata: { ...parsed.resource.metadata, namespace }, spec: parsed.resource.spec } } };
@@ -129,8 +136,8 @@ export function patchAnswer(path: string, contentType: string | undefined, body:
  * kind cannot change. Returns the new documents, or the refusal.
  */
 export function patchDocument(documents: ManifestDocument[], kind: string, name: string, patch: unknown, namespace: string, options: ParseOptions): { documents: ManifestDocument[]; answer: StatusAnswer; specChanged: boolean } | { answer: StatusAnswer } {
-  const index = documents.findIndex((d) => 'resource' in d && d.resource.kind === kind && d.resource.metadata.name === name);
-  if (index < 0) return { answer: notFound(`${SELDON_PLURALS[kind as keyof typeof SELDON_PLURALS]}.mlops.seldon.io "${name}" not found`, { name, group: 'mlops.seldon.io' }) };
+  const index = documentIndex(documents, kind, name);
+  if (index < 0) return { answer: objectNotFound(kind, name) };
   const { resource } = documents[index] as { resource: SeldonResource };
   const before = { apiVersion: API_VERSION, kind, metadata: resource.metadata, spec: resource.spec };
   const after = mergePatch.apply(structuredClone(before), patch) as typeof before;

@@ -8,9 +8,8 @@ import { businessValueBp } from '../../fixtures/market-replay.ts';
 import { featuresRequest, predictOutput, routedModel, type OipClient } from '../clients/oip-client.ts';
 
 /** The arm that answered and the reward fed back, or undefined when the request was not answered by a candidate. */
-export async function replayStep(options: { oip: OipClient; experiment: string; banditUrl: string; day: MarketRow; costBp: number; arms: string[]; route?: string }): Promise<{ arm: string; reward: number } | undefined> {
-  // the experiment's own route, or `route` (the experiment's default model: Seldon splits its traffic too)
-  const answer = await options.oip.infer(options.route ?? `${options.experiment}.experiment`, featuresRequest([options.day.features]));
+export async function replayStep(options: { oip: OipClient; experiment: string; banditUrl: string; day: MarketRow; costBp: number; arms: string[] }): Promise<{ arm: string; reward: number } | undefined> {
+  const answer = await options.oip.infer(`${options.experiment}.experiment`, featuresRequest([options.day.features]));
   const arm = routedModel(answer.route);
   const prediction = predictOutput(answer.body)?.[0];
   if (answer.status !== 200 || !arm || prediction === undefined || !options.arms.includes(arm)) return undefined;

@@ -74,14 +74,14 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
         },
         patchExperiment: (name: string, candidates: Candidate[]) => applyCandidates(stackExperimentAccess(url, String(mainStack.ready.namespace)), name, candidates),
         deleteModel: async (name) => {
-          const res = await fetch(`${url}/apis/${API_VERSION}/namespaces/${encodeURIComponent(String(mainStack.ready.namespace))}/models/${encodeURIComponent(name)}`, { method: 'DELETE' });
+          const res = await fetch(`${url}/apis/${API_VERSION}/namespaces/${encodeURIComponent(String(mainStack.ready.namespace))}/${SELDON_PLURALS.Model}/${encodeURIComponent(name)}`, { method: 'DELETE' });
           if (!res.ok) throw new Error(`DELETE Model/${name} answered ${res.status}: ${await res.text()}`);
         },
         createModel: async (name) => {
           const namespace = String(mainStack.ready.namespace);
           const object = config.manifests.flatMap((folder) => manifestObjects(folder, namespace, '')).find((o) => o.kind === 'Model' && o.metadata?.name === name);
           if (!object) throw new Error(`no Model ${name} in the manifests (${config.manifests.join(', ')})`);
-          const res = await fetch(`${url}/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(object) });
+          const res = await fetch(`${url}/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${SELDON_PLURALS.Model}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(object) });
           if (!res.ok) throw new Error(`POST Model/${name} answered ${res.status}: ${await res.text()}`);
         },
         diagnose: async () => `resources of the embedded stack at ${url}:\n${await describeResources(status)}\nlast lines of its log:\n${mainStack.watch.lastLines().join('\n')}`,

@@ -98,21 +98,31 @@ export async function measureArmValues(world: UatWorld, costBp: number): Promise
   await world.attach(JSON.stringify({ days: heldOut.length, costBp, meanBusinessValueBp: Object.fromEntries(arms.map((a, i) => [a, means[i]])), source: 'LIVE:oip (each predictor asked for every held-out day)' }, null, 2), { mediaType: 'application/json', fileName: 'bandit-arm-values.json' });
 }
 
-/** Send `steps` held-out days to the bandit's Experiment, one at a time, feeding each answer's business value back by its route. */
-async function replayOnce(world: UatWorld, seed: number, steps: number): Promise<ReplayOutcome> {
+/**
+ * A replay's start, where the feature says: the Experiment at its initial weights, a controller with
+ * no history drawing from `seed`; then `steps` seeded held-out days, and what sends the i-th of them
+ * (its business value fed back by the answer's route).
+ */
+async function startReplay(world: UatWorld, seed: number, steps: number) {
   const { experiment, initialWeights, values } = world.bandit;
   if (!experiment || !initialWeights || !values) throw new Error('measure the predictors\' business values before the replay');
   const bandit = controllerOf(world);
-  // each replay starts where the feature says: the initial weights, a controller with no history
   await world.target.patchExperiment(experiment, Object.entries(initialWeights).map(([name, weight]) => ({ name, weight })));
   await bandit.reset(seed);
   const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
+  const days = replayDays(heldOut.length, steps, seed);
+  const send = (i: number) => replayStep({ oip: world.oip, experiment, banditUrl: bandit.url, day: heldOut[days[i]], costBp: values.costBp, arms: values.arms });
+  return { experiment, initialWeights, values, bandit, days, send };
+}
+
+/** Send `steps` held-out days to the bandit's Experiment, one at a time, feeding each answer's business value back by its route. */
+async function replayOnce(world: UatWorld, seed: number, steps: number): Promise<ReplayOutcome> {
+  const { initialWeights, values, bandit, send } = await startReplay(world, seed, steps);
   const routed: string[] = [];
   const rewards: number[] = [];
   let errors = 0;
-  const oip = world.oip;
-  for (const day of replayDays(heldOut.length, steps, seed)) {
-    const step = await replayStep({ oip, experiment, banditUrl: bandit.url, day: heldOut[day], costBp: values.costBp, arms: values.arms });
+  for (let i = 0; i < steps; i++) {
+    const step = await send(i);
     if (step) {
       routed.push(step.arm);
       rewards.push(step.reward);
@@ -320,15 +330,8 @@ export async function checkDashboardBandit(world: UatWorld, seconds: number): Pr
  * The arm is brought back at the end, whatever happened.
  */
 export async function replayThroughOutage(world: UatWorld, before: number, arm: string, rate: number, seconds: number): Promise<void> {
-  const { experiment, initialWeights, values } = world.bandit;
-  if (!experiment || !initialWeights || !values) throw new Error('measure the predictors\' business values before the replay');
+  const { experiment, values, days, send: step } = await startReplay(world, world.run.config.seed, before + Math.ceil(rate * seconds));
   if (!values.arms.includes(arm)) throw new Error(`${arm} is not a candidate of ${experiment} (${values.arms.join(', ')})`);
-  const bandit = controllerOf(world);
-  await world.target.patchExperiment(experiment, Object.entries(initialWeights).map(([name, weight]) => ({ name, weight })));
-  await bandit.reset(world.run.config.seed);
-  const { heldOut } = marketDataFor({ seed: world.run.config.seed, ...DEFAULT_TRAINING });
-  const days = replayDays(heldOut.length, before + Math.ceil(rate * seconds), world.run.config.seed);
-  const step = (i: number) => replayStep({ oip: world.oip, experiment, banditUrl: bandit.url, day: heldOut[days[i]], costBp: values.costBp, arms: values.arms });
   for (let i = 0; i < before; i++) await step(i);
   const record: OutageRecord = { arm, removedAt: Date.now(), after: [], restored: false };
   world.bandit.outage = record;

@@ -124,10 +124,9 @@ export async function sendDaysWithOwnContext(world: UatWorld, count: number): Pr
   if (count > heldOut.length) throw new Error(`only ${heldOut.length} held-out days`);
   const before = (await world.metrics.snapshot()).answeredPerModel();
   const answered: Record<string, number> = {};
-  for (const day of heldOut.slice(0, count)) {
-    const answer = await world.oip.infer(`${pipelineOf(world)}.pipeline`, routerRequest(day.features, marketContext(day.features)));
-    if (answer.status !== 200) throw new Error(`the router answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
-    for (const model of stepsRun(answer.route)) answered[model] = (answered[model] ?? 0) + 1;
+  for (const day of await routeDays(world.oip, pipelineOf(world), heldOut.slice(0, count))) {
+    if (day.status !== 200) throw new Error(`the router answered ${day.status}: ${JSON.stringify(day.body).slice(0, 200)}`);
+    for (const model of day.steps) answered[model] = (answered[model] ?? 0) + 1;
   }
   world.router.sentDays = { before, answered, days: count, at: Date.now() };
 }
@@ -185,10 +184,14 @@ export async function checkDashboardRouting(world: UatWorld, seconds: number): P
 
 export interface RoutedDay {
   status: number;
-  /** The predictor step that answered (the last step in x-seldon-route), null when none did. */
-  predictor: string | null;
+  body: unknown;
+  /** The steps that ran, in order (x-seldon-route): the router, then the predictor that answered. */
+  steps: string[];
   prediction: number | null;
 }
+
+/** The predictor step that answered a routed day (the last step that ran), null when none did. */
+export const answeredBy = (day: RoutedDay): string | null => day.steps.at(-1) ?? null;
 
 const ROUTE_CONCURRENCY = 4;
 
@@ -205,7 +208,7 @@ export async function routeDays(oip: OipClient, pipeline: string, days: MarketRo
       const i = next++;
       const answer = await oip.infer(`${pipeline}.pipeline`, routerRequest(days[i].features, marketContext(days[i].features)));
       const prediction = answer.status === 200 ? predictOutput(answer.body)?.[0] : undefined;
-      routed[i] = { status: answer.status, predictor: stepsRun(answer.route).at(-1) ?? null, prediction: prediction ?? null };
+      routed[i] = { status: answer.status, body: answer.body, steps: stepsRun(answer.route), prediction: prediction ?? null };
       done += 1;
       progress?.(done, routed);
     }
@@ -240,7 +243,7 @@ export async function checkUplift(world: UatWorld, upliftPercent: number, confid
   const unanswered = compared.routed.filter((r) => r.status !== 200 || r.prediction === null).length;
   const perPredictor: Record<string, { days: number; right: number }> = {};
   compared.routed.forEach((r, i) => {
-    const of = (perPredictor[r.predictor ?? 'none'] ??= { days: 0, right: 0 });
+    const of = (perPredictor[answeredBy(r) ?? 'none'] ??= { days: 0, right: 0 });
     of.days += 1;
     of.right += compared.routedRight[i];
   });
