@@ -169,8 +169,12 @@ test('an arm that does not answer its readiness probe gets weight 0 and leaves t
     assert.ok(Date.now() - started < 4000, `back after ${Date.now() - started} ms (probe every 2 s)`);
     assert.deepEqual((await candidates()).map((c) => c.name), ARMS);
     // (the probe may also have taken the tree out on its own before the update by hand)
-    const state = (await (await fetch(`${bandit.url}/state`)).json()) as { arms: { name: string; weight: number }[]; lastUpdate: { answering: Record<string, boolean> } };
-    assert.equal(state.lastUpdate.answering['decision-tree-predictor'], true, 'the last update, by the probe, found it answering');
+    // the probe's update ends once its weights are stored, a moment after the stack serves them
+    type State = { arms: { name: string; weight: number }[]; lastUpdate: { answering: Record<string, boolean> } };
+    const state = await waitFor('the probe\'s update recorded', 2000, async () => {
+      const now = (await (await fetch(`${bandit.url}/state`)).json()) as State;
+      return now.lastUpdate.answering['decision-tree-predictor'] ? now : undefined;
+    }, 50);
     assert.ok(state.arms.find((a) => a.name === 'decision-tree-predictor')!.weight >= 2, 'back with at least the floor');
   } finally {
     await bandit.stop();
