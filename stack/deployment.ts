@@ -4,12 +4,14 @@
  * object); a Model the server cannot schedule or load, an Experiment whose candidates are not
  * available and a Pipeline whose steps are not available, whose graph is broken or that uses a
  * field the embedded pipeline gateway does not run (stack/pipeline.ts) are accepted, reported not
- * ready with the reason, and everything else serves. A Model's artifact is a trained predictor or
- * the market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters).
+ * ready with the reason, and everything else serves. A Model's artifact is a trained predictor, the
+ * market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters) or a
+ * KernelSHAP explainer (fixtures/explainer-artifact.ts) of the Model its `spec.explainer.modelRef` names.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE, loadPredictor, type Predictor } from '../fixtures/model-artifact.ts';
+import { isExplainerArtifact, loadExplainerArtifact, type ExplainerArtifact } from '../fixtures/explainer-artifact.ts';
 import { isRouterArtifact, loadRouter, routeOf, routerThresholds, type RegimeRoute, type Thresholds } from '../fixtures/regime-router.ts';
 import { pipelineGraphProblem, unsupportedPipelineFields } from './pipeline.ts';
 import { artifactFolder } from '../fixtures/storage-map.ts';
@@ -22,7 +24,11 @@ export interface ServedModel {
   algorithm: string;
   inputFeatures: string[];
   predict: Predictor;
+  /** P(up) per row (MLServer's `predict_proba` output), for the models that have it. */
+  probability?: Predictor;
   artifactBytes: number;
+  /** A KernelSHAP explainer answers with an explanation of the model it names, instead of predicting. */
+  explainer?: { modelRef: string; artifact: ExplainerArtifact };
   /** A router answers with the tensor its rules pick from the context tensors, instead of predicting. */
   router?: { thresholds: Thresholds; outputs: Record<RegimeRoute, string>; route: (volatility: number, trend: number) => string };
 }
@@ -98,9 +104,16 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
         };
         const route = (volatility: number, trend: number): string => router.outputs[routeOf(volatility, trend, thresholds)];
         models.push({ name: r.metadata.name, version, algorithm: 'regime-router', inputFeatures: [...router.inputs], predict: refuse, artifactBytes, router: { thresholds, outputs: router.outputs, route } });
+      } else if (r.spec.explainer) {
+        if (!isExplainerArtifact(raw)) throw new Error(`the artifact of explainer ${r.metadata.name} is not a kernel_shap explainer`);
+        const artifact = loadExplainerArtifact(raw);
+        const refuse: Predictor = () => {
+          throw new Error('an explainer answers with an explanation, not a prediction');
+        };
+        models.push({ name: r.metadata.name, version, algorithm: 'kernel-shap', inputFeatures: artifact.featureNames, predict: refuse, artifactBytes, explainer: { modelRef: r.spec.explainer.modelRef!, artifact } });
       } else {
-        const { artifact, predict } = loadPredictor(raw);
-        models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, artifactBytes });
+        const { artifact, predict, probability } = loadPredictor(raw);
+        models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, probability, artifactBytes });
       }
       resources.push({ resource: r, status: modelStatus({ state: 'ModelAvailable' }, at) });
     } catch (error) {

@@ -26,6 +26,7 @@ import type { Deployment, ServedModel, ServedPipeline } from './deployment.ts';
 import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipeline.ts';
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
 import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
+import { explainOptions, explainRows } from './explainer.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
@@ -55,6 +56,9 @@ export const FAULTS = [
   'stale-version-serves-challenger', // enhanced-predictor's requests are answered by a left-over model enhanced-predictor-v0
   'invert-router-threshold', // the regime router sends volatility below its threshold to robust, and above it on by trend
   'pipeline-guesses-missing-input', // the pipeline gateway fills a pipeline input the request lacks with 0 instead of refusing it
+  'shap-values-off', // the explainer's SHAP values are scaled by 1.1: they no longer add up to the prediction
+  'explainer-few-samples', // the explainer evaluates 40 coalitions, whatever it is asked
+  'slow-explainer', // every explanation takes 1000 ms more
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -141,16 +145,35 @@ export function createGateway(options: GatewayOptions): http.Server {
     if (entry) entry.status = modelStatus({ state: 'ModelFailed', reason: 'the server process restarted after a bad request' }, new Date().toISOString());
   };
 
-  /** MLServer's runtime: predict in turns so a long batch does not block other requests. */
-  const predict = async (model: ServedModel, rows: number[][]): Promise<number[]> => {
-    const models = current().models.filter((m) => !m.router);
+  /** MLServer's runtime: predict (or predict_proba) in turns so a long batch does not block other requests. */
+  const predict = async (model: ServedModel, rows: number[][], output: 'predict' | 'predict_proba' = 'predict'): Promise<number[]> => {
+    const models = current().models.filter((m) => !m.router && !m.explainer);
     const servedBy = has('swap-outputs') ? models[(models.findIndex((m) => m.name === model.name) + 1) % models.length] : model;
+    const fn = output === 'predict' ? servedBy.predict : servedBy.probability;
+    if (!fn) throw new OipError(400, `model ${internalName(model)} has no output '${output}' (outputs: predict)`);
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
       if (i > 0) await yieldToEventLoop();
-      out.push(...servedBy.predict(rows.slice(i, i + ROWS_PER_TURN)));
+      out.push(...fn(rows.slice(i, i + ROWS_PER_TURN)));
     }
     return out;
+  };
+
+  // each explainer's coalition stream, seeded at load (a redeployed explainer starts it again)
+  const explainerStreams = new WeakMap<ServedModel, () => number>();
+  /** The alibi-explain runtime: the model it explains is called as through seldon-mesh (its infer_uri). */
+  const explain = async (model: ServedModel, request: ReturnType<typeof parseInferenceRequest>): Promise<string> => {
+    const { modelRef, artifact } = model.explainer!;
+    const explained = current().models.find((m) => m.name === modelRef);
+    if (!explained) throw new OipError(503, `the model ${modelRef} this explainer explains is not available`);
+    const rows = featureRows(request, model.inputFeatures.length);
+    const { nsamples } = explainOptions(request.parameters as Record<string, unknown> | undefined, model.inputFeatures.length);
+    let random = explainerStreams.get(model);
+    if (!random) explainerStreams.set(model, (random = seedrandom(`${artifact.seed}:kernel-shap:${model.name}`)));
+    const f = async (batch: number[][]): Promise<number[][]> => (await predict(explained, batch, 'predict_proba')).map((p) => [1 - p, p]);
+    const explanation = JSON.stringify(await explainRows(artifact, f, rows, { nsamples: has('explainer-few-samples') ? 40 : nsamples, random, scaleShap: has('shap-values-off') ? 1.1 : undefined }));
+    if (has('slow-explainer')) await new Promise((resolve) => setTimeout(resolve, 1000));
+    return explanation;
   };
 
   /** MLServer answering a request the agent forwarded to the model `model` (path already rewritten). */
@@ -172,7 +195,11 @@ export function createGateway(options: GatewayOptions): http.Server {
             versions: [model.version],
             platform: `financial-mlops-uat/${model.algorithm}`,
             inputs: router ? model.inputFeatures.map((n) => ({ name: n, datatype: 'FP64', shape: [1] })) : [{ name: 'features', datatype: 'FP64', shape: [-1, model.inputFeatures.length] }],
-            outputs: router ? Object.values(router.outputs).map((n) => ({ name: n, datatype: 'INT64', shape: [1] })) : [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }],
+            outputs: router
+              ? Object.values(router.outputs).map((n) => ({ name: n, datatype: 'INT64', shape: [1] }))
+              : model.explainer
+                ? [{ name: 'explanation', datatype: 'BYTES', shape: [1, 1] }]
+                : [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }, ...(model.probability ? [{ name: 'predict_proba', datatype: 'FP64', shape: [-1, 2] }] : [])],
             parameters: { content_type: 'np', ...router?.thresholds },
           },
         };
@@ -180,15 +207,22 @@ export function createGateway(options: GatewayOptions): http.Server {
       try {
         const request = parseInferenceRequest(body.toString('utf8'), contentType);
         try {
-          const answered = (output: { name: string; shape: number[]; data: number[] }): Answer => {
+          const answered = (output: { name: string; shape: number[]; data: unknown[]; datatype?: string; parameters?: object }, parameters: object = {}): Answer => {
             metrics.modelInferred(name, true);
             const id = request.id ?? newRequestId();
             return {
               status: 200,
               headers: { 'ce-id': id, 'ce-requestid': id, 'ce-specversion': '0.3', 'ce-type': 'io.seldon.serving.inference.response', 'ce-modelid': name, 'ce-endpoint': name },
-              payload: { model_name: name, model_version: model.version, id, parameters: {}, outputs: [{ ...output, datatype: 'INT64', parameters: {} }] },
+              payload: { model_name: name, model_version: model.version, id, parameters, outputs: [{ datatype: 'INT64', parameters: {}, ...output }] },
             };
           };
+          if (model.explainer) {
+            const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'explanation');
+            if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: explanation)`);
+            const explanation = await explain(model, request);
+            const headers = { 'x-seldon-alibi-type': 'explanation', 'x-seldon-alibi-method': 'alibi.explainers.shap_wrappers' };
+            return answered({ name: 'explanation', shape: [1, 1], datatype: 'BYTES', parameters: { content_type: 'str' }, data: [explanation] }, { headers });
+          }
           if (model.router) {
             const [volatility, trend] = contextValues(request, model.inputFeatures);
             const { route, thresholds, outputs } = model.router;
@@ -197,8 +231,15 @@ export function createGateway(options: GatewayOptions): http.Server {
             return answered({ name: tensor, shape: [1], data: [1] });
           }
           const rows = featureRows(request, model.inputFeatures.length);
-          const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'predict');
-          if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: predict)`);
+          // MLServer's scikit-learn runtime: `predict` unless the request asks for `predict_proba`
+          const served = model.probability ? ['predict', 'predict_proba'] : ['predict'];
+          const unknown = request.outputs?.map((o) => o.name).find((n) => !served.includes(n));
+          if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: ${served.join(', ')})`);
+          if (request.outputs?.length && request.outputs.every((o) => o.name === 'predict_proba')) {
+            const up = await predict(model, rows, 'predict_proba');
+            return answered({ name: 'predict_proba', shape: [rows.length, 2], datatype: 'FP64', data: up.flatMap((p) => [1 - p, p]) });
+          }
+          if (request.outputs?.some((o) => o.name === 'predict_proba')) throw new OipError(400, `model ${name} answers predict or predict_proba, one per request`);
           const predictions = await predict(model, rows);
           if (has('slow-inference')) await new Promise((resolve) => setTimeout(resolve, 150));
           return answered({ name: 'predict', shape: [rows.length, 1], data: predictions });

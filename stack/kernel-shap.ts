@@ -172,27 +172,39 @@ export async function explainInstance(
   const m = varying.length;
   const { masks, weights } = kernelCoalitions(m, options.nsamples ?? 2 * width + 2048, options.random);
   // every coalition with every background row: one batch for the model, as alibi sends it
-  const rows: number[][] = [];
-  for (const mask of masks) {
-    for (const b of background) {
+  const rows: number[][] = new Array(masks.length * background.length);
+  masks.forEach((mask, s) => {
+    background.forEach((b, r) => {
       const row = b.slice();
-      mask.forEach((on, i) => {
-        if (on) row[varying[i]] = x[varying[i]];
-      });
-      rows.push(row);
-    }
-  }
+      for (let i = 0; i < m; i++) if (mask[i]) row[varying[i]] = x[varying[i]];
+      rows[s * background.length + r] = row;
+    });
+  });
   const answers = await f(rows);
-  const ey = masks.map((_, s) => backgroundMean(answers.slice(s * background.length, (s + 1) * background.length), backgroundWeights));
+  const totalWeight = backgroundWeights.reduce((a, b) => a + b, 0);
+  const ey = masks.map((_, s) => {
+    const mean = new Array<number>(outputs).fill(0);
+    for (let r = 0; r < background.length; r++) {
+      const answer = answers[s * background.length + r];
+      for (let k = 0; k < outputs; k++) mean[k] += (answer[k] * backgroundWeights[r]) / totalWeight;
+    }
+    return mean;
+  });
   const last = m - 1;
   const design = new Matrix(masks.map((mask) => Array.from({ length: last }, (_, i) => mask[i] - mask[last])));
-  const weighted = design.clone();
-  for (let r = 0; r < weighted.rows; r++) for (let c = 0; c < last; c++) weighted.set(r, c, weighted.get(r, c) * weights[r]);
+  const weighted = new Matrix(masks.map((mask, r) => Array.from({ length: last }, (_, i) => (mask[i] - mask[last]) * weights[r])));
   const normal = weighted.transpose().mmul(design);
   for (let k = 0; k < outputs; k++) {
     const total = link(fx[k]) - link(fnull[k]);
     const target = Matrix.columnVector(masks.map((mask, s) => link(ey[s][k]) - link(fnull[k]) - mask[last] * total));
-    const phi = solve(normal, weighted.transpose().mmul(target)).to1DArray();
+    const rhs = weighted.transpose().mmul(target);
+    // a singular system (few coalitions) gets the least-squares solution, as shap falls back to lstsq
+    let phi: number[];
+    try {
+      phi = solve(normal, rhs).to1DArray();
+    } catch {
+      phi = solve(normal, rhs, true).to1DArray();
+    }
     phi.forEach((v, i) => (shapValues[k][varying[i]] = v));
     shapValues[k][varying[last]] = total - phi.reduce((a, b) => a + b, 0);
   }

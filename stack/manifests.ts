@@ -229,7 +229,10 @@ export function experimentRefusal(experiment: Extract<SeldonResource, { kind: 'E
 }
 
 /** Server capabilities the embedded stack provides: its Python runtime serves the harness's model.json artifacts. */
-export const EMBEDDED_CAPABILITIES = ['mlserver', 'python'] as const;
+export const EMBEDDED_CAPABILITIES = ['mlserver', 'python', 'alibi-explain'] as const;
+
+/** The explainer types the embedded MLServer's alibi-explain runtime serves. */
+export const EMBEDDED_EXPLAINERS = ['kernel_shap'] as const;
 
 /**
  * What the embedded stack can serve. Returns null when the resource is servable, otherwise the
@@ -243,7 +246,12 @@ export function unsupportedReason(resource: SeldonResource): string | null {
       if (missing.length > 0) {
         return `Model ${resource.metadata.name}: unsupported runtime '${missing.join("', '")}' (the embedded stack provides ${EMBEDDED_CAPABILITIES.join(', ')})`;
       }
-      if (spec.explainer) return `Model ${resource.metadata.name}: unsupported field 'spec.explainer' (explainers are not served by the embedded stack yet)`;
+      if (spec.explainer) {
+        const { type, modelRef, pipelineRef } = spec.explainer;
+        if (!(EMBEDDED_EXPLAINERS as readonly (string | undefined)[]).includes(type)) return `Model ${resource.metadata.name}: unsupported field value 'spec.explainer.type: ${type ?? '(none)'}' (the embedded stack serves ${EMBEDDED_EXPLAINERS.join(', ')})`;
+        if (pipelineRef !== undefined) return `Model ${resource.metadata.name}: unsupported field 'spec.explainer.pipelineRef' (the embedded stack explains Models only)`;
+        if (modelRef === undefined) return `Model ${resource.metadata.name}: unsupported field value 'spec.explainer' without a modelRef (a kernel_shap explainer needs the model it explains)`;
+      }
       if (spec.llm) return `Model ${resource.metadata.name}: unsupported field 'spec.llm'`;
       return null;
     }

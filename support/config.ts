@@ -15,7 +15,7 @@ export const STACK_FAULTS = [
   'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
   'slow-inference', 'fail-every-20th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'keep-routes-to-removed-models', 'drop-ready-experiment-routes',
-  'stale-version-serves-challenger', 'invert-router-threshold', 'pipeline-guesses-missing-input',
+  'stale-version-serves-challenger', 'invert-router-threshold', 'pipeline-guesses-missing-input', 'shap-values-off', 'explainer-few-samples', 'slow-explainer',
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
   'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',
@@ -150,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
     metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
     readyDeadlineSeconds: e.UAT_READY_DEADLINE_SECONDS,
-    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router')],
+    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router'), path.join(PROJECT_ROOT, 'k8s', 'explainer')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
   };

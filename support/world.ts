@@ -19,6 +19,7 @@ import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
 import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
+import type { ExplainState } from './tasks/explain.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -106,6 +107,7 @@ export interface DeploymentState {
 
 export type { BanditState } from './tasks/bandit.ts';
 
+
 export interface UiState {
   dashboard?: DashboardPage;
 }
@@ -124,6 +126,7 @@ export class UatWorld extends World {
   readonly ui: UiState = {};
   readonly bandit: BanditState = {};
   readonly router: RouterState = {};
+  readonly explain: ExplainState = {};
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -32,7 +32,7 @@ test("the project's manifests validate against Seldon's verbatim CRD schemas", (
   const ref = referenceDir();
   if (!ref) return t.skip(SKIP_NO_REFERENCE);
   const validators = crdValidators(ref);
-  const docs = ['ab-testing', 'mab'].flatMap((folder) => documents(path.join(PROJECT_ROOT, 'k8s', folder)));
+  const docs = ['ab-testing', 'mab', 'router', 'explainer'].flatMap((folder) => documents(path.join(PROJECT_ROOT, 'k8s', folder)));
   assert.ok(docs.length >= 6);
   for (const { file, doc } of docs) {
     const validate = validators.get(String(doc.kind));

@@ -359,6 +359,23 @@ test('a mesh that keeps the routes to a Model taken away answers 503 for it afte
   assert.ok(Number(failedCriterion(run, 'mab-outage-no-client-errors').measured) > 0, 'requests failed after the split came back');
 });
 
+const EXPLAINED = ['The SHAP values of each explanation add up to the probability the predictor serves', 'KernelSHAP gives the exact Shapley values of a predictor whose features can be enumerated', 'Repeated explanations of a day name the same leading features'];
+
+test('an explainer whose SHAP values do not add up and that samples 40 coalitions fails the additivity, exact-Shapley and stable-top-features criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'shap-values-off,explainer-few-samples' }, ['-p', 'functional', '--name', `^(${EXPLAINED.join('|')})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed']);
+  assert.ok(Number(failedCriterion(run, 'explainer-additivity').measured) > 0.001, 'off by a tenth of the SHAP values');
+  assert.ok(Number(failedCriterion(run, 'kernel-shap-matches-exact').measured) > 0.001);
+  assert.ok(Number(failedCriterion(run, 'explainer-top-features-stable').measured) >= 1);
+});
+
+test('an explainer that takes a second longer fails the explanation-time criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'slow-explainer' }, ['-p', 'functional', '--name', '^An explanation comes back while the analyst waits$']);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'explainer-p95-latency').measured) > 1000);
+});
+
 describe('meta tests', { concurrency: 2 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

@@ -125,3 +125,15 @@ test('property: expected value plus the SHAP values is the prediction, for every
     { numRuns: 60, seed: 42 },
   );
 });
+
+test('too few coalitions for the features: the least-squares solution, still additive, no error', async () => {
+  const f = logistic([0.5, -0.3, 0.8, 0.1, -0.6, 0.2, 0.9, -0.4], 0);
+  const random = seedrandom('few');
+  const background = Array.from({ length: 4 }, () => Array.from({ length: 8 }, () => random() * 2 - 1));
+  const x = background[0].map((v) => v + 1);
+  const e = await explainInstance(f, x, background, [1, 1, 1, 1], { nsamples: 4, random });
+  assert.ok(e.coalitions < 7, `${e.coalitions} coalitions for 7 unknowns`);
+  const sum = e.expectedValue[1] + e.shapValues[1].reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - e.prediction[1]) < 1e-9);
+  assert.ok(e.shapValues[1].every(Number.isFinite));
+});

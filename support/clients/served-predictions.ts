@@ -2,7 +2,7 @@
  * What one model predicts for feature rows, asked through OIP and pinned to that model even when
  * it is an experiment's default (whose route it shares with the other candidates).
  */
-import { featuresRequest, predictOutput, routedModel, type OipClient } from './oip-client.ts';
+import { featuresRequest, routedModel, type OipClient } from './oip-client.ts';
 
 const BATCH_ROWS = 64;
 
@@ -25,19 +25,29 @@ async function stickyHeaders(oip: OipClient, model: string, row: number[]): Prom
 }
 
 /** What `model` predicts for each row, asked through OIP in batches and pinned to that model; fails on any other answer. */
-export async function servedPredictions(oip: OipClient, model: string, rows: number[][]): Promise<number[]> {
+export function servedPredictions(oip: OipClient, model: string, rows: number[][]): Promise<number[]> {
+  return servedOutput(oip, model, rows, 'predict');
+}
+
+/** The probability of an up day `model` gives each row (its `predict_proba` output, second column), asked as servedPredictions asks. */
+export function servedProbabilities(oip: OipClient, model: string, rows: number[][]): Promise<number[]> {
+  return servedOutput(oip, model, rows, 'predict_proba');
+}
+
+async function servedOutput(oip: OipClient, model: string, rows: number[][], output: 'predict' | 'predict_proba'): Promise<number[]> {
   const pin = await stickyHeaders(oip, model, rows[0]);
   const out: number[] = [];
   for (let i = 0; i < rows.length; i += BATCH_ROWS) {
     const batch = rows.slice(i, i + BATCH_ROWS);
-    const response = await oip.infer(model, featuresRequest(batch), { headers: pin });
+    const request = output === 'predict' ? featuresRequest(batch) : { ...featuresRequest(batch), outputs: [{ name: output }] };
+    const response = await oip.infer(model, request, { headers: pin });
     if (routedModel(response.route) !== model) throw new Error(`a batch of rows for ${model} was answered by ${routedModel(response.route) ?? 'an unknown route'}`);
-    const predictions = predictOutput(response.body);
-    if (response.status !== 200 || !predictions || predictions.length !== batch.length) {
-      throw new Error(`${model} answered ${response.status} to a batch of ${batch.length} rows: ${JSON.stringify(response.body).slice(0, 200)}`);
+    const data = (response.body as { outputs?: { name: string; data: number[] }[] } | undefined)?.outputs?.find((o) => o.name === output)?.data;
+    const width = output === 'predict' ? 1 : 2;
+    if (response.status !== 200 || !data || data.length !== batch.length * width) {
+      throw new Error(`${model} answered ${response.status} to a batch of ${batch.length} rows asking for ${output}: ${JSON.stringify(response.body).slice(0, 200)}`);
     }
-    out.push(...predictions);
+    out.push(...(width === 1 ? data : batch.map((_, r) => data[2 * r + 1])));
   }
   return out;
 }
-

@@ -1,6 +1,6 @@
 /**
  * The training step of the local target: fit the predictors on the seeded market data, write each
- * artifact (and the market-regime router's) to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
+ * artifact (and the market-regime router's and the explainers') to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
  * store is reachable: without it the models are still served, and scenarios that need the store
  * fail with the reason it is missing).
  */
@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
 import { artifactFolder } from '../../fixtures/storage-map.ts';
-import { DEFAULT_TRAINING, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
+import { DEFAULT_TRAINING, marketDataFor, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
+import { buildExplainerArtifact, EXPLAINER_MODELS } from '../../fixtures/explainer-artifact.ts';
 import { defaultRouterArtifact, ROUTER_MODELS } from '../../fixtures/regime-router.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
@@ -69,6 +70,16 @@ export async function publishPredictors(options: {
     const folder = artifactFolder(storageUri, options.storageMap);
     fs.mkdirSync(folder, { recursive: true });
     fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(defaultRouterArtifact(name)));
+  }
+  // an explainer is fitted on a seeded sample of the training days (its background set)
+  const explainers = Object.keys(EXPLAINER_MODELS).filter((name) => uris.has(name));
+  if (explainers.length > 0) {
+    const { train } = marketDataFor(training);
+    for (const name of explainers) {
+      const folder = artifactFolder(uris.get(name)!, options.storageMap);
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(buildExplainerArtifact(name, train, options.seed)));
+    }
   }
   return published;
 }
