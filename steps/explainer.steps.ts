@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkAdditivity, checkAgainstExact, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
+import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the explainer {string} of {string} is deployed and ready', function (this: UatWorld, explainer: string, model: string) {
@@ -28,4 +28,12 @@ Then('the top {int} features of each day are the same in every explanation', fun
 
 Then('the 95th percentile of the time one explanation takes is under {int} ms', function (this: UatWorld, ms: number) {
   return checkExplanationLatency(this, ms);
+});
+
+Then('each explanation has one audit row with its request id, the hash of the day sent, its top {int} features and who asked', function (this: UatWorld, top: number) {
+  return checkAuditRows(this, top);
+});
+
+Then('the audit report for the period lists every one of them, in Markdown and CSV', { timeout: 60_000 }, function (this: UatWorld) {
+  return checkAuditReport(this);
 });

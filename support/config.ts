@@ -22,6 +22,8 @@ export const STACK_FAULTS = [
   'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights',
   // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
   'doctor-unchecked-database',
+  // the explanation gateway's (audit/gateway.ts): every fourth explanation returned without its audit rows
+  'audit-skip-every-4th-write',
   // the bandit controller's (bandit/controller.ts): an even split whatever the rewards; weights never
   // written to the Experiment; posteriors not read back after a restart
   'bandit-uniform', 'bandit-never-patch', 'bandit-forget-state', 'bandit-ignore-readiness',

@@ -20,6 +20,7 @@ import type { RefusalAccounting } from './tasks/bad-input.ts';
 import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
 import type { ExplainState } from './tasks/explain.ts';
+import type { AuditStore } from '../audit/store.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -151,6 +152,14 @@ export class UatWorld extends World {
     this.target.requireRunning('prometheus');
     if ('url' in prometheus) return new PrometheusClient(prometheus.url);
     throw new Error(`Prometheus is unavailable: ${prometheus.problem}`);
+  }
+
+  /** The explanation gateway (audit/) and the audit trail it writes; fails the step naming why there is none. */
+  get explanations(): { url: string; audit: AuditStore; databaseUrl: string } {
+    const explanations = this.target.explanations;
+    this.target.requireRunning('explanation gateway');
+    if ('url' in explanations) return explanations;
+    throw new Error(`the explanation gateway is unavailable: ${explanations.problem}`);
   }
 
   get oip(): OipClient {

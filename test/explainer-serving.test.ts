@@ -14,7 +14,7 @@ import { buildExplainerArtifact } from '../fixtures/explainer-artifact.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
-import { parseExplanation } from '../support/tasks/explain.ts';
+import { parseExplanation } from '../support/clients/explanation.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
 import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir, trainedForTests } from './helpers.ts';
 

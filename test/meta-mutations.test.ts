@@ -370,10 +370,12 @@ test('an explainer whose SHAP values do not add up and that samples 40 coalition
   assert.ok(Number(failedCriterion(run, 'explainer-top-features-stable').measured) >= 1);
 });
 
-test('an explainer that takes a second longer fails the explanation-time criterion', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'slow-explainer' }, ['-p', 'functional', '--name', '^An explanation comes back while the analyst waits$']);
+test('an explainer that takes a second longer fails the explanation-time criterion; a gateway that returns every fourth explanation without its audit rows fails both audit criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'slow-explainer,audit-skip-every-4th-write' }, ['-p', 'functional', '--name', '^(An explanation comes back while the analyst waits|Every explanation is on the audit trail|The compliance report for a period lists every explanation given in it)$']);
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'explainer-p95-latency').measured) > 1000);
+  assert.equal(failedCriterion(run, 'explanation-audit-row-each').measured, 2, 'explanations 4 and 8 of 8');
+  assert.equal(failedCriterion(run, 'explanation-audit-report').measured, '6 of 8');
 });
 
 describe('meta tests', { concurrency: 2 }, () => {

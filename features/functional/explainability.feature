@@ -9,6 +9,7 @@ Feature: Every prediction can be explained, and the explanation adds up to the p
   The explainers are Models with spec.explainer (kernel_shap, k8s/explainer), served as MLServer's
   alibi-explain runtime serves them: one BYTES output "explanation" holding alibi's Explanation.
   Each explains its predictor's probability of an up day over a background of 32 training days.
+  Explanations are asked through the explanation gateway, which writes the audit trail.
 
   Background:
     Given the A/B testing stack is deployed
@@ -34,3 +35,13 @@ Feature: Every prediction can be explained, and the explanation adds up to the p
   Scenario: An explanation comes back while the analyst waits
     When 20 held-out days are explained by "enhanced-explainer", one request each
     Then the 95th percentile of the time one explanation takes is under 1000 ms
+
+  @severity:critical @story:audit-trail
+  Scenario: Every explanation is on the audit trail
+    When 8 held-out days are explained by "enhanced-explainer", one request each
+    Then each explanation has one audit row with its request id, the hash of the day sent, its top 5 features and who asked
+
+  @severity:critical @story:audit-trail
+  Scenario: The compliance report for a period lists every explanation given in it
+    When 8 held-out days are explained by "enhanced-explainer", one request each
+    Then the audit report for the period lists every one of them, in Markdown and CSV

@@ -51,6 +51,10 @@ export function launchBandit(options: LaunchOptions): Promise<StackProcess> {
   return launchProgram('the bandit controller', path.join(PROJECT_ROOT, 'bandit', 'main.ts'), options);
 }
 
+export function launchAuditGateway(options: LaunchOptions): Promise<StackProcess> {
+  return launchProgram('the explanation gateway', path.join(PROJECT_ROOT, 'audit', 'main.ts'), options);
+}
+
 async function launchProgram(title: string, script: string, options: LaunchOptions): Promise<StackProcess> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...options.args], {

@@ -26,12 +26,14 @@ import type { ResourceStatusClient, SeldonKind } from '../clients/resource-statu
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
-import { launchDashboard, type ChildWatch } from './stack-process.ts';
+import { launchAuditGateway, launchDashboard, type ChildWatch } from './stack-process.ts';
+import { readManifests } from '../k8s/manifest-reader.ts';
+import { AuditStore } from '../../audit/store.ts';
 import { banditExperiment, startBandit, type BanditHandle } from './bandit-process.ts';
 import { localServing } from './local-serving.ts';
 
 export type TargetKind = HarnessConfig['target'];
-export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit';
+export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit' | 'explanation gateway';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
@@ -79,6 +81,8 @@ export interface RunningTarget {
   published: PublishedPredictor[];
   /** The bandit controller of the MAB Experiment, or why there is none. */
   bandit: BanditHandle | { problem: string };
+  /** The explanation gateway (audit/) in front of the explainers, and the audit trail it writes; or why there is none. */
+  explanations: { url: string; audit: AuditStore; databaseUrl: string } | { problem: string };
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
@@ -275,6 +279,33 @@ export async function startTarget(
       }
     }
 
+    // the explanation gateway in front of the explainers of the manifests, writing the run's audit trail
+    const explainers = readManifests(config.manifests).flatMap((r) => {
+      const ref = r.kind === 'Model' ? (r.spec as { explainer?: { modelRef?: string } }).explainer?.modelRef : undefined;
+      return ref ? [`${r.name}=${ref}`] : [];
+    });
+    let explanations: RunningTarget['explanations'] = { problem: 'no Model in the manifests is an explainer' };
+    if (explainers.length > 0 && !db) explanations = { problem: `no PostgreSQL for the explanation gateway (it writes the audit trail there): ${'problem' in database ? database.problem : ''}` };
+    else if (explainers.length > 0) {
+      try {
+        const gateway = await launchAuditGateway({
+          args: ['--inference-url', served.inferenceUrl, ...explainers.flatMap((e) => ['--explains', e]), ...stackFaults(config).filter((f) => f.startsWith('audit-')).flatMap((f) => ['--fault', f.slice('audit-'.length)])],
+          env: { ...process.env, AUDIT_DB_URL: db!.url },
+          log: logFile('explanation-gateway.log'),
+          onDeath: died('explanation gateway'),
+        });
+        cleanup.push(() => gateway.stop());
+        watched.set('explanation gateway', gateway);
+        const audit = await AuditStore.connect(db!.url);
+        cleanup.push(() => audit.close());
+        explanations = { url: gateway.url, audit, databaseUrl: db!.url };
+        log(`explanation gateway at ${gateway.url} (audit trail in the run's PostgreSQL): ${explainers.join(', ')}`);
+      } catch (error) {
+        explanations = { problem: `the explanation gateway did not start: ${(error as Error).message}` };
+        log(explanations.problem);
+      }
+    }
+
     const dashboard = await launchDashboard({
       args: [
         '--port', String(config.dashboardPort),
@@ -311,6 +342,7 @@ export async function startTarget(
       namespace,
       published,
       bandit,
+      explanations,
       stackFault: config.stackFault,
       stopPrometheus: async () => {
         if (!localPrometheus) return false;

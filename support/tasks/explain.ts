@@ -6,11 +6,17 @@
  * KernelSHAP against exact Shapley values enumerated from the served model's own answers.
  */
 import { quantile } from 'simple-statistics';
-import { z } from 'zod';
 import { DEFAULT_TRAINING, marketDataFor, PREDICTOR_SPECS } from '../../fixtures/train-predictors.ts';
 import { buildExplainerArtifact } from '../../fixtures/explainer-artifact.ts';
 import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
-import { featuresRequest, type OipClient } from '../clients/oip-client.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { PROJECT_ROOT } from '../config.ts';
+import { featuresRequest, OipClient } from '../clients/oip-client.ts';
+import { parseExplanation, type Explanation } from '../clients/explanation.ts';
 import { servedProbabilities } from '../clients/served-predictions.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { coalitionRows, exactShapley } from '../stats/shapley.ts';
@@ -18,44 +24,27 @@ import type { UatWorld } from '../world.ts';
 
 const READY_DEADLINE_MS = 60_000;
 
-/** alibi's Explanation, the fields the criteria read. */
-const explanationSchema = z.object({
-  meta: z.looseObject({ name: z.string() }),
-  data: z.looseObject({
-    shap_values: z.array(z.array(z.array(z.number()))),
-    expected_value: z.array(z.number()),
-    feature_names: z.array(z.string()),
-  }),
-});
-export type Explanation = z.infer<typeof explanationSchema>;
-
 export interface ExplainedDay {
   day: number;
   row: number[];
   explanation: Explanation;
   latencyMs: number;
+  requestId: string;
 }
 
 export interface ExplainState {
   explainer?: string;
   explained?: ExplainedDay[];
+  requester?: string;
+  startedAt?: Date;
 }
 
-/** The explanation in an explainer's OIP answer; the error says what is missing. */
-export function parseExplanation(body: unknown): Explanation {
-  const output = (body as { outputs?: { name: string; datatype: string; data: unknown[] }[] } | undefined)?.outputs?.find((o) => o.name === 'explanation');
-  if (!output) throw new Error(`the answer has no output 'explanation': ${JSON.stringify(body).slice(0, 200)}`);
-  if (output.datatype !== 'BYTES' || typeof output.data[0] !== 'string') throw new Error(`output 'explanation' must be one BYTES string, got ${output.datatype}`);
-  const parsed = explanationSchema.safeParse(JSON.parse(output.data[0]));
-  if (!parsed.success) throw new Error(`the explanation is not alibi's shape: field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
-  return parsed.data;
-}
-
-/** One explanation of one row, and how long the explainer took to answer. */
-export async function explainRow(oip: OipClient, explainer: string, row: number[]): Promise<{ explanation: Explanation; latencyMs: number }> {
-  const answer = await oip.infer(explainer, featuresRequest([row]));
-  if (answer.status !== 200) throw new Error(`${explainer} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
-  return { explanation: parseExplanation(answer.body), latencyMs: answer.latencyMs };
+/** One explanation of one row, asked through the explanation gateway (which puts it on the audit trail), and how long it took. */
+export async function explainRow(gateway: OipClient, explainer: string, row: number[], requester: string): Promise<{ explanation: Explanation; latencyMs: number; requestId: string }> {
+  const requestId = randomUUID();
+  const answer = await gateway.infer(explainer, featuresRequest([row], requestId), { headers: { 'x-requester': requester } });
+  if (answer.status !== 200) throw new Error(`${explainer} answered ${answer.status} through the explanation gateway: ${JSON.stringify(answer.body).slice(0, 300)}`);
+  return { explanation: parseExplanation(answer.body), latencyMs: answer.latencyMs, requestId };
 }
 
 function explainerModelRef(world: UatWorld, explainer: string): string {
@@ -83,11 +72,15 @@ function heldOutRows(world: UatWorld, count: number): number[][] {
 export async function explainDays(world: UatWorld, explainer: string, count: number, times = 1): Promise<void> {
   const rows = heldOutRows(world, count);
   const explained: ExplainedDay[] = [];
+  const gateway = new OipClient(world.explanations.url);
+  const requester = `financial-mlops-uat: ${world.scenario.name}`;
+  world.explain.startedAt = new Date();
   for (const [day, row] of rows.entries()) {
-    for (let t = 0; t < times; t++) explained.push({ day, row, ...(await explainRow(world.oip, explainer, row)) });
+    for (let t = 0; t < times; t++) explained.push({ day, row, ...(await explainRow(gateway, explainer, row, requester)) });
   }
   world.explain.explainer = explainer;
   world.explain.explained = explained;
+  world.explain.requester = requester;
 }
 
 function explainedDays(world: UatWorld): ExplainedDay[] {
@@ -195,5 +188,91 @@ export async function checkExplanationLatency(world: UatWorld, thresholdMs: numb
     source: 'LIVE:oip',
     passed: p95 < thresholdMs,
     details: { explanations: latencies.length, medianMs: round(quantile(latencies, 0.5), 4), maxMs: round(Math.max(...latencies), 4) },
+  });
+}
+
+/** The top features of an explained day, by |SHAP| for an up day. */
+function topFeatures(e: ExplainedDay, top: number): { feature: string; value: number; shap: number }[] {
+  const shap = e.explanation.data.shap_values[1][0];
+  return shap
+    .map((_, j) => j)
+    .sort((a, b) => Math.abs(shap[b]) - Math.abs(shap[a]))
+    .slice(0, top)
+    .map((j) => ({ feature: e.explanation.data.feature_names[j], value: e.row[j], shap: shap[j] }));
+}
+
+/**
+ * Each explanation is on the audit trail (read from PostgreSQL, not from the gateway): exactly one
+ * row for its request id, holding the SHA-256 of the day sent (of its JSON array of values), the
+ * top features of the explanation that came back with their values, who asked, and the version of
+ * the model the platform serves.
+ */
+export async function checkAuditRows(world: UatWorld, top: number): Promise<void> {
+  const explained = explainedDays(world);
+  const explainer = world.explain.explainer!;
+  const model = explainerModelRef(world, explainer);
+  const rows = await world.explanations.audit.ofRequests(explained.map((e) => e.requestId));
+  const metadata = await world.oip.get(`/v2/models/${encodeURIComponent(model)}`);
+  const version = (metadata.body as { versions?: string[] }).versions?.[0];
+  const problems: string[] = [];
+  for (const e of explained) {
+    const mine = rows.filter((r) => r.requestId === e.requestId);
+    if (mine.length !== 1) {
+      problems.push(`${e.requestId} (day ${e.day}): ${mine.length} rows`);
+      continue;
+    }
+    const [r] = mine;
+    const expected = topFeatures(e, top);
+    const wrong = [
+      r.inputSha256 !== createHash('sha256').update(JSON.stringify(e.row)).digest('hex') && 'input hash',
+      JSON.stringify(r.topFeatures.map((f) => [f.feature, f.value])) !== JSON.stringify(expected.map((f) => [f.feature, f.value])) && 'top features',
+      r.requester !== world.explain.requester && 'requester',
+      (r.model !== model || r.modelVersion !== version) && `model ${r.model} v${r.modelVersion} (served: ${model} v${version})`,
+    ].filter(Boolean);
+    if (wrong.length > 0) problems.push(`${e.requestId} (day ${e.day}): wrong ${wrong.join(', ')}`);
+  }
+  await world.check({
+    id: 'explanation-audit-row-each',
+    statement: `every explanation by ${explainer} has one audit row with its request id, the hash of the day sent, its top ${top} features and who asked`,
+    threshold: 'explanations without exactly one correct audit row = 0',
+    measured: problems.length,
+    unit: 'explanations',
+    source: 'LIVE:audit-postgres',
+    passed: problems.length === 0,
+    details: { explanations: explained.length, rows: rows.length, problems: problems.slice(0, 10), modelVersion: version },
+  });
+}
+
+/** `npm run audit` for the scenario's period lists every explanation of the scenario, as Markdown and CSV. */
+export async function checkAuditReport(world: UatWorld): Promise<void> {
+  const explained = explainedDays(world);
+  const { databaseUrl } = world.explanations;
+  const out = path.join(world.run.config.reportsDir, 'audit');
+  const from = world.explain.startedAt!.toISOString();
+  const to = new Date(Date.now() + 1000).toISOString();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'audit.ts'), '--from', from, '--to', to, '--out', out], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, AUDIT_DB_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const csvFile = /Audit report \(CSV\): (.+)$/m.exec(output)?.[1];
+  const markdownFile = /Audit report: (.+)$/m.exec(output)?.[1];
+  const lines = csvFile && fs.existsSync(csvFile) ? (parseCsv(fs.readFileSync(csvFile, 'utf8'), { columns: true }) as { request_id: string }[]) : [];
+  const ids = new Set(lines.map((l) => l.request_id));
+  const listed = explained.filter((e) => ids.has(e.requestId)).length;
+  if (markdownFile && fs.existsSync(markdownFile)) await world.attach(fs.readFileSync(markdownFile, 'utf8'), { mediaType: 'text/markdown', fileName: 'audit-report.md' });
+  await world.check({
+    id: 'explanation-audit-report',
+    statement: 'the compliance report of the audit trail (npm run audit) for the period lists every explanation, in Markdown and CSV',
+    threshold: `explanations of this scenario listed = ${explained.length}, both files written, exit code 0`,
+    measured: `${listed} of ${explained.length}`,
+    unit: 'explanations listed',
+    source: 'LIVE:audit-postgres',
+    passed: code === 0 && listed === explained.length && markdownFile !== undefined && csvFile !== undefined,
+    details: { exitCode: code, from, to, csvLines: lines.length, markdownFile, csvFile, output: code === 0 ? undefined : output.slice(-500) },
   });
 }
