@@ -66,6 +66,11 @@ export class AuditStore {
     return new AuditStore(pool);
   }
 
+  /** A reader that creates nothing (the dashboard): before the gateway's first start, reads find no table and say so. */
+  static reader(url: string): AuditStore {
+    return new AuditStore(new pg.Pool({ connectionString: url, max: 1 }));
+  }
+
   /** The rows of one explanation, in one statement (all or none). */
   async write(records: AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -89,6 +94,12 @@ export class AuditStore {
   /** Rows of these request ids. */
   async ofRequests(requestIds: string[]): Promise<AuditRecord[]> {
     const rows = (await this.pool.query('SELECT * FROM explanation_audit WHERE request_id = ANY($1) ORDER BY request_id, instance', [requestIds])).rows as Row[];
+    return rows.map(fromRow);
+  }
+
+  /** The latest `n` rows, newest first. */
+  async latest(n: number): Promise<AuditRecord[]> {
+    const rows = (await this.pool.query('SELECT * FROM explanation_audit ORDER BY explained_at DESC, id DESC LIMIT $1', [n])).rows as Row[];
     return rows.map(fromRow);
   }
 

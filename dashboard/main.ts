@@ -14,13 +14,14 @@
  * port, NAME:PORT on that port only. The limits are those of stack/http-hardening.ts.
  *
  * The MLflow store URL comes from MLFLOW_DB_URL (never an argument, so it stays out of process
- * lists). With no Prometheus URL the figures come from --metrics-url, labelled LIVE:stack-metrics.
+ * lists); the explanation audit trail is read from the same server. With no Prometheus URL the figures come from --metrics-url, labelled LIVE:stack-metrics.
  * When listening it prints one JSON line: {"event":"ready","url":"http://127.0.0.1:8050"}.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
+import { AuditStore } from '../audit/store.ts';
 import { viewSources } from '../support/views/dashboard-views.ts';
 import { limitOptions, parseLimits, type HttpLimits } from '../stack/http-hardening.ts';
 import { DASHBOARD_FAULTS, type DashboardFault } from './faults.ts';
@@ -85,6 +86,8 @@ try {
     mlflowExperiment: values['mlflow-experiment'],
     seed: Number(values.seed),
     banditUrl: values['bandit-url']?.replace(/\/$/, ''),
+    // the explanation gateway writes its audit trail to the same server
+    audit: dbUrl ? { store: AuditStore.reader(dbUrl) } : { problem: 'MLFLOW_DB_URL is not set (the audit trail is in that PostgreSQL)' },
   });
 } catch (error) {
   fatal(`cannot read manifests: ${(error as Error).message}`);

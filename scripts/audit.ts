@@ -12,8 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'csv-stringify/sync';
-import { AuditStore, type AuditRecord } from '../audit/store.ts';
+import type { AuditRecord, AuditStore } from '../audit/store.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 
 function refuse(message: string): never {
@@ -41,9 +40,11 @@ const url = process.env.AUDIT_DB_URL ?? process.env.MLFLOW_DB_URL;
 if (!url) refuse('set AUDIT_DB_URL (or MLFLOW_DB_URL) to the PostgreSQL the explanation gateway writes to');
 const out = path.resolve(values.out ?? path.join(PROJECT_ROOT, 'reports', 'audit'));
 
+// loaded after the arguments are checked: a refusal comes at once
+const [{ AuditStore: Store }, { stringify }] = await Promise.all([import('../audit/store.ts'), import('csv-stringify/sync')]);
 let store: AuditStore;
 try {
-  store = await AuditStore.connect(url);
+  store = await Store.connect(url);
 } catch (error) {
   refuse(`cannot read the audit trail: ${(error as Error).message.replace(/\/\/[^@/]*@/, '//****@')}`);
 }

@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
+import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkDashboardExplanations, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the explainer {string} of {string} is deployed and ready', function (this: UatWorld, explainer: string, model: string) {
@@ -36,4 +36,8 @@ Then('each explanation has one audit row with its request id, the hash of the da
 
 Then('the audit report for the period lists every one of them, in Markdown and CSV', { timeout: 60_000 }, function (this: UatWorld) {
   return checkAuditReport(this);
+});
+
+Then("within {int} seconds the dashboard's explanation view shows the explained instances and the leading features as the audit trail holds them", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
+  return checkDashboardExplanations(this, seconds);
 });

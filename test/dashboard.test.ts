@@ -41,6 +41,7 @@ function sources(over: Partial<ViewSources> = {}): ViewSources {
     experiment: { name: 'financial-ab-test', candidates: [{ name: 'baseline-predictor', weight: 70 }, { name: 'enhanced-predictor', weight: 30 }] },
     models: MODELS,
     bandit: { problem: 'none in this test' },
+    audit: { problem: 'none in this test' },
     ...over,
   };
 }

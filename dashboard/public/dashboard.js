@@ -159,6 +159,10 @@
       const router = data.router;
       $('#router-summary').textContent = router.figures ? `Pipeline ${router.pipeline}: the days its router sent to each regime's predictor, all models whatever the filter` : '';
       renderFigures($('#router-figures'), router.figures || []);
+      const explanations = data.explanations;
+      $('#explanations-summary').textContent = explanations.figures ? 'From the audit trail the explanation gateway writes: every explained instance, and the features that lead the latest ones' : '';
+      renderFigures($('#explanations-figures'), explanations.figures || []);
+      renderChart('shap', explanations.chart);
       for (const key of ['bandit', 'router', 'drift', 'explanations']) {
         const empty = document.querySelector(`[data-empty="${key}"]`);
         empty.textContent = data[key].empty || '';

@@ -45,3 +45,8 @@ Feature: Every prediction can be explained, and the explanation adds up to the p
   Scenario: The compliance report for a period lists every explanation given in it
     When 8 held-out days are explained by "enhanced-explainer", one request each
     Then the audit report for the period lists every one of them, in Markdown and CSV
+
+  @severity:normal @story:explanation-view
+  Scenario: The dashboard shows the explanations on the audit trail and the features that lead them
+    When 5 held-out days are explained by "enhanced-explainer", one request each
+    Then within 20 seconds the dashboard's explanation view shows the explained instances and the leading features as the audit trail holds them

@@ -92,3 +92,16 @@ export function businessCharts(figures: Figure[], window: string): Record<string
     },
   };
 }
+
+/** The leading features of the latest explanations: mean |SHAP| per feature, as a horizontal bar chart. */
+export function explanationChart(figures: Figure[], note: string): ChartOption {
+  const features = figures.map((f) => f.id.replace('explanation-mean-abs-shap-', ''));
+  return {
+    ...base('Leading features of the latest explanations', figures.length > 0 ? `${caption(figures)}; mean |SHAP| for an up day ${note}` : note),
+    grid: { left: 140, right: 32, top: 72, bottom: 48, containLabel: true },
+    xAxis: { type: 'value', name: 'mean |SHAP| (probability)', nameLocation: 'middle', nameGap: 32 },
+    yAxis: { type: 'category', data: [...features].reverse(), name: 'feature' },
+    series: [{ name: 'mean |SHAP|', type: 'bar', data: figures.map((f) => (f.value === null ? null : +f.value.toPrecision(4))).reverse() }],
+    ...(figures.length === 0 ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No explanation to show', fontSize: 14, fill: '#374151' } }] } : {}),
+  };
+}

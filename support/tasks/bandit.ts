@@ -11,9 +11,7 @@ import { businessValueBp, replayDays } from '../../fixtures/market-replay.ts';
 import { replayStep } from '../load/market-replay.ts';
 import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
 import { empiricalRegret, pseudoRegret } from '../../bandit/replay.ts';
-import { waitFor, WaitTimeoutError } from '../wait.ts';
-import { openOrReuse } from './live-metrics.ts';
-import type { DashboardFigure } from '../browser/dashboard-page.ts';
+import { figureProblem, untilViewAgrees } from './live-metrics.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
@@ -281,35 +279,21 @@ export async function checkDashboardBandit(world: UatWorld, seconds: number): Pr
     fed.set(arm, { n: of.n + 1, sum: of.sum + replay.rewards[i] });
   });
   const expectedRegret = empiricalRegret([...fed.values()]);
-  const dashboard = await openOrReuse(world);
-  const near = (shown: number | null, want: number | null): boolean => shown !== null && want !== null && Math.abs(shown - want) <= 1e-6 * Math.max(1, Math.abs(want));
-  let last: { figures: DashboardFigure[]; problems: string[] } = { figures: [], problems: ['not read yet'] };
-  let after: number | null = null;
-  try {
-    await waitFor("the dashboard's bandit view to show the controller's allocation and the rewards fed back", Math.max(0, seconds * 1000 - (Date.now() - at)), async () => {
-      const [figures, state] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('bandit-'))), readBanditState(bandit.url)]);
-      const shown = (id: string): DashboardFigure | undefined => figures.find((f) => f.id === id);
-      const problems: string[] = [];
-      const expect = (id: string, want: number | null, what: string): void => {
-        const f = shown(id);
-        if (!f) problems.push(`${id} not shown`);
-        else if (f.source !== 'LIVE:bandit-controller') problems.push(`${id} labelled ${f.source}`);
-        else if (!near(f.value, want)) problems.push(`${id} shows ${f.value}, ${what} ${want}`);
-      };
-      for (const arm of state.arms) {
-        expect(`bandit-weight-${arm.name}`, arm.weight, 'the controller set');
-        expect(`bandit-probability-best-${arm.name}`, arm.probabilityBest === null ? null : arm.probabilityBest * 100, 'the controller reports');
-        expect(`bandit-rewards-${arm.name}`, fed.get(arm.name)?.n ?? 0, 'the harness fed back');
-      }
-      expect('bandit-cumulative-regret', expectedRegret, 'the rewards fed back give');
-      last = { figures, problems };
-      return problems.length === 0 ? true : undefined;
-    }, 250);
-    after = (Date.now() - at) / 1000;
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-  }
-  await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-bandit.png' });
+  const { after, last } = await untilViewAgrees(world, "the dashboard's bandit view to show the controller's allocation and the rewards fed back", at, seconds, 'dashboard-bandit.png', async (dashboard) => {
+    const [figures, state] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('bandit-'))), readBanditState(bandit.url)]);
+    const problems: string[] = [];
+    const expect = (id: string, want: number | null, what: string): void => {
+      const problem = figureProblem(figures, id, want, 'LIVE:bandit-controller', what);
+      if (problem) problems.push(problem);
+    };
+    for (const arm of state.arms) {
+      expect(`bandit-weight-${arm.name}`, arm.weight, 'the controller set');
+      expect(`bandit-probability-best-${arm.name}`, arm.probabilityBest === null ? null : arm.probabilityBest * 100, 'the controller reports');
+      expect(`bandit-rewards-${arm.name}`, fed.get(arm.name)?.n ?? 0, 'the harness fed back');
+    }
+    expect('bandit-cumulative-regret', expectedRegret, 'the rewards fed back give');
+    return { figures, problems };
+  });
   await world.check({
     id: 'dashboard-shows-bandit',
     statement: "the dashboard's bandit view shows each predictor's weight and P(best) as the controller set them, and the rewards and cumulative regret of the feedback",

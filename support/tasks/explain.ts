@@ -21,6 +21,7 @@ import { servedProbabilities } from '../clients/served-predictions.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { coalitionRows, exactShapley } from '../stats/shapley.ts';
 import type { UatWorld } from '../world.ts';
+import { figureProblem, untilViewAgrees } from './live-metrics.ts';
 
 const READY_DEADLINE_MS = 60_000;
 
@@ -274,5 +275,38 @@ export async function checkAuditReport(world: UatWorld): Promise<void> {
     source: 'LIVE:audit-postgres',
     passed: code === 0 && listed === explained.length && markdownFile !== undefined && csvFile !== undefined,
     details: { exitCode: code, from, to, csvLines: lines.length, markdownFile, csvFile, output: code === 0 ? undefined : output.slice(-500) },
+  });
+}
+
+/**
+ * The dashboard's explanation view, read in Chromium until it agrees (bounded): the explained
+ * instances on the audit trail, and the mean |SHAP| of the features leading the latest 50 (0 where
+ * a feature was not among an explanation's top 5), as the harness computes them from the rows it
+ * reads in PostgreSQL at the same moment; every figure labelled LIVE:audit-postgres; the chart drawn.
+ */
+export async function checkDashboardExplanations(world: UatWorld, seconds: number): Promise<void> {
+  const explained = explainedDays(world);
+  const at = Date.now();
+  const { audit } = world.explanations;
+  const { after, last } = await untilViewAgrees(world, "the dashboard's explanation view to show the audit trail", at, seconds, 'dashboard-explanations.png', async (dashboard) => {
+    const [figures, count, latest] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('explanation'))), audit.count(), audit.latest(50)]);
+    const mean = new Map<string, number>();
+    for (const row of latest) for (const f of row.topFeatures) mean.set(f.feature, (mean.get(f.feature) ?? 0) + Math.abs(f.shap) / latest.length);
+    const leading = [...mean.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const problems = [['explanations-audited', count] as const, ...leading.map(([feature, value]) => [`explanation-mean-abs-shap-${feature}`, value] as const)].flatMap(([id, want]) => figureProblem(figures, id, want, 'LIVE:audit-postgres', 'the trail gives') ?? []);
+    if (figures.length !== leading.length + 1) problems.push(`${figures.length} figures shown, ${leading.length + 1} expected`);
+    if (!(await dashboard.drawnCharts()).includes('shap')) problems.push('the leading-features chart is not drawn');
+    return { figures, problems };
+  });
+  await world.check({
+    id: 'dashboard-shows-explanations',
+    statement: "the dashboard's explanation view shows how many instances the audit trail holds and the features leading the latest explanations, as the trail holds them",
+    threshold: `within ${seconds} s of the last of ${explained.length} explanations: the count and each leading feature's mean |SHAP| equal to the trail's, labelled LIVE:audit-postgres, the chart drawn`,
+    measured: after ?? `> ${seconds}`,
+    unit: 's',
+    source: 'LIVE:browser',
+    test: 'the figures read in Chromium against the rows read in PostgreSQL',
+    passed: after !== null && after <= seconds,
+    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })) },
   });
 }

@@ -137,6 +137,43 @@ export async function openOrReuse(world: UatWorld): Promise<DashboardPage> {
   return world.ui.dashboard;
 }
 
+/** What a dashboard view showed at one read, and what disagreed with the live source. */
+export interface ViewRead {
+  figures: DashboardFigure[];
+  problems: string[];
+}
+
+/** A problem when figure `id` is missing, labelled other than `source`, or not `want` (relative tolerance 1e-6). */
+export function figureProblem(figures: DashboardFigure[], id: string, want: number | null, source: string, what: string): string | undefined {
+  const f = figures.find((g) => g.id === id);
+  if (!f) return `${id} not shown`;
+  if (f.source !== source) return `${id} labelled ${f.source}`;
+  const near = f.value !== null && want !== null && Math.abs(f.value - want) <= 1e-6 * Math.max(1, Math.abs(want));
+  return near ? undefined : `${id} shows ${f.value}, ${what} ${want}`;
+}
+
+/**
+ * Read a dashboard view in Chromium every 250 ms until a read has no problem, within `seconds` of
+ * `since` (ms); attaches a screenshot. `after` is the seconds from `since` to the agreeing read, or
+ * null when none agreed in time; `last` is the last read.
+ */
+export async function untilViewAgrees(world: UatWorld, condition: string, since: number, seconds: number, screenshot: string, read: (dashboard: DashboardPage) => Promise<ViewRead>): Promise<{ after: number | null; last: ViewRead }> {
+  const dashboard = await openOrReuse(world);
+  let last: ViewRead = { figures: [], problems: ['not read yet'] };
+  let after: number | null = null;
+  try {
+    await waitFor(condition, Math.max(0, seconds * 1000 - (Date.now() - since)), async () => {
+      last = await read(dashboard);
+      return last.problems.length === 0 ? true : undefined;
+    }, 250);
+    after = (Date.now() - since) / 1000;
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+  }
+  await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: screenshot });
+  return { after, last };
+}
+
 export async function openDashboardForOutage(world: UatWorld): Promise<void> {
   await openOrReuse(world);
 }

@@ -2,8 +2,8 @@
  * What the dashboard and the publication charts show, assembled from the live sources: accuracy
  * from the MLflow store, serving figures from Prometheus (or its labelled fallbacks), business
  * impact computed from both and the stakeholders' ROI assumptions, the bandit's allocation from its
- * controller. Every figure carries its source; the drift and explanation views say plainly that
- * their stacks are not deployed yet.
+ * controller, the explanations from their audit trail. Every figure carries its source; the drift
+ * view says plainly that its stack is not deployed yet.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,8 @@ import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
 import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';
 import { windowSeconds, type Window } from '../metrics/promql.ts';
-import { abCharts, businessCharts, type ChartOption } from '../charts/chart-options.ts';
+import { abCharts, businessCharts, explanationChart, type ChartOption } from '../charts/chart-options.ts';
+import type { AuditStore } from '../../audit/store.ts';
 
 export const WINDOWS: Window[] = ['1m', '5m', '15m', '1h'];
 
@@ -39,6 +40,8 @@ export interface ViewSources {
   bandit: { url: string } | { problem: string };
   /** The contextual router of the manifests, if they hold one. */
   router?: RouterShape;
+  /** The explanation audit trail, or why there is none. */
+  audit: { store: Pick<AuditStore, 'count' | 'latest'> } | { problem: string };
 }
 
 export interface EmptySection {
@@ -71,6 +74,41 @@ export async function banditView(bandit: ViewSources['bandit']): Promise<BanditV
   return { experiment: state.experiment, strategy: state.strategy, updates: state.updates, figures };
 }
 
+/** Explanations listed in the audit trail, and the features that lead the latest of them. */
+export type ExplanationsView = (EmptySection | { figures: Figure[] }) & { chart: ChartOption };
+
+/** The latest explained instances whose leading features the view ranks. */
+export const LATEST_EXPLANATIONS = 50;
+
+/**
+ * From the audit trail: how many instances were explained, and, over the latest 50, each feature's
+ * mean |SHAP| for an up day (0 in an explanation where it was not among the top 5 the trail keeps),
+ * the 5 largest shown.
+ */
+export async function explanationsView(audit: ViewSources['audit']): Promise<ExplanationsView> {
+  const none = (empty: string): ExplanationsView => ({ empty, chart: explanationChart([], empty) });
+  if ('problem' in audit) return none(`No explanation to show: ${audit.problem}.`);
+  const observedAt = new Date();
+  let count: number;
+  let latest: Awaited<ReturnType<AuditStore['latest']>>;
+  try {
+    [count, latest] = await Promise.all([audit.store.count(), audit.store.latest(LATEST_EXPLANATIONS)]);
+  } catch (error) {
+    const message = (error as Error).message;
+    return none(/explanation_audit.*does not exist/.test(message) ? 'No explanation has been audited yet: the explanation gateway has not written its trail.' : `The audit trail cannot be read (${message}): no explanation to show.`);
+  }
+  const source = 'LIVE:audit-postgres';
+  const sums = new Map<string, number>();
+  for (const row of latest) for (const f of row.topFeatures) sums.set(f.feature, (sums.get(f.feature) ?? 0) + Math.abs(f.shap));
+  const leading = [...sums.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  const note = `over the latest ${latest.length} explained instances; 0 where the feature was not among an explanation's top 5`;
+  const figures = [
+    figure('explanations-audited', 'Explained instances on the audit trail', count, 'instances', source, undefined, observedAt),
+    ...leading.map(([feature, sum]) => figure(`explanation-mean-abs-shap-${feature}`, `Mean |SHAP| ${feature}`, sum / latest.length, 'probability', source, note, observedAt)),
+  ];
+  return { figures, chart: explanationChart(figures.slice(1), note) };
+}
+
 /** The router's traffic: the days it routed, and the requests each regime's predictor answered. */
 export type RouterView = EmptySection | { pipeline: string; figures: Figure[] };
 
@@ -98,7 +136,7 @@ export interface DashboardData {
   bandit: BanditView;
   router: RouterView;
   drift: EmptySection;
-  explanations: EmptySection;
+  explanations: ExplanationsView;
   sources: Record<string, number>;
 }
 
@@ -203,6 +241,8 @@ export interface SourceSettings {
   seed: number;
   /** The bandit controller's address, or why there is none. */
   banditUrl?: string;
+  /** The audit trail's reader (the PostgreSQL the explanation gateway writes to), or why there is none. */
+  audit?: ViewSources['audit'];
 }
 
 /** The view sources for the settings (throws when the manifests hold no such experiment). */
@@ -223,6 +263,7 @@ export function viewSources(settings: SourceSettings): ViewSources & { live: Liv
     models: modelNames(settings.manifests),
     bandit: settings.banditUrl ? { url: settings.banditUrl } : { problem: 'no bandit controller was given (--bandit-url)' },
     router: routerShape(settings.manifests),
+    audit: settings.audit ?? { problem: 'no audit trail database was given' },
   };
 }
 
@@ -239,6 +280,7 @@ export function targetViewSources(target: RunningTarget, config: HarnessConfig, 
     mlflowExperiment: config.mlflowExperiment,
     seed: target.seed,
     banditUrl: 'url' in target.bandit ? target.bandit.url : undefined,
+    audit: 'audit' in target.explanations ? { store: target.explanations.audit } : { problem: target.explanations.problem },
   });
 }
 
@@ -250,12 +292,13 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
   // the router's counts are read whatever the filter: its view is not filtered by model
   const routerModels = sources.router ? [sources.router.router, ...sources.router.routes.map((r) => r.predictor)] : [];
-  const [accuracy, view, withCandidates, bandit, routed] = await Promise.all([
+  const [accuracy, view, withCandidates, bandit, routed, explanations] = await Promise.all([
     accuracyFigures(sources, models),
     sources.live.view(window, selected),
     countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
     banditView(sources.bandit),
     sources.router && selected.length > 0 ? sources.live.view(window, routerModels) : undefined,
+    explanationsView(sources.audit),
   ]);
   const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
@@ -271,7 +314,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     bandit,
     router: routerView(sources.router, routed ?? view),
     drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
-    explanations: { empty: 'The SHAP explainer stack is not deployed yet: no explanation to show.' },
-    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : [])]),
+    explanations,
+    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : []), ...('figures' in explanations ? explanations.figures : [])]),
   };
 }
