@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE, loadPredictor, type Predictor } from '../fixtures/model-artifact.ts';
-import { isExplainerArtifact, loadExplainerArtifact, type ExplainerArtifact } from '../fixtures/explainer-artifact.ts';
+import { isCounterfactualArtifact, isExplainerArtifact, loadCounterfactualArtifact, loadExplainerArtifact, type CounterfactualArtifact, type ExplainerArtifact } from '../fixtures/explainer-artifact.ts';
 import { isRouterArtifact, loadRouter, routeOf, routerThresholds, type RegimeRoute, type Thresholds } from '../fixtures/regime-router.ts';
 import { pipelineGraphProblem, unsupportedPipelineFields } from './pipeline.ts';
 import { artifactFolder } from '../fixtures/storage-map.ts';
@@ -29,6 +29,8 @@ export interface ServedModel {
   artifactBytes: number;
   /** A KernelSHAP explainer answers with an explanation of the model it names, instead of predicting. */
   explainer?: { modelRef: string; artifact: ExplainerArtifact };
+  /** A counterfactual explainer (a custom runtime) answers with the smallest change that flips the call of the model its parameters name. */
+  counterfactual?: { modelRef: string; maxFeatures: number; artifact: CounterfactualArtifact };
   /** A router answers with the tensor its rules pick from the context tensors, instead of predicting. */
   router?: { thresholds: Thresholds; outputs: Record<RegimeRoute, string>; route: (volatility: number, trend: number) => string };
 }
@@ -104,6 +106,19 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
         };
         const route = (volatility: number, trend: number): string => router.outputs[routeOf(volatility, trend, thresholds)];
         models.push({ name: r.metadata.name, version, algorithm: 'regime-router', inputFeatures: [...router.inputs], predict: refuse, artifactBytes, router: { thresholds, outputs: router.outputs, route } });
+      } else if (isCounterfactualArtifact(raw)) {
+        const artifact = loadCounterfactualArtifact(raw);
+        const parameters = new Map((r.spec.parameters ?? []).map((p) => [p.name, p.value]));
+        const unknown = [...parameters.keys()].find((k) => k !== 'model_ref' && k !== 'max_features');
+        if (unknown !== undefined) throw new Error(`spec.parameters: '${unknown}' is not a parameter of the counterfactual runtime (model_ref, max_features)`);
+        const modelRef = parameters.get('model_ref');
+        if (!modelRef) throw new Error("spec.parameters: 'model_ref' must name the model whose calls are explained");
+        const maxFeatures = Number(parameters.get('max_features') ?? 3);
+        if (!Number.isInteger(maxFeatures) || maxFeatures < 1 || maxFeatures > artifact.mutable.length) throw new Error(`spec.parameters: 'max_features' must be an integer from 1 to ${artifact.mutable.length}, got '${parameters.get('max_features')}'`);
+        const refuse: Predictor = () => {
+          throw new Error('a counterfactual explainer answers with a counterfactual, not a prediction');
+        };
+        models.push({ name: r.metadata.name, version, algorithm: 'counterfactual', inputFeatures: artifact.featureNames, predict: refuse, artifactBytes, counterfactual: { modelRef, maxFeatures, artifact } });
       } else if (r.spec.explainer) {
         if (!isExplainerArtifact(raw)) throw new Error(`the artifact of explainer ${r.metadata.name} is not a kernel_shap explainer`);
         const artifact = loadExplainerArtifact(raw);

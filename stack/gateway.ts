@@ -27,6 +27,7 @@ import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipe
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
 import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { explainOptions, explainRows } from './explainer.ts';
+import { findCounterfactual } from './counterfactual.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
@@ -59,6 +60,7 @@ export const FAULTS = [
   'shap-values-off', // the explainer's SHAP values are scaled by 1.1: they no longer add up to the prediction
   'explainer-few-samples', // the explainer evaluates 40 coalitions, whatever it is asked
   'slow-explainer', // every explanation takes 1000 ms more
+  'counterfactual-overshoots', // a counterfactual moves its feature twice as far as it needs to
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -216,6 +218,36 @@ export function createGateway(options: GatewayOptions): http.Server {
               payload: { model_name: name, model_version: model.version, id, parameters, outputs: [{ datatype: 'INT64', parameters: {}, ...output }] },
             };
           };
+          if (model.counterfactual) {
+            const { modelRef, maxFeatures, artifact } = model.counterfactual;
+            const explained = current().models.find((m) => m.name === modelRef);
+            if (!explained) throw new OipError(503, `the model ${modelRef} whose calls this explainer explains is not available`);
+            const rows = featureRows(request, model.inputFeatures.length);
+            const f = (batch: number[][]): Promise<number[]> => predict(explained, batch, 'predict_proba');
+            const found = [];
+            for (const row of rows) found.push(await findCounterfactual(f, row, artifact, maxFeatures, { overshoot: has('counterfactual-overshoots') }));
+            metrics.modelInferred(name, true);
+            const id = request.id ?? newRequestId();
+            const n = rows.length;
+            return {
+              status: 200,
+              headers: {},
+              payload: {
+                model_name: name,
+                model_version: model.version,
+                id,
+                parameters: { max_features: maxFeatures },
+                outputs: [
+                  { name: 'counterfactual', datatype: 'FP64', shape: [n, model.inputFeatures.length], parameters: {}, data: found.flatMap((c) => c.row) },
+                  { name: 'found', datatype: 'BOOL', shape: [n], parameters: {}, data: found.map((c) => c.found) },
+                  { name: 'distance', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.distance) },
+                  { name: 'original_probability', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.originalProbability) },
+                  { name: 'counterfactual_probability', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.probability) },
+                  { name: 'changed_features', datatype: 'BYTES', shape: [n], parameters: { content_type: 'str' }, data: found.map((c) => JSON.stringify(c.changed)) },
+                ],
+              },
+            };
+          }
           if (model.explainer) {
             const unknown = request.outputs?.map((o) => o.name).find((n) => n !== 'explanation');
             if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: explanation)`);

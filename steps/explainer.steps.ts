@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkDashboardExplanations, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
+import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkCounterfactuals, checkDashboardExplanations, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the explainer {string} of {string} is deployed and ready', function (this: UatWorld, explainer: string, model: string) {
@@ -40,4 +40,8 @@ Then('the audit report for the period lists every one of them, in Markdown and C
 
 Then("within {int} seconds the dashboard's explanation view shows the explained instances and the leading features as the audit trail holds them", { timeout: 60_000 }, function (this: UatWorld, seconds: number) {
   return checkDashboardExplanations(this, seconds);
+});
+
+Then('the counterfactuals of {int} held-out days from {string} each flip the call, change at most {int} mutable features within their plausible ranges, and change no feature further than needed', { timeout: 60_000 }, function (this: UatWorld, days: number, explainer: string, k: number) {
+  return checkCounterfactuals(this, days, explainer, k);
 });

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
-import { buildExplainerArtifact } from '../fixtures/explainer-artifact.ts';
+import { buildCounterfactualArtifact, buildExplainerArtifact } from '../fixtures/explainer-artifact.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
@@ -36,11 +36,19 @@ before(async () => {
     fs.mkdirSync(path.join(store, 'explainers', name), { recursive: true });
     fs.writeFileSync(path.join(store, 'explainers', name, ARTIFACT_FILE), JSON.stringify(buildExplainerArtifact(name, train, 42)));
   }
+  for (const name of ['enhanced-counterfactual', 'unbound-counterfactual']) {
+    fs.mkdirSync(path.join(store, 'explainers', name), { recursive: true });
+    fs.writeFileSync(path.join(store, 'explainers', name, ARTIFACT_FILE), JSON.stringify(buildCounterfactualArtifact(name, train)));
+  }
   const model = (name: string, explainer: string) =>
     `apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: ${name}\nspec:\n  storageUri: gs://financial-mlops-models/explainers/${name}\n  explainer:\n${explainer}`;
   fs.writeFileSync(
     path.join(extra, 'explainers.yaml'),
-    [model('orphan-explainer', '    type: kernel_shap\n    modelRef: no-such-predictor\n'), model('anchor-explainer', '    type: anchor_tabular\n    modelRef: enhanced-predictor\n')].join('---\n'),
+    [
+      model('orphan-explainer', '    type: kernel_shap\n    modelRef: no-such-predictor\n'),
+      model('anchor-explainer', '    type: anchor_tabular\n    modelRef: enhanced-predictor\n'),
+      'apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: unbound-counterfactual\nspec:\n  storageUri: gs://financial-mlops-models/explainers/unbound-counterfactual\n  parameters:\n    - name: max_features\n      value: "30"\n',
+    ].join('---\n'),
   );
   stack = await startStack(['--manifests', path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), '--manifests', path.join(PROJECT_ROOT, 'k8s', 'explainer'), '--manifests', extra, '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
   oip = new OipClient(stack.url);
@@ -103,4 +111,22 @@ test('bad explain parameters, an output the explainer lacks and an explainer who
   const anchor = await fetch(`${stack.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/models/anchor-explainer`);
   const status = (await anchor.json()) as { status: { conditions: { type: string; status: string; reason?: string }[] } };
   assert.equal(status.status.conditions.find((c) => c.type === 'Ready')?.status, 'False');
+});
+
+test('a counterfactual explainer answers each day with the change that flips the call; one without a model_ref is not loaded, naming the parameter', async () => {
+  const answer = await oip.infer('enhanced-counterfactual', featuresRequest(rows));
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  const outputs = Object.fromEntries((answer.body as { outputs: { name: string; shape: number[]; data: unknown[] }[] }).outputs.map((o) => [o.name, o]));
+  assert.deepEqual(Object.keys(outputs), ['counterfactual', 'found', 'distance', 'original_probability', 'counterfactual_probability', 'changed_features']);
+  assert.deepEqual(outputs.counterfactual.shape, [3, 25]);
+  assert.deepEqual(outputs.found.data, [true, true, true]);
+  rows.forEach((_, i) => {
+    const [p0, p1] = [outputs.original_probability.data[i] as number, outputs.counterfactual_probability.data[i] as number];
+    assert.notEqual(p0 > 0.5, p1 > 0.5, `day ${i}: ${p0} -> ${p1}`);
+    assert.ok((JSON.parse(outputs.changed_features.data[i] as string) as unknown[]).length <= 3);
+  });
+  const status = (await (await fetch(`${stack.url}/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/models/unbound-counterfactual`)).json()) as { status: { conditions: { type: string; status: string; message?: string; reason?: string }[] } };
+  const ready = status.status.conditions.find((c) => c.type === 'ModelReady');
+  assert.equal(ready?.status, 'False');
+  assert.match(JSON.stringify(ready), /model_ref/);
 });

@@ -367,12 +367,13 @@ const EXPLAINED = [
   'Every explanation is on the audit trail',
   'The compliance report for a period lists every explanation given in it',
   'The dashboard shows the explanations on the audit trail and the features that lead them',
+  'Each counterfactual is the smallest plausible change that flips the call',
 ];
 
-test('an explainer whose SHAP values do not add up and that samples 40 coalitions fails the additivity, exact-Shapley and stable-top-features criteria; a gateway that returns every fourth explanation without its audit rows fails both audit criteria; a dashboard that shows one explanation fewer than the trail holds fails the explanation-view criterion', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'shap-values-off,explainer-few-samples,audit-skip-every-4th-write,dashboard-explanations-undercount' }, ['-p', 'functional', '--name', `^(${EXPLAINED.join('|')})$`]);
+test('an explainer whose SHAP values do not add up and that samples 40 coalitions fails the additivity, exact-Shapley and stable-top-features criteria; a gateway that returns every fourth explanation without its audit rows fails both audit criteria; a dashboard that shows one explanation fewer than the trail holds fails the explanation-view criterion; counterfactuals that go twice as far as needed fail the minimality criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'shap-values-off,explainer-few-samples,audit-skip-every-4th-write,dashboard-explanations-undercount,counterfactual-overshoots' }, ['-p', 'functional', '--name', `^(${EXPLAINED.join('|')})$`]);
   assert.equal(run.status, 1, run.output);
-  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed', 'failed', 'failed', 'failed']);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed']);
   assert.ok(Number(failedCriterion(run, 'explainer-additivity').measured) > 0.001, 'off by a tenth of the SHAP values');
   assert.ok(Number(failedCriterion(run, 'kernel-shap-matches-exact').measured) > 0.001);
   assert.ok(Number(failedCriterion(run, 'explainer-top-features-stable').measured) >= 1);
@@ -380,6 +381,8 @@ test('an explainer whose SHAP values do not add up and that samples 40 coalition
   assert.equal(failedCriterion(run, 'explanation-audit-row-each').measured, 2, 'two of the 8 explanations');
   assert.equal(failedCriterion(run, 'explanation-audit-report').measured, '6 of 8');
   assert.match(JSON.stringify(failedCriterion(run, 'dashboard-shows-explanations').details), /explanations-audited shows \d+, the trail gives \d+/);
+  assert.ok(run.criteria.find((c) => c.id === 'counterfactuals-flip-within-k')?.passed, 'they still flip the call');
+  assert.ok(Number(failedCriterion(run, 'counterfactuals-minimal').measured) >= 10);
 });
 
 describe('meta tests', { concurrency: 3 }, () => {

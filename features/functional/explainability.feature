@@ -50,3 +50,7 @@ Feature: Every prediction can be explained, and the explanation adds up to the p
   Scenario: The dashboard shows the explanations on the audit trail and the features that lead them
     When 5 held-out days are explained by "enhanced-explainer", one request each
     Then within 20 seconds the dashboard's explanation view shows the explained instances and the leading features as the audit trail holds them
+
+  @severity:normal @story:counterfactuals
+  Scenario: Each counterfactual is the smallest plausible change that flips the call
+    Then the counterfactuals of 20 held-out days from "enhanced-counterfactual" each flip the call, change at most 3 mutable features within their plausible ranges, and change no feature further than needed

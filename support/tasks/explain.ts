@@ -7,7 +7,7 @@
  */
 import { quantile } from 'simple-statistics';
 import { DEFAULT_TRAINING, marketDataFor, PREDICTOR_SPECS } from '../../fixtures/train-predictors.ts';
-import { buildExplainerArtifact } from '../../fixtures/explainer-artifact.ts';
+import { buildExplainerArtifact, IMMUTABLE_FEATURES } from '../../fixtures/explainer-artifact.ts';
 import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -308,5 +308,87 @@ export async function checkDashboardExplanations(world: UatWorld, seconds: numbe
     test: 'the figures read in Chromium against the rows read in PostgreSQL',
     passed: after !== null && after <= seconds,
     details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })) },
+  });
+}
+
+interface CounterfactualAnswer {
+  day: number;
+  row: number[];
+  found: boolean;
+  counterfactual: number[];
+  changed: { feature: string; from: number; to: number }[];
+}
+
+/**
+ * Counterfactuals of `count` held-out days from `explainer` (a Model of the counterfactual
+ * runtime), then checked against the model it explains (its parameters' model_ref), asked by the
+ * harness: each flips the served call, changes at most `maxFeatures` mutable features within the
+ * 1st-99th percentile of the training days, and is minimal along each changed feature (taking back
+ * 2 % of the change keeps the call).
+ */
+export async function checkCounterfactuals(world: UatWorld, count: number, explainer: string, maxFeatures: number): Promise<void> {
+  const manifest = readManifests(world.run.config.manifests).find((r) => r.kind === 'Model' && r.name === explainer);
+  const model = ((manifest?.spec as { parameters?: { name: string; value: string }[] } | undefined)?.parameters ?? []).find((p) => p.name === 'model_ref')?.value;
+  if (!model) throw new Error(`no Model ${explainer} with a model_ref parameter in the deployed manifests`);
+  await Promise.all([world.status.waitFor('Model', explainer, 'Ready', 'True', READY_DEADLINE_MS), world.status.waitFor('Model', model, 'Ready', 'True', READY_DEADLINE_MS)]);
+  const rows = heldOutRows(world, count);
+  const answer = await world.oip.infer(explainer, featuresRequest(rows));
+  if (answer.status !== 200) throw new Error(`${explainer} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+  const outputs = (answer.body as { outputs: { name: string; data: unknown[] }[] }).outputs;
+  const output = (name: string): unknown[] => {
+    const o = outputs.find((t) => t.name === name);
+    if (!o) throw new Error(`${explainer}'s answer has no output '${name}'`);
+    return o.data;
+  };
+  const flat = output('counterfactual') as number[];
+  const found = output('found') as boolean[];
+  const changed = (output('changed_features') as string[]).map((c) => JSON.parse(c) as CounterfactualAnswer['changed']);
+  const answers: CounterfactualAnswer[] = rows.map((row, day) => ({ day, row, found: found[day], counterfactual: flat.slice(day * row.length, (day + 1) * row.length), changed: changed[day] }));
+  const { train } = marketDataFor({ seed: world.target.seed, ...DEFAULT_TRAINING });
+  const ranges = FEATURE_NAMES.map((_, j) => {
+    const column = train.map((d) => d.features[j]).sort((a, b) => a - b);
+    return [quantile(column, 0.01), quantile(column, 0.99)];
+  });
+  const mutable = new Set(FEATURE_NAMES.filter((f) => !(IMMUTABLE_FEATURES as readonly string[]).includes(f)));
+  // what the model serves: the days, the counterfactuals, and each counterfactual with 2 % of each change taken back
+  const backs = answers.flatMap((a) => a.counterfactual.flatMap((v, j) => (v !== a.row[j] ? [{ day: a.day, row: a.counterfactual.map((w, k) => (k === j ? w - 0.02 * (w - a.row[j]) : w)) }] : [])));
+  const served = await servedProbabilities(world.oip, model, [...rows, ...answers.map((a) => a.counterfactual), ...backs.map((b) => b.row)]);
+  const up = (p: number): boolean => p > 0.5;
+  const problems: string[] = [];
+  const notMinimal: number[] = [];
+  answers.forEach((a, i) => {
+    const differs = a.counterfactual.flatMap((v, j) => (v !== a.row[j] ? [j] : []));
+    const names = differs.map((j) => FEATURE_NAMES[j]);
+    if (!a.found) problems.push(`day ${a.day}: no counterfactual found`);
+    else if (up(served[rows.length + i]) === up(served[i])) problems.push(`day ${a.day}: the counterfactual does not flip the call (${served[i].toFixed(4)} -> ${served[rows.length + i].toFixed(4)})`);
+    if (differs.length > maxFeatures) problems.push(`day ${a.day}: ${differs.length} features changed`);
+    if (names.some((n) => !mutable.has(n))) problems.push(`day ${a.day}: changes ${names.filter((n) => !mutable.has(n)).join(', ')}, which may not change`);
+    const outside = differs.filter((j) => a.counterfactual[j] < ranges[j][0] || a.counterfactual[j] > ranges[j][1]);
+    if (outside.length > 0) problems.push(`day ${a.day}: ${outside.map((j) => FEATURE_NAMES[j]).join(', ')} outside the training days' 1st-99th percentile`);
+    if (JSON.stringify(a.changed.map((c) => c.feature).sort()) !== JSON.stringify([...names].sort())) problems.push(`day ${a.day}: changed_features names ${a.changed.map((c) => c.feature).join(', ')}, the row changes ${names.join(', ')}`);
+  });
+  backs.forEach((b, k) => {
+    if (up(served[2 * rows.length + k]) !== up(served[b.day])) notMinimal.push(b.day);
+  });
+  const sizes = answers.map((a) => a.changed.length);
+  await world.check({
+    id: 'counterfactuals-flip-within-k',
+    statement: `every counterfactual of ${explainer} flips ${model}'s call and changes at most ${maxFeatures} mutable features within their plausible ranges`,
+    threshold: `days without such a counterfactual = 0 (of ${count})`,
+    measured: problems.length,
+    unit: 'days',
+    source: 'LIVE:oip',
+    passed: problems.length === 0,
+    details: { problems: problems.slice(0, 10), featuresChanged: Object.fromEntries([...new Set(sizes)].map((n) => [n, sizes.filter((s) => s === n).length])), checkedBy: `${model}'s served predict_proba` },
+  });
+  await world.check({
+    id: 'counterfactuals-minimal',
+    statement: `no counterfactual of ${explainer} changes a feature further than it needs to`,
+    threshold: 'days where taking back 2 % of a change still flips the call = 0',
+    measured: new Set(notMinimal).size,
+    unit: 'days',
+    source: 'LIVE:oip',
+    passed: notMinimal.length === 0,
+    details: { days: [...new Set(notMinimal)].slice(0, 10), changesChecked: backs.length },
   });
 }

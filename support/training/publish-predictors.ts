@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
 import { artifactFolder } from '../../fixtures/storage-map.ts';
 import { DEFAULT_TRAINING, marketDataFor, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
-import { buildExplainerArtifact, EXPLAINER_MODELS } from '../../fixtures/explainer-artifact.ts';
+import { buildCounterfactualArtifact, buildExplainerArtifact, COUNTERFACTUAL_MODELS, EXPLAINER_MODELS } from '../../fixtures/explainer-artifact.ts';
 import { defaultRouterArtifact, ROUTER_MODELS } from '../../fixtures/regime-router.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
@@ -72,13 +72,15 @@ export async function publishPredictors(options: {
     fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(defaultRouterArtifact(name)));
   }
   // an explainer is fitted on a seeded sample of the training days (its background set)
-  const explainers = Object.keys(EXPLAINER_MODELS).filter((name) => uris.has(name));
+  // (and a counterfactual explainer on their plausible ranges and scales)
+  const explainers = [...Object.keys(EXPLAINER_MODELS), ...COUNTERFACTUAL_MODELS].filter((name) => uris.has(name));
   if (explainers.length > 0) {
     const { train } = marketDataFor(training);
     for (const name of explainers) {
       const folder = artifactFolder(uris.get(name)!, options.storageMap);
       fs.mkdirSync(folder, { recursive: true });
-      fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(buildExplainerArtifact(name, train, options.seed)));
+      const artifact = (COUNTERFACTUAL_MODELS as readonly string[]).includes(name) ? buildCounterfactualArtifact(name, train) : buildExplainerArtifact(name, train, options.seed);
+      fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(artifact));
     }
   }
   return published;
