@@ -149,7 +149,7 @@ export function createGateway(options: GatewayOptions): http.Server {
 
   /** MLServer's runtime: predict (or predict_proba) in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][], output: 'predict' | 'predict_proba' = 'predict'): Promise<number[]> => {
-    const models = current().models.filter((m) => !m.router && !m.explainer);
+    const models = current().models.filter((m) => !m.router && !m.explainer && !m.counterfactual);
     const servedBy = has('swap-outputs') ? models[(models.findIndex((m) => m.name === model.name) + 1) % models.length] : model;
     const fn = output === 'predict' ? servedBy.predict : servedBy.probability;
     if (!fn) throw new OipError(400, `model ${internalName(model)} has no output '${output}' (outputs: predict)`);
