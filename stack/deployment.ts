@@ -5,8 +5,9 @@
  * available and a Pipeline whose steps are not available, whose graph is broken or that uses a
  * field the embedded pipeline gateway does not run (stack/pipeline.ts) are accepted, reported not
  * ready with the reason, and everything else serves. A Model's artifact is a trained predictor, the
- * market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters) or a
- * KernelSHAP explainer (fixtures/explainer-artifact.ts) of the Model its `spec.explainer.modelRef` names.
+ * market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters), a
+ * KernelSHAP explainer (fixtures/explainer-artifact.ts) of the Model its `spec.explainer.modelRef`
+ * names, or a counterfactual explainer of the Model its `model_ref` parameter names.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,6 +64,14 @@ export interface Deployment {
   refused: { kind?: string; name?: string; message: string }[];
 }
 
+/** The `predict` of a Model that answers with something else: it refuses, saying what it answers with. */
+const answersWith = (what: string): Predictor => () => {
+  throw new Error(`this model answers with ${what}, not a prediction`);
+};
+
+/** A predictor: a Model that predicts (not a router, an explainer or a counterfactual explainer). */
+export const isPredictor = (m: ServedModel): boolean => !m.router && !m.explainer && !m.counterfactual;
+
 type Of<K extends SeldonResource['kind']> = Extract<SeldonResource, { kind: K }>;
 
 export function deploy(documents: ManifestDocument[], storageMap: [string, string][], now = new Date()): Deployment {
@@ -101,11 +110,8 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
       if (isRouterArtifact(raw)) {
         const router = loadRouter(raw);
         const thresholds = routerThresholds(router, r.spec.parameters);
-        const refuse: Predictor = () => {
-          throw new Error('a router answers with a route, not a prediction');
-        };
         const route = (volatility: number, trend: number): string => router.outputs[routeOf(volatility, trend, thresholds)];
-        models.push({ name: r.metadata.name, version, algorithm: 'regime-router', inputFeatures: [...router.inputs], predict: refuse, artifactBytes, router: { thresholds, outputs: router.outputs, route } });
+        models.push({ name: r.metadata.name, version, algorithm: 'regime-router', inputFeatures: [...router.inputs], predict: answersWith('a route'), artifactBytes, router: { thresholds, outputs: router.outputs, route } });
       } else if (isCounterfactualArtifact(raw)) {
         const artifact = loadCounterfactualArtifact(raw);
         const parameters = new Map((r.spec.parameters ?? []).map((p) => [p.name, p.value]));
@@ -115,17 +121,11 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
         if (!modelRef) throw new Error("spec.parameters: 'model_ref' must name the model whose calls are explained");
         const maxFeatures = Number(parameters.get('max_features') ?? 3);
         if (!Number.isInteger(maxFeatures) || maxFeatures < 1 || maxFeatures > artifact.mutable.length) throw new Error(`spec.parameters: 'max_features' must be an integer from 1 to ${artifact.mutable.length}, got '${parameters.get('max_features')}'`);
-        const refuse: Predictor = () => {
-          throw new Error('a counterfactual explainer answers with a counterfactual, not a prediction');
-        };
-        models.push({ name: r.metadata.name, version, algorithm: 'counterfactual', inputFeatures: artifact.featureNames, predict: refuse, artifactBytes, counterfactual: { modelRef, maxFeatures, artifact } });
+        models.push({ name: r.metadata.name, version, algorithm: 'counterfactual', inputFeatures: artifact.featureNames, predict: answersWith('a counterfactual'), artifactBytes, counterfactual: { modelRef, maxFeatures, artifact } });
       } else if (r.spec.explainer) {
         if (!isExplainerArtifact(raw)) throw new Error(`the artifact of explainer ${r.metadata.name} is not a kernel_shap explainer`);
         const artifact = loadExplainerArtifact(raw);
-        const refuse: Predictor = () => {
-          throw new Error('an explainer answers with an explanation, not a prediction');
-        };
-        models.push({ name: r.metadata.name, version, algorithm: 'kernel-shap', inputFeatures: artifact.featureNames, predict: refuse, artifactBytes, explainer: { modelRef: r.spec.explainer.modelRef!, artifact } });
+        models.push({ name: r.metadata.name, version, algorithm: 'kernel-shap', inputFeatures: artifact.featureNames, predict: answersWith('an explanation'), artifactBytes, explainer: { modelRef: r.spec.explainer.modelRef!, artifact } });
       } else {
         const { artifact, predict, probability } = loadPredictor(raw);
         models.push({ name: r.metadata.name, version, algorithm: artifact.algorithm, inputFeatures: artifact.inputFeatures, predict, probability, artifactBytes });

@@ -22,7 +22,7 @@ import http from 'node:http';
 import seedrandom from 'seedrandom';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Deployment, ServedModel, ServedPipeline } from './deployment.ts';
+import { isPredictor, type Deployment, type ServedModel, type ServedPipeline } from './deployment.ts';
 import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipeline.ts';
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
 import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
@@ -149,7 +149,7 @@ export function createGateway(options: GatewayOptions): http.Server {
 
   /** MLServer's runtime: predict (or predict_proba) in turns so a long batch does not block other requests. */
   const predict = async (model: ServedModel, rows: number[][], output: 'predict' | 'predict_proba' = 'predict'): Promise<number[]> => {
-    const models = current().models.filter((m) => !m.router && !m.explainer && !m.counterfactual);
+    const models = current().models.filter(isPredictor);
     const servedBy = has('swap-outputs') ? models[(models.findIndex((m) => m.name === model.name) + 1) % models.length] : model;
     const fn = output === 'predict' ? servedBy.predict : servedBy.probability;
     if (!fn) throw new OipError(400, `model ${internalName(model)} has no output '${output}' (outputs: predict)`);
@@ -161,13 +161,19 @@ export function createGateway(options: GatewayOptions): http.Server {
     return out;
   };
 
+  /** The model an explainer explains, called as through seldon-mesh (its infer_uri); 503 while it is not served. */
+  const explainedModel = (modelRef: string): ServedModel => {
+    const explained = current().models.find((m) => m.name === modelRef);
+    if (!explained) throw new OipError(503, `the model ${modelRef} this explainer explains is not available`);
+    return explained;
+  };
+
   // each explainer's coalition stream, seeded at load (a redeployed explainer starts it again)
   const explainerStreams = new WeakMap<ServedModel, () => number>();
   /** The alibi-explain runtime: the model it explains is called as through seldon-mesh (its infer_uri). */
   const explain = async (model: ServedModel, request: ReturnType<typeof parseInferenceRequest>): Promise<string> => {
     const { modelRef, artifact } = model.explainer!;
-    const explained = current().models.find((m) => m.name === modelRef);
-    if (!explained) throw new OipError(503, `the model ${modelRef} this explainer explains is not available`);
+    const explained = explainedModel(modelRef);
     const rows = featureRows(request, model.inputFeatures.length);
     const { nsamples } = explainOptions(request.parameters as Record<string, unknown> | undefined, model.inputFeatures.length);
     let random = explainerStreams.get(model);
@@ -220,8 +226,7 @@ export function createGateway(options: GatewayOptions): http.Server {
           };
           if (model.counterfactual) {
             const { modelRef, maxFeatures, artifact } = model.counterfactual;
-            const explained = current().models.find((m) => m.name === modelRef);
-            if (!explained) throw new OipError(503, `the model ${modelRef} whose calls this explainer explains is not available`);
+            const explained = explainedModel(modelRef);
             const rows = featureRows(request, model.inputFeatures.length);
             const f = (batch: number[][]): Promise<number[]> => predict(explained, batch, 'predict_proba');
             const found = [];
