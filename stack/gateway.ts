@@ -27,7 +27,7 @@ import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipe
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
 import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { explainOptions, explainRows } from './explainer.ts';
-import { findCounterfactual } from './counterfactual.ts';
+import { findCounterfactual, type Counterfactual } from './counterfactual.ts';
 import { INFER_PATH, type SeldonMetrics } from './metrics.ts';
 import { internalName, routeHeader, Router } from './routing.ts';
 import { modelStatus, readyStatus } from './resource-status.ts';
@@ -63,6 +63,16 @@ export const FAULTS = [
   'counterfactual-overshoots', // a counterfactual moves its feature twice as far as it needs to
 ] as const;
 export type Fault = (typeof FAULTS)[number];
+
+/** A counterfactual explainer's outputs: name, datatype, one value per feature (else one per day), and its data. */
+const COUNTERFACTUAL_OUTPUTS: [string, string, boolean, (c: Counterfactual) => unknown][] = [
+  ['counterfactual', 'FP64', true, (c) => c.row],
+  ['found', 'BOOL', false, (c) => c.found],
+  ['distance', 'FP64', false, (c) => c.distance],
+  ['original_probability', 'FP64', false, (c) => c.originalProbability],
+  ['counterfactual_probability', 'FP64', false, (c) => c.probability],
+  ['changed_features', 'BYTES', false, (c) => JSON.stringify(c.changed)],
+];
 
 export interface GatewayOptions {
   /** What is deployed, read on every request (in operator mode it changes while serving). */
@@ -207,7 +217,9 @@ export function createGateway(options: GatewayOptions): http.Server {
               ? Object.values(router.outputs).map((n) => ({ name: n, datatype: 'INT64', shape: [1] }))
               : model.explainer
                 ? [{ name: 'explanation', datatype: 'BYTES', shape: [1, 1] }]
-                : [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }, ...(model.probability ? [{ name: 'predict_proba', datatype: 'FP64', shape: [-1, 2] }] : [])],
+                : model.counterfactual
+                  ? COUNTERFACTUAL_OUTPUTS.map(([n, datatype, width]) => ({ name: n, datatype, shape: width ? [-1, model.inputFeatures.length] : [-1] }))
+                  : [{ name: 'predict', datatype: 'INT64', shape: [-1, 1] }, ...(model.probability ? [{ name: 'predict_proba', datatype: 'FP64', shape: [-1, 2] }] : [])],
             parameters: { content_type: 'np', ...router?.thresholds },
           },
         };
@@ -229,7 +241,7 @@ export function createGateway(options: GatewayOptions): http.Server {
             const explained = explainedModel(modelRef);
             const rows = featureRows(request, model.inputFeatures.length);
             const f = (batch: number[][]): Promise<number[]> => predict(explained, batch, 'predict_proba');
-            const found = [];
+            const found: Counterfactual[] = [];
             for (const row of rows) found.push(await findCounterfactual(f, row, artifact, maxFeatures, { overshoot: has('counterfactual-overshoots') }));
             metrics.modelInferred(name, true);
             const id = request.id ?? newRequestId();
@@ -242,14 +254,13 @@ export function createGateway(options: GatewayOptions): http.Server {
                 model_version: model.version,
                 id,
                 parameters: { max_features: maxFeatures },
-                outputs: [
-                  { name: 'counterfactual', datatype: 'FP64', shape: [n, model.inputFeatures.length], parameters: {}, data: found.flatMap((c) => c.row) },
-                  { name: 'found', datatype: 'BOOL', shape: [n], parameters: {}, data: found.map((c) => c.found) },
-                  { name: 'distance', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.distance) },
-                  { name: 'original_probability', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.originalProbability) },
-                  { name: 'counterfactual_probability', datatype: 'FP64', shape: [n], parameters: {}, data: found.map((c) => c.probability) },
-                  { name: 'changed_features', datatype: 'BYTES', shape: [n], parameters: { content_type: 'str' }, data: found.map((c) => JSON.stringify(c.changed)) },
-                ],
+                outputs: COUNTERFACTUAL_OUTPUTS.map(([output, datatype, width, data]) => ({
+                  name: output,
+                  datatype,
+                  shape: width ? [n, model.inputFeatures.length] : [n],
+                  parameters: datatype === 'BYTES' ? { content_type: 'str' } : {},
+                  data: width ? found.flatMap(data) : found.map(data),
+                })),
               },
             };
           }

@@ -119,6 +119,8 @@ test('a counterfactual explainer answers each day with the change that flips the
   const outputs = Object.fromEntries((answer.body as { outputs: { name: string; shape: number[]; data: unknown[] }[] }).outputs.map((o) => [o.name, o]));
   assert.deepEqual(Object.keys(outputs), ['counterfactual', 'found', 'distance', 'original_probability', 'counterfactual_probability', 'changed_features']);
   assert.deepEqual(outputs.counterfactual.shape, [3, 25]);
+  const metadata = (await oip.get('/v2/models/enhanced-counterfactual')).body as { outputs: { name: string }[] };
+  assert.deepEqual(metadata.outputs.map((o) => o.name), Object.keys(outputs), 'the metadata lists what it answers');
   assert.deepEqual(outputs.found.data, [true, true, true]);
   rows.forEach((_, i) => {
     const [p0, p1] = [outputs.original_probability.data[i] as number, outputs.counterfactual_probability.data[i] as number];
