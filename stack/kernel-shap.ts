@@ -39,11 +39,11 @@ export interface InstanceExplanation {
 
 const linkFn = (link: Link) => (link === 'identity' ? (p: number) => p : (p: number) => Math.log(p / (1 - p)));
 
-/** The model's mean output over the background (weighted), per output. */
-export function backgroundMean(outputs: number[][], weights: number[]): number[] {
+/** The model's mean output over the background (weighted), per output: rows `from` to `from + weights.length` of `outputs`. */
+export function backgroundMean(outputs: number[][], weights: number[], from = 0): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
-  const mean = new Array<number>(outputs[0].length).fill(0);
-  outputs.forEach((o, b) => o.forEach((v, k) => (mean[k] += (v * weights[b]) / total)));
+  const mean = new Array<number>(outputs[from].length).fill(0);
+  weights.forEach((w, b) => outputs[from + b].forEach((v, k) => (mean[k] += (v * w) / total)));
   return mean;
 }
 
@@ -181,15 +181,7 @@ export async function explainInstance(
     });
   });
   const answers = await f(rows);
-  const totalWeight = backgroundWeights.reduce((a, b) => a + b, 0);
-  const ey = masks.map((_, s) => {
-    const mean = new Array<number>(outputs).fill(0);
-    for (let r = 0; r < background.length; r++) {
-      const answer = answers[s * background.length + r];
-      for (let k = 0; k < outputs; k++) mean[k] += (answer[k] * backgroundWeights[r]) / totalWeight;
-    }
-    return mean;
-  });
+  const ey = masks.map((_, s) => backgroundMean(answers, backgroundWeights, s * background.length));
   const last = m - 1;
   const design = new Matrix(masks.map((mask) => Array.from({ length: last }, (_, i) => mask[i] - mask[last])));
   const weighted = new Matrix(masks.map((mask, r) => Array.from({ length: last }, (_, i) => (mask[i] - mask[last]) * weights[r])));
