@@ -8,8 +8,9 @@
  *   POST /v2/models/<explainer>/infer   header x-requester: who asks (required)
  *        -> the explainer's answer, with header x-audit-rows: <rows written>
  *        no x-requester -> 400; an explainer the gateway does not audit -> 404; both {"error": "..."}
- *   GET  /audit?from=<ISO time>&to=<ISO time>   the rows explained in [from, to)
  *   GET  /health   200
+ *
+ * The trail is read where it is kept: `npm run audit`, the dashboard and the harness query PostgreSQL.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -50,14 +51,14 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 /** The instances of the request's first input tensor, one row each (shape [n, width]). */
-export function requestInstances(body: unknown): number[][] {
+function requestInstances(body: unknown): number[][] {
   const input = (body as { inputs?: { shape?: number[]; data?: unknown }[] } | undefined)?.inputs?.[0];
   const flat = ([input?.data].flat(Infinity) as unknown[]).map(Number);
   const [n, width] = input?.shape?.length === 2 ? input.shape : [1, flat.length];
   return Array.from({ length: n }, (_, i) => flat.slice(i * width, (i + 1) * width));
 }
 
-export const inputHash = (row: number[]): string => createHash('sha256').update(JSON.stringify(row)).digest('hex');
+const inputHash = (row: number[]): string => createHash('sha256').update(JSON.stringify(row)).digest('hex');
 
 export function createAuditGateway(options: GatewayOptions): http.Server {
   const faults = new Set(options.faults ?? []);
@@ -126,12 +127,6 @@ export function createAuditGateway(options: GatewayOptions): http.Server {
     const handle = async (): Promise<void> => {
       if (req.method === 'POST' && infer) return explain(req, res, decodeURIComponent(infer[1]));
       if (req.method === 'GET' && url.pathname === '/health') return json(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && url.pathname === '/audit') {
-        const from = new Date(url.searchParams.get('from') ?? 0);
-        const to = new Date(url.searchParams.get('to') ?? '9999-12-31T00:00:00Z');
-        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return json(res, 400, { error: 'from and to must be ISO 8601 times' });
-        return json(res, 200, { from, to, rows: await options.store.between(from, to) });
-      }
       json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
     };
     handle().catch((error: Error) => {
