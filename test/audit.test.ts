@@ -10,14 +10,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
-import { buildExplainerArtifact } from '../fixtures/explainer-artifact.ts';
-import { DEFAULT_TRAINING, marketDataFor } from '../fixtures/train-predictors.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
 import { providePostgres, type Database } from '../support/db/postgres-provider.ts';
 import { launchAuditGateway, type StackProcess } from '../support/targets/stack-process.ts';
-import { startStack, tempDir, trainedForTests } from './helpers.ts';
+import { publishForTests, startStack, tempDir, trainedForTests } from './helpers.ts';
 
 const store = tempDir('audit-store');
 const reports = tempDir('audit-reports');
@@ -27,15 +24,8 @@ let gateway: StackProcess;
 let rows: number[][];
 
 before(async () => {
-  const { predictors, heldOut } = trainedForTests();
-  rows = heldOut.slice(0, 2).map((r) => r.features);
-  for (const p of predictors) {
-    fs.mkdirSync(path.join(store, 'predictors', p.spec.name), { recursive: true });
-    fs.writeFileSync(path.join(store, 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
-  }
-  const { train } = marketDataFor({ seed: 42, ...DEFAULT_TRAINING });
-  fs.mkdirSync(path.join(store, 'explainers', 'enhanced-explainer'), { recursive: true });
-  fs.writeFileSync(path.join(store, 'explainers', 'enhanced-explainer', ARTIFACT_FILE), JSON.stringify(buildExplainerArtifact('enhanced-explainer', train, 42)));
+  rows = trainedForTests().heldOut.slice(0, 2).map((r) => r.features);
+  await publishForTests(store);
   db = await providePostgres({ keep: false, log: () => undefined });
   stack = await startStack(['--manifests', path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), '--manifests', path.join(PROJECT_ROOT, 'k8s', 'explainer'), '--storage-map', `gs://financial-mlops-models/=${store}`, '--seed', '42']);
   gateway = await launchAuditGateway({ args: ['--inference-url', stack.url, '--explains', 'enhanced-explainer=enhanced-predictor'], env: { ...process.env, AUDIT_DB_URL: db.url } });

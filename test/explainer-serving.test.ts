@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from '../support/config.ts';
 import { featuresRequest, OipClient } from '../support/clients/oip-client.ts';
 import { parseExplanation } from '../support/clients/explanation.ts';
 import type { StackProcess } from '../support/targets/stack-process.ts';
-import { referenceDir, SKIP_NO_REFERENCE, startStack, tempDir, trainedForTests } from './helpers.ts';
+import { publishForTests, referenceDir, SKIP_NO_REFERENCE, startStack, tempDir, trainedForTests } from './helpers.ts';
 
 const store = tempDir('explainer-store');
 const extra = tempDir('explainer-extra');
@@ -25,20 +25,13 @@ let oip: OipClient;
 let rows: number[][];
 
 before(async () => {
-  const { predictors, heldOut } = trainedForTests();
-  rows = heldOut.slice(0, 3).map((r) => r.features);
-  for (const p of predictors) {
-    fs.mkdirSync(path.join(store, 'predictors', p.spec.name), { recursive: true });
-    fs.writeFileSync(path.join(store, 'predictors', p.spec.name, ARTIFACT_FILE), JSON.stringify(p.artifact));
-  }
+  rows = trainedForTests().heldOut.slice(0, 3).map((r) => r.features);
+  await publishForTests(store);
+  // the artifacts of the folder's own Models, beside the project's
   const { train } = marketDataFor({ seed: 42, ...DEFAULT_TRAINING });
-  for (const name of ['enhanced-explainer', 'baseline-explainer', 'orphan-explainer']) {
+  for (const [name, artifact] of [['orphan-explainer', buildExplainerArtifact('orphan-explainer', train, 42)], ['unbound-counterfactual', buildCounterfactualArtifact('unbound-counterfactual', train)]] as const) {
     fs.mkdirSync(path.join(store, 'explainers', name), { recursive: true });
-    fs.writeFileSync(path.join(store, 'explainers', name, ARTIFACT_FILE), JSON.stringify(buildExplainerArtifact(name, train, 42)));
-  }
-  for (const name of ['enhanced-counterfactual', 'unbound-counterfactual']) {
-    fs.mkdirSync(path.join(store, 'explainers', name), { recursive: true });
-    fs.writeFileSync(path.join(store, 'explainers', name, ARTIFACT_FILE), JSON.stringify(buildCounterfactualArtifact(name, train)));
+    fs.writeFileSync(path.join(store, 'explainers', name, ARTIFACT_FILE), JSON.stringify(artifact));
   }
   const model = (name: string, explainer: string) =>
     `apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: ${name}\nspec:\n  storageUri: gs://financial-mlops-models/explainers/${name}\n  explainer:\n${explainer}`;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { freePort } from '../support/free-port.ts';
 import { launchStack, StackStartError, type StackProcess } from '../support/targets/stack-process.ts';
-import { fitOrReuse } from '../support/training/publish-predictors.ts';
+import { fitOrReuse, publishPredictors } from '../support/training/publish-predictors.ts';
 import { DEFAULT_TRAINING, marketDataFor, type TrainedPredictor } from '../fixtures/train-predictors.ts';
 import type { MarketRow } from '../fixtures/market-data.ts';
 
@@ -49,7 +49,22 @@ export const closedPort = freePort;
  */
 export function trainedForTests(seed = 42): { predictors: TrainedPredictor[]; heldOut: MarketRow[] } {
   const training = { seed, ...DEFAULT_TRAINING };
-  return { predictors: fitOrReuse(training, path.join(os.tmpdir(), 'financial-mlops-uat-test-training')), heldOut: marketDataFor(training).heldOut };
+  return { predictors: fitOrReuse(training, TEST_TRAINING_CACHE), heldOut: marketDataFor(training).heldOut };
+}
+
+/**
+ * The training step's artifacts for k8s/ab-testing, k8s/router and k8s/explainer (predictors,
+ * router, explainers) written under `store` (the bucket's folder), from the fit the test files share.
+ */
+export async function publishForTests(store: string): Promise<void> {
+  await publishPredictors({
+    seed: 42,
+    manifests: ['ab-testing', 'router', 'explainer'].map((folder) => path.join(PROJECT_ROOT, 'k8s', folder)),
+    storageMap: [['gs://financial-mlops-models/', store]],
+    experimentName: 'tests',
+    uatRunId: 'tests',
+    cacheDir: TEST_TRAINING_CACHE,
+  });
 }
 
 /** Run a demo script (`scripts/<script>.ts`) with its reports in `reports`, on the fit the test files share. */
