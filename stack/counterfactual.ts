@@ -35,7 +35,7 @@ interface Move {
   flips: number;
 }
 
-export async function findCounterfactual(f: ProbabilityFunction, x: number[], artifact: CounterfactualArtifact, maxFeatures: number, options: { overshoot?: boolean } = {}): Promise<Counterfactual> {
+export async function findCounterfactual(f: ProbabilityFunction, x: number[], artifact: CounterfactualArtifact, maxFeatures: number, options: { overshoot?: boolean; stopShort?: boolean } = {}): Promise<Counterfactual> {
   const [p0] = await f([x]);
   const up = p0 > 0.5;
   const flipped = (p: number): boolean => p > 0.5 !== up;
@@ -76,9 +76,11 @@ export async function findCounterfactual(f: ProbabilityFunction, x: number[], ar
     const [p] = await f([row]);
     const changed = row.flatMap((v, j) => (v !== x[j] ? [{ feature: artifact.featureNames[j], from: x[j], to: v }] : []));
     const distance = row.reduce((s, v, j) => s + Math.abs(v - x[j]) / artifact.scale[j], 0);
-    return { found: flipped(p), row, changed, distance, originalProbability: p0, probability: p };
+    // the stop-short fault reports the point before the boundary as found
+    return { found: flipped(p) || options.stopShort === true, row, changed, distance, originalProbability: p0, probability: p };
   };
-  const finish = (base: number[], m: Move): number[] => withValue(base, m.feature, options.overshoot ? clamp(m.feature, m.flips + (m.flips - base[m.feature])) : m.flips);
+  const finish = (base: number[], m: Move): number[] =>
+    withValue(base, m.feature, options.overshoot ? clamp(m.feature, m.flips + (m.flips - base[m.feature])) : options.stopShort ? m.keeps : m.flips);
 
   // one feature
   const single = await bisect(x, await bracket(x, mutable));

@@ -61,6 +61,7 @@ export const FAULTS = [
   'explainer-few-samples', // the explainer evaluates 40 coalitions, whatever it is asked
   'slow-explainer', // every explanation takes 1000 ms more
   'counterfactual-overshoots', // a counterfactual moves its feature twice as far as it needs to
+  'counterfactual-stops-short', // a counterfactual stops just short of the boundary (it keeps the call) and is reported as found
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -242,7 +243,7 @@ export function createGateway(options: GatewayOptions): http.Server {
             const rows = featureRows(request, model.inputFeatures.length);
             const f = (batch: number[][]): Promise<number[]> => predict(explained, batch, 'predict_proba');
             const found: Counterfactual[] = [];
-            for (const row of rows) found.push(await findCounterfactual(f, row, artifact, maxFeatures, { overshoot: has('counterfactual-overshoots') }));
+            for (const row of rows) found.push(await findCounterfactual(f, row, artifact, maxFeatures, { overshoot: has('counterfactual-overshoots'), stopShort: has('counterfactual-stops-short') }));
             metrics.modelInferred(name, true);
             const id = request.id ?? newRequestId();
             const n = rows.length;

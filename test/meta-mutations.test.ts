@@ -172,11 +172,14 @@ test('a platform that answers 503 to every 20th request fails the no-failed-requ
   assert.ok(Number(failedCriterion(run, 'every-request-answered').measured) > 100);
 });
 
-test('a platform whose inference is 150 ms slower fails the P95 criterion; an explainer a second slower fails the explanation-time criterion', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'slow-inference,slow-explainer' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|An explanation comes back while the analyst waits)$']);
+test('a platform whose inference is 150 ms slower fails the P95 criterion; an explainer a second slower fails the explanation-time criterion; counterfactuals that stop short of the boundary fail the flip criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'slow-inference,slow-explainer,counterfactual-stops-short' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|An explanation comes back while the analyst waits|Each counterfactual is the smallest plausible change that flips the call)$']);
   assert.equal(run.status, 1, run.output);
   assert.ok(Number(failedCriterion(run, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
   assert.ok(Number(failedCriterion(run, 'explainer-p95-latency').measured) > 1000, 'P95 above the injected second');
+  const flips = failedCriterion(run, 'counterfactuals-flip-within-k');
+  assert.equal(flips.measured, 20, 'every day: the harness finds the call unchanged');
+  assert.match(JSON.stringify(flips.details), /does not flip the call/);
 });
 
 test('misrouted, uncounted and stale-to-Prometheus requests fail the routing and counting criteria', { timeout: 200_000 }, async () => {
