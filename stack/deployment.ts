@@ -7,12 +7,15 @@
  * ready with the reason, and everything else serves. A Model's artifact is a trained predictor, the
  * market-regime router (fixtures/regime-router.ts, its thresholds from the Model's parameters), a
  * KernelSHAP explainer (fixtures/explainer-artifact.ts) of the Model its `spec.explainer.modelRef`
- * names, or a counterfactual explainer of the Model its `model_ref` parameter names.
+ * names, a counterfactual explainer of the Model its `model_ref` parameter names, or an alibi-detect
+ * drift detector (fixtures/drift-artifact.ts, stack/drift-detector.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILE, loadPredictor, type Predictor } from '../fixtures/model-artifact.ts';
 import { isCounterfactualArtifact, isExplainerArtifact, loadCounterfactualArtifact, loadExplainerArtifact, type CounterfactualArtifact, type ExplainerArtifact } from '../fixtures/explainer-artifact.ts';
+import { isDriftArtifact, loadDriftArtifact } from '../fixtures/drift-artifact.ts';
+import { createDriftDetector, type DriftDetector } from './drift-detector.ts';
 import { isRouterArtifact, loadRouter, routeOf, routerThresholds, type RegimeRoute, type Thresholds } from '../fixtures/regime-router.ts';
 import { pipelineGraphProblem, unsupportedPipelineFields } from './pipeline.ts';
 import { artifactFolder } from '../fixtures/storage-map.ts';
@@ -32,6 +35,8 @@ export interface ServedModel {
   explainer?: { modelRef: string; artifact: ExplainerArtifact };
   /** A counterfactual explainer (a custom runtime) answers with the smallest change that flips the call of the model its parameters name. */
   counterfactual?: { modelRef: string; maxFeatures: number; artifact: CounterfactualArtifact };
+  /** A drift detector answers with alibi-detect's verdict on the batch of rows it is sent, instead of predicting. */
+  drift?: DriftDetector;
   /** A router answers with the tensor its rules pick from the context tensors, instead of predicting. */
   router?: { thresholds: Thresholds; outputs: Record<RegimeRoute, string>; route: (volatility: number, trend: number) => string };
 }
@@ -70,7 +75,7 @@ const answersWith = (what: string): Predictor => () => {
 };
 
 /** A predictor: a Model that predicts (not a router, an explainer or a counterfactual explainer). */
-export const isPredictor = (m: ServedModel): boolean => !m.router && !m.explainer && !m.counterfactual;
+export const isPredictor = (m: ServedModel): boolean => !m.router && !m.explainer && !m.counterfactual && !m.drift;
 
 type Of<K extends SeldonResource['kind']> = Extract<SeldonResource, { kind: K }>;
 
@@ -122,6 +127,10 @@ export function deploy(documents: ManifestDocument[], storageMap: [string, strin
         const maxFeatures = Number(parameters.get('max_features') ?? 3);
         if (!Number.isInteger(maxFeatures) || maxFeatures < 1 || maxFeatures > artifact.mutable.length) throw new Error(`spec.parameters: 'max_features' must be an integer from 1 to ${artifact.mutable.length}, got '${parameters.get('max_features')}'`);
         models.push({ name: r.metadata.name, version, algorithm: 'counterfactual', inputFeatures: artifact.featureNames, predict: answersWith('a counterfactual'), artifactBytes, counterfactual: { modelRef, maxFeatures, artifact } });
+      } else if (isDriftArtifact(raw)) {
+        if (!(r.spec.requirements ?? []).includes('alibi-detect')) throw new Error(`the artifact of ${r.metadata.name} is an alibi-detect detector: spec.requirements must list alibi-detect`);
+        const artifact = loadDriftArtifact(raw);
+        models.push({ name: r.metadata.name, version, algorithm: `drift-${artifact.detector}`, inputFeatures: artifact.inputFeatures, predict: answersWith('a drift verdict'), artifactBytes, drift: createDriftDetector(artifact, r.metadata.name) });
       } else if (r.spec.explainer) {
         if (!isExplainerArtifact(raw)) throw new Error(`the artifact of explainer ${r.metadata.name} is not a kernel_shap explainer`);
         const artifact = loadExplainerArtifact(raw);

@@ -15,15 +15,16 @@
  *     metadata and readiness under the internal name, and its REST metrics.
  *
  * Beside the mesh it serves what a cluster exposes elsewhere: the server's health and metadata
- * (`/v2/health/*`, `/v2`), the pod's metrics endpoints, and the resources' status in the shape of
- * the Kubernetes API (`/apis/mlops.seldon.io/v1alpha1/...`).
+ * (`/v2/health/*`, `/v2`), the pod's metrics endpoints, the resources' status in the shape of
+ * the Kubernetes API (`/apis/mlops.seldon.io/v1alpha1/...`), and the output topics of batched
+ * pipeline steps, which Seldon writes to Kafka (`GET /kafka/topics/<topic>?offset=N`).
  */
 import http from 'node:http';
 import seedrandom from 'seedrandom';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isPredictor, type Deployment, type ServedModel, type ServedPipeline } from './deployment.ts';
-import { PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipeline.ts';
+import { memoryBatches, PipelineError, runPipeline, type StepAnswer, type Tensor } from './pipeline.ts';
 import { createHardenedServer, readBody, sendJson, type HttpLimits } from './http-hardening.ts';
 import { contextValues, featureRows, OipError, parseInferenceRequest, RequestValidationError } from './inference-request.ts';
 import { explainOptions, explainRows } from './explainer.ts';
@@ -62,6 +63,8 @@ export const FAULTS = [
   'slow-explainer', // every explanation takes 1000 ms more
   'counterfactual-overshoots', // a counterfactual moves its feature twice as far as it needs to
   'counterfactual-stops-short', // a counterfactual stops just short of the boundary (it keeps the call) and is reported as found
+  'drift-detector-blind', // the drift detectors never report drift
+  'drift-detector-uncorrected', // the feature-wise detectors compare each p-value with p_val: no multiple-testing correction
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -74,6 +77,18 @@ const COUNTERFACTUAL_OUTPUTS: [string, string, boolean, (c: Counterfactual) => u
   ['counterfactual_probability', 'FP64', false, (c) => c.probability],
   ['changed_features', 'BYTES', false, (c) => JSON.stringify(c.changed)],
 ];
+
+/** One record of a model's output topic: the batch's answer (or its error), keyed by the request that completed the batch. */
+export interface TopicRecord {
+  offset: number;
+  timestamp: number;
+  key: string;
+  headers: { pipeline: string; step: string };
+  value: { model_name: string; parameters: Record<string, unknown>; outputs: Tensor[] } | { error: string; status: number };
+}
+
+/** Records kept per topic (the oldest go first). */
+const TOPIC_RETENTION = 10_000;
 
 export interface GatewayOptions {
   /** What is deployed, read on every request (in operator mode it changes while serving). */
@@ -272,6 +287,18 @@ export function createGateway(options: GatewayOptions): http.Server {
             const headers = { 'x-seldon-alibi-type': 'explanation', 'x-seldon-alibi-method': 'alibi.explainers.shap_wrappers' };
             return answered({ name: 'explanation', shape: [1, 1], datatype: 'BYTES', parameters: { content_type: 'str' }, data: [explanation] }, { headers });
           }
+          if (model.drift) {
+            const known = ['is_drift', 'distance', 'p_val', 'threshold', 'distance_threshold'];
+            const unknown = request.outputs?.map((o) => o.name).find((n) => !known.includes(n));
+            if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: ${known.join(', ')})`);
+            const rows = featureRows(request, model.inputFeatures.length);
+            if (rows.length < 2) throw new OipError(400, `a drift detector needs a batch of at least 2 rows, got ${rows.length}`);
+            const outputs = model.drift.predict(rows, { blind: has('drift-detector-blind'), uncorrected: has('drift-detector-uncorrected') });
+            const headers = { 'x-seldon-alibi-type': 'drift', 'x-seldon-alibi-method': String(model.drift.meta.name) };
+            metrics.modelInferred(name, true);
+            const id = request.id ?? newRequestId();
+            return { status: 200, headers: {}, payload: { model_name: name, model_version: model.version, id, parameters: { ...model.drift.meta, headers }, outputs } };
+          }
           if (model.router) {
             const [volatility, trend] = contextValues(request, model.inputFeatures);
             const { route, thresholds, outputs } = model.router;
@@ -330,9 +357,32 @@ export function createGateway(options: GatewayOptions): http.Server {
     const started = process.hrtime.bigint();
     const answer = await mlserver(model, 'POST', '/infer', 'application/json', Buffer.from(JSON.stringify({ inputs })));
     metrics.observeInfer(model.name, internalName(model), answer.status, Number(process.hrtime.bigint() - started) / 1e9);
-    if (answer.status === 200) return { outputs: (answer.payload as { outputs: Tensor[] }).outputs };
+    if (answer.status === 200) {
+      const { outputs, parameters } = answer.payload as { outputs: Tensor[]; parameters?: Record<string, unknown> };
+      return { outputs, parameters };
+    }
     const payload = answer.payload as { error?: string; detail?: unknown } | undefined;
     return { status: answer.status, error: payload?.error ?? JSON.stringify(payload?.detail ?? null) };
+  };
+
+  /**
+   * Batched steps: each full batch is run apart from the request that completed it, one at a time,
+   * and its answer appended to its Model's output topic (Kafka's `seldon.<namespace>.model.<model>.outputs`).
+   */
+  const batches = memoryBatches();
+  const topics = new Map<string, TopicRecord[]>();
+  let batchRuns = Promise.resolve();
+  const topicOf = (model: string): string => `seldon.${options.namespace}.model.${model}.outputs`;
+  const runBatch = (pipeline: string, key: string) => (step: string, tensors: Tensor[]): void => {
+    batchRuns = batchRuns.then(async () => {
+      const answer = await callStep(step, tensors);
+      const records = topics.get(topicOf(step)) ?? [];
+      const offset = records.length > 0 ? records[records.length - 1].offset + 1 : 0;
+      const value = 'error' in answer ? { error: answer.error, status: answer.status } : { model_name: step, parameters: answer.parameters ?? {}, outputs: answer.outputs };
+      records.push({ offset, timestamp: Date.now(), key, headers: { pipeline, step }, value });
+      if (records.length > TOPIC_RETENTION) records.splice(0, records.length - TOPIC_RETENTION);
+      topics.set(topicOf(step), records);
+    }).catch((error: unknown) => console.error(`batched step ${step} of ${pipeline}: ${(error as Error).message}`));
   };
 
   /** Seldon's pipeline gateway: `/v2/pipelines/<p>/infer|ready`, or a model path routed to `<p>.pipeline`. */
@@ -352,7 +402,7 @@ export function createGateway(options: GatewayOptions): http.Server {
           const read = pipeline.spec.steps.flatMap((s) => s.inputs ?? []).filter((r) => r.startsWith(`${pipeline.name}.inputs.`)).map((r) => r.slice(`${pipeline.name}.inputs.`.length));
           for (const name of new Set(read)) if (!inputs.some((t) => t.name === name)) inputs.push({ name, datatype: 'FP64', shape: [1], data: [0] });
         }
-        const run = await runPipeline(pipeline.name, pipeline.spec, inputs, callStep);
+        const run = await runPipeline(pipeline.name, pipeline.spec, inputs, callStep, { batches, run: runBatch(pipeline.name, request.id ?? requestId) });
         const byName = new Map(current().models.map((m) => [m.name, m]));
         const route = [...run.steps.map((s) => (byName.has(s) ? routeHeader(byName.get(s)!) : `:${s}:`)), `:${pipeline.name}.pipeline:`].join(' ');
         return { status: 200, headers: { 'x-seldon-route': route }, payload: { model_name: pipeline.name, id: request.id ?? requestId, parameters: {}, outputs: run.outputs } };
@@ -382,6 +432,16 @@ export function createGateway(options: GatewayOptions): http.Server {
       const text = stale ? await stale : await metrics[registry].metrics();
       res.writeHead(200, { 'content-type': metrics[registry].contentType, 'x-content-type-options': 'nosniff' });
       return void res.end(text);
+    }
+    if (path.startsWith('/kafka/topics/')) {
+      if (method !== 'GET') return sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET' });
+      const topic = decodeURIComponent(path.slice('/kafka/topics/'.length));
+      const query = new URLSearchParams(target.split('?')[1] ?? '');
+      const offset = Number(query.get('offset') ?? 0);
+      if (!Number.isInteger(offset) || offset < 0) return sendJson(res, 400, { error: `offset must be a whole number, got '${query.get('offset')}'` });
+      await batchRuns; // what was batched before this read is on the topic
+      const records = (topics.get(topic) ?? []).filter((r) => r.offset >= offset);
+      return sendJson(res, 200, { topic, records, next_offset: records.length > 0 ? records[records.length - 1].offset + 1 : offset });
     }
     if (path.startsWith('/apis/') && method === 'PATCH' && options.patch) {
       const body = await readBody(req, res, options.limits.maxBodyBytes);

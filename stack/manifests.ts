@@ -229,7 +229,7 @@ export function experimentRefusal(experiment: Extract<SeldonResource, { kind: 'E
 }
 
 /** Server capabilities the embedded stack provides: its Python runtime serves the harness's model.json artifacts. */
-export const EMBEDDED_CAPABILITIES = ['mlserver', 'python', 'alibi-explain'] as const;
+export const EMBEDDED_CAPABILITIES = ['mlserver', 'python', 'alibi-explain', 'alibi-detect'] as const;
 
 /** The explainer types the embedded MLServer's alibi-explain runtime serves. */
 export const EMBEDDED_EXPLAINERS = ['kernel_shap'] as const;

@@ -10,9 +10,15 @@
  * `stepsJoin` (inner = all produced, any = the first listed that was, outer = those that were),
  * renamed by `output.tensorMap`.
  *
- * Supported: steps[].name, inputs, tensorMap, triggers, inputsJoinType, triggersJoinType;
- * output.steps, stepsJoin, tensorMap. Anything else (batching, join windows, external inputs of
- * other pipelines, cycles) is named by `unsupportedPipelineFields` and the Pipeline is not served.
+ * A step with `batch.size` N (a drift detector's branch) collects the tensors of N requests and is
+ * then called once with them concatenated along the first dimension; it runs apart from the
+ * request that completed its batch (its answer goes to its Model's output topic, as in Kafka), so
+ * nothing may read it: no other step and no `output.steps`.
+ *
+ * Supported: steps[].name, inputs, tensorMap, triggers, inputsJoinType, triggersJoinType,
+ * batch.size; output.steps, stepsJoin, tensorMap. Anything else (batch windows and rolling
+ * batches, join windows, external inputs of other pipelines, cycles) is named by
+ * `unsupportedPipelineFields` and the Pipeline is not served.
  */
 import type { PipelineSpec } from './manifests.ts';
 
@@ -25,12 +31,49 @@ export interface Tensor {
 }
 
 /** A step's Model answered with outputs, or refused with an HTTP status and its error message. */
-export type StepAnswer = { outputs: Tensor[] } | { status: number; error: string };
+export type StepAnswer = { outputs: Tensor[]; parameters?: Record<string, unknown> } | { status: number; error: string };
 
 export interface PipelineRun {
   outputs: Tensor[];
   /** The steps that ran, in the order they ran. */
   steps: string[];
+}
+
+/**
+ * Where batched steps collect their requests' tensors: `add` keeps this request's and, when the
+ * step's batch is full, hands back the batch (the tensors concatenated) and starts a new one.
+ */
+export interface StepBatches {
+  add(step: string, size: number, tensors: Tensor[]): Tensor[] | undefined;
+}
+
+/** Tensors of several requests joined by name along the first dimension, as Seldon's batcher joins them. */
+export function concatenateTensors(requests: Tensor[][]): Tensor[] {
+  const names = [...new Set(requests.flatMap((r) => r.map((t) => t.name)))];
+  return names.map((name) => {
+    const parts = requests.map((r) => r.find((t) => t.name === name)).filter((t): t is Tensor => t !== undefined);
+    const first = parts[0];
+    const rowsOf = (t: Tensor): number => (t.shape.length > 1 ? t.shape[0] : 1);
+    const width = first.shape.length > 1 ? first.shape.slice(1) : first.shape;
+    const data = parts.flatMap((t) => (Array.isArray(t.data) ? (t.data as unknown[]).flat(Infinity) : []));
+    return { name, datatype: first.datatype, shape: [parts.reduce((sum, t) => sum + rowsOf(t), 0), ...width], data };
+  });
+}
+
+/** In-memory batches, one per pipeline step. */
+export function memoryBatches(): StepBatches {
+  const open = new Map<string, Tensor[][]>();
+  return {
+    add(step, size, tensors) {
+      const batch = [...(open.get(step) ?? []), tensors];
+      if (batch.length < size) {
+        open.set(step, batch);
+        return undefined;
+      }
+      open.delete(step);
+      return concatenateTensors(batch);
+    },
+  };
 }
 
 /** Why the pipeline gave no answer: the client's request (4xx) or a step (its status). */
@@ -43,7 +86,7 @@ export class PipelineError extends Error {
   }
 }
 
-const SUPPORTED_STEP_FIELDS = new Set(['name', 'inputs', 'tensorMap', 'triggers', 'inputsJoinType', 'triggersJoinType']);
+const SUPPORTED_STEP_FIELDS = new Set(['name', 'inputs', 'tensorMap', 'triggers', 'inputsJoinType', 'triggersJoinType', 'batch']);
 const SUPPORTED_OUTPUT_FIELDS = new Set(['steps', 'stepsJoin', 'tensorMap']);
 
 interface Ref {
@@ -73,6 +116,7 @@ export function unsupportedPipelineFields(spec: PipelineSpec): string[] {
   const out: string[] = [];
   spec.steps.forEach((step, i) => {
     for (const key of Object.keys(step)) if (!SUPPORTED_STEP_FIELDS.has(key)) out.push(`spec.steps[${i}].${key}`);
+    for (const key of Object.keys(step.batch ?? {})) if (key !== 'size') out.push(`spec.steps[${i}].batch.${key}`);
   });
   for (const key of Object.keys(spec.output ?? {})) if (!SUPPORTED_OUTPUT_FIELDS.has(key)) out.push(`spec.output.${key}`);
   for (const key of Object.keys(spec)) if (!['steps', 'output'].includes(key)) out.push(`spec.${key}`);
@@ -92,6 +136,14 @@ export function pipelineGraphProblem(name: string, spec: PipelineSpec): string |
   for (const text of spec.output?.steps ?? []) {
     const ref = parseRef(text, name, steps);
     if (!ref || ref.of === name) return `output: '${text}' names no step of pipeline ${name}`;
+  }
+  const batched = spec.steps.filter((s) => s.batch !== undefined);
+  for (const step of batched) {
+    if (!step.batch?.size || step.batch.size < 1) return `step ${step.name}: batch.size must be a whole number of at least 1`;
+    const reader = spec.steps.find((s) => dependencies(name, spec, s).includes(step.name));
+    if (reader) return `step ${reader.name} reads the batched step ${step.name}: a batched step's answer goes to its topic only`;
+    const output = (spec.output?.steps ?? [steps[steps.length - 1]]).find((t) => parseRef(t, name, steps)?.of === step.name);
+    if (output) return `output: '${output}' names the batched step ${step.name}: a batched step's answer goes to its topic only`;
   }
   try {
     order(name, spec);
@@ -124,7 +176,13 @@ function order(name: string, spec: PipelineSpec): PipelineSpec['steps'] {
  * Run the pipeline `name` on the request's tensors; `call` asks a step's Model. A pipeline input a
  * step needs and the request lacks is the client's error (400), as is a step's own 4xx.
  */
-export async function runPipeline(name: string, spec: PipelineSpec, inputs: Tensor[], call: (model: string, inputs: Tensor[]) => Promise<StepAnswer>): Promise<PipelineRun> {
+export async function runPipeline(
+  name: string,
+  spec: PipelineSpec,
+  inputs: Tensor[],
+  call: (model: string, inputs: Tensor[]) => Promise<StepAnswer>,
+  batched?: { batches: StepBatches; run: (step: string, tensors: Tensor[]) => void },
+): Promise<PipelineRun> {
   const stepNames = spec.steps.map((s) => s.name);
   const seen = new Map<string, Tensor[]>([[`${name}.inputs`, inputs]]);
   const ran: string[] = [];
@@ -147,6 +205,11 @@ export async function runPipeline(name: string, spec: PipelineSpec, inputs: Tens
     if (!joined || !fired) continue;
     const given = refs.flatMap((r, i) => found[i].map((t) => ({ ...t, name: step.tensorMap?.[`${r.of}.${r.side}.${t.name}`] ?? step.tensorMap?.[r.text] ?? t.name })));
     seen.set(`${step.name}.inputs`, given);
+    if (step.batch?.size) {
+      const batch = batched?.batches.add(`${name}/${step.name}`, step.batch.size, given);
+      if (batch) batched!.run(step.name, batch);
+      continue;
+    }
     const answer = await call(step.name, given);
     if ('error' in answer) throw new PipelineError(answer.status, `step ${step.name} of pipeline ${name}: ${answer.error}`);
     seen.set(`${step.name}.outputs`, answer.outputs);

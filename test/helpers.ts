@@ -53,13 +53,13 @@ export function trainedForTests(seed = 42): { predictors: TrainedPredictor[]; he
 }
 
 /**
- * The training step's artifacts for k8s/ab-testing, k8s/router and k8s/explainer (predictors,
+ * The training step's artifacts for k8s/ab-testing, k8s/router, k8s/explainer and k8s/drift (predictors, drift detectors,
  * router, explainers) written under `store` (the bucket's folder), from the fit the test files share.
  */
 export async function publishForTests(store: string): Promise<void> {
   await publishPredictors({
     seed: 42,
-    manifests: ['ab-testing', 'router', 'explainer'].map((folder) => path.join(PROJECT_ROOT, 'k8s', folder)),
+    manifests: ['ab-testing', 'router', 'explainer', 'drift'].map((folder) => path.join(PROJECT_ROOT, 'k8s', folder)),
     storageMap: [['gs://financial-mlops-models/', store]],
     experimentName: 'tests',
     uatRunId: 'tests',

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseManifestDocuments, parseManifestText } from '../stack/manifests.ts';
-import { pipelineGraphProblem, PipelineError, runPipeline, unsupportedPipelineFields, type StepAnswer, type Tensor } from '../stack/pipeline.ts';
+import { concatenateTensors, memoryBatches, pipelineGraphProblem, PipelineError, runPipeline, unsupportedPipelineFields, type StepAnswer, type Tensor } from '../stack/pipeline.ts';
 import type { PipelineSpec } from '../stack/manifests.ts';
 import { referenceDir, SKIP_NO_REFERENCE, tempDir, trainedForTests } from './helpers.ts';
 import { ARTIFACT_FILE } from '../fixtures/model-artifact.ts';
@@ -61,11 +61,30 @@ test("Seldon's conditional sample: the branch whose input tensor the first step 
   assert.deepEqual([one.steps, one.outputs.map((o) => o.data)], [['conditional', 'add10'], [[14]]]);
 });
 
-test("Seldon's income sample: the batched drift step is named as unsupported, and an output may be one tensor of a step", (t) => {
+test("Seldon's income sample: the batched drift step runs, and an output may be one tensor of a step", (t) => {
   const p = sample('pipelines-income.yaml');
   if (!p) return t.skip(SKIP_NO_REFERENCE);
-  assert.deepEqual(unsupportedPipelineFields(p.spec), ['spec.steps[3].batch']);
+  assert.deepEqual(unsupportedPipelineFields(p.spec), []);
   assert.equal(pipelineGraphProblem(p.name, p.spec), undefined);
+});
+
+test('a batched step collects batch.size requests, then runs once on their tensors joined along the first dimension, apart from the answer', async () => {
+  const spec: PipelineSpec = { steps: [{ name: 'model' }, { name: 'detector', inputs: ['p.inputs.features'], batch: { size: 3 } }], output: { steps: ['model'] } };
+  assert.equal(pipelineGraphProblem('p', spec), undefined);
+  const m = models({ model: (inputs) => ({ outputs: [t1('predict', value(inputs, 'features'))] }) });
+  const batches = memoryBatches();
+  const runs: Tensor[][] = [];
+  const row = (a: number): Tensor => ({ name: 'features', datatype: 'FP64', shape: [1, 2], data: [a, a + 0.5] });
+  for (const a of [1, 2, 3, 4]) {
+    const run = await runPipeline('p', spec, [row(a)], m.call, { batches, run: (step, tensors) => runs.push(tensors.map((t) => ({ ...t, name: `${step}:${t.name}` }))) });
+    assert.deepEqual(run.steps, ['model'], 'the batched step is not part of the answer');
+    assert.deepEqual(run.outputs.map((o) => o.data), [[a]]);
+  }
+  assert.deepEqual(runs, [[{ name: 'detector:features', datatype: 'FP64', shape: [3, 2], data: [1, 1.5, 2, 2.5, 3, 3.5] }]], 'one run, on the first three requests; the fourth starts the next batch');
+  assert.deepEqual(concatenateTensors([[{ name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }], [{ name: 'x', datatype: 'FP32', shape: [2], data: [3, 4] }]]), [{ name: 'x', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }]);
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'd', batch: { size: 3 } }, { name: 'm', inputs: ['d'] }], output: { steps: ['m'] } }) ?? '', /step m reads the batched step d/);
+  assert.match(pipelineGraphProblem('p', { steps: [{ name: 'd', batch: { size: 3 } }] }) ?? '', /output: 'd' names the batched step d/);
+  assert.deepEqual(unsupportedPipelineFields({ steps: [{ name: 'd', batch: { size: 3, windowMs: 100, rolling: true } }] }), ['spec.steps[0].batch.windowMs', 'spec.steps[0].batch.rolling']);
 });
 
 const router: PipelineSpec = {
@@ -127,14 +146,14 @@ test('a deployed Pipeline is ready and served when its steps are; one with a fie
   const documents = [
     ...parseManifestDocuments('apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: baseline-predictor\nspec:\n  storageUri: gs://b/baseline-predictor\n  requirements: [mlserver, python]', 'm.yaml'),
     ...parseManifestDocuments(doc('served', '    - name: baseline-predictor'), 'p.yaml'),
-    ...parseManifestDocuments(doc('batched', '    - name: baseline-predictor\n      batch:\n        size: 20'), 'p.yaml'),
+    ...parseManifestDocuments(doc('batched', '    - name: baseline-predictor\n      batch:\n        size: 20\n        windowMs: 500'), 'p.yaml'),
     ...parseManifestDocuments(doc('missing', '    - name: no-such-model'), 'p.yaml'),
   ];
   const deployment = deploy(documents, [['gs://b/', store]]);
   assert.deepEqual(deployment.pipelines.map((p) => p.name), ['served']);
   const conditions = (name: string) => Object.fromEntries(deployment.resources.find((r) => r.resource.metadata.name === name)!.status.conditions.map((c) => [c.type, c]));
   assert.deepEqual([conditions('served').Ready.status, conditions('served').PipelineReady.status, conditions('served').ModelsReady.status], ['True', 'True', 'True']);
-  assert.equal(conditions('batched').PipelineReady.message, 'the embedded pipeline gateway does not support spec.steps[0].batch');
+  assert.equal(conditions('batched').PipelineReady.message, 'the embedded pipeline gateway does not support spec.steps[0].batch.windowMs');
   assert.equal(conditions('batched').PipelineReady.reason, 'PipelineFailed');
   assert.deepEqual([conditions('missing').ModelsReady.status, conditions('missing').Ready.status], ['False', 'False']);
   fs.rmSync(store, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * The training step of the local target: fit the predictors on the seeded market data, write each
- * artifact (and the market-regime router's and the explainers') to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
+ * artifact (and the market-regime router's, the explainers' and the drift detectors') to the folder its Model's storageUri maps to, and log each fit as an MLflow run (when the
  * store is reachable: without it the models are still served, and scenarios that need the store
  * fail with the reason it is missing).
  */
@@ -11,6 +11,7 @@ import { ARTIFACT_FILE } from '../../fixtures/model-artifact.ts';
 import { artifactFolder } from '../../fixtures/storage-map.ts';
 import { DEFAULT_TRAINING, marketDataFor, trainPredictors, type TrainedPredictor } from '../../fixtures/train-predictors.ts';
 import { buildCounterfactualArtifact, buildExplainerArtifact, COUNTERFACTUAL_MODELS, EXPLAINER_MODELS } from '../../fixtures/explainer-artifact.ts';
+import { buildDriftArtifact, DRIFT_DETECTORS } from '../../fixtures/drift-artifact.ts';
 import { defaultRouterArtifact, ROUTER_MODELS } from '../../fixtures/regime-router.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
@@ -73,14 +74,21 @@ export async function publishPredictors(options: {
   }
   // an explainer is fitted on a seeded sample of the training days (its background set)
   // (and a counterfactual explainer on their plausible ranges and scales)
+  // a drift detector holds a seeded sample of the training days as its reference
   const explainers = [...Object.keys(EXPLAINER_MODELS), ...COUNTERFACTUAL_MODELS].filter((name) => uris.has(name));
-  if (explainers.length > 0) {
+  const detectors = (Object.keys(DRIFT_DETECTORS) as (keyof typeof DRIFT_DETECTORS)[]).filter((name) => uris.has(name));
+  if (explainers.length + detectors.length > 0) {
     const { train } = marketDataFor(training);
     for (const name of explainers) {
       const folder = artifactFolder(uris.get(name)!, options.storageMap);
       fs.mkdirSync(folder, { recursive: true });
       const artifact = (COUNTERFACTUAL_MODELS as readonly string[]).includes(name) ? buildCounterfactualArtifact(name, train) : buildExplainerArtifact(name, train, options.seed);
       fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(artifact));
+    }
+    for (const name of detectors) {
+      const folder = artifactFolder(uris.get(name)!, options.storageMap);
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(buildDriftArtifact(name, train, options.seed)));
     }
   }
   return published;
