@@ -153,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
     metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
     readyDeadlineSeconds: e.UAT_READY_DEADLINE_SECONDS,
-    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router'), path.join(PROJECT_ROOT, 'k8s', 'explainer')],
+    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router'), path.join(PROJECT_ROOT, 'k8s', 'explainer'), path.join(PROJECT_ROOT, 'k8s', 'drift')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
   };

@@ -20,6 +20,7 @@ import type { RefusalAccounting } from './tasks/bad-input.ts';
 import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
 import type { ExplainState } from './tasks/explain.ts';
+import type { DriftState } from './tasks/drift.ts';
 import type { AuditStore } from '../audit/store.ts';
 
 export interface RunContext {
@@ -128,6 +129,7 @@ export class UatWorld extends World {
   readonly bandit: BanditState = {};
   readonly router: RouterState = {};
   readonly explain: ExplainState = {};
+  readonly drift: DriftState = {};
 
   constructor(options: IWorldOptions) {
     super(options);

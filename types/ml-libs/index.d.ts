@@ -35,7 +35,8 @@ declare module 'jstat' {
     jStat: {
       chisquare: { cdf(x: number, dof: number): number; inv(p: number, dof: number): number };
       normal: { cdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number; sample(mean: number, sd: number): number };
-      beta: { sample(alpha: number, beta: number): number };
+      beta: { sample(alpha: number, beta: number): number; inv(p: number, alpha: number, beta: number): number };
+      binomial: { cdf(k: number, n: number, p: number): number };
       gamma: { sample(shape: number, scale: number): number };
       studentt: { inv(p: number, dof: number): number };
       setRandom(fn: () => number): void;

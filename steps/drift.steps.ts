@@ -1,0 +1,35 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { checkDetectionRate, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, requireDetectors, sendWindows } from '../support/tasks/drift.ts';
+import type { UatWorld } from '../support/world.ts';
+
+Given('the drift detectors {string} and {string} are deployed and ready', function (this: UatWorld, a: string, b: string) {
+  return requireDetectors(this, [a, b]);
+});
+
+When('{int} reference-like windows of {int} days are sent to {string}', { timeout: 120_000 }, function (this: UatWorld, windows: number, size: number, detector: string) {
+  return sendWindows(this, [detector], windows, size, 'none');
+});
+
+When('{int} reference-like windows of {int} days with the volatility features shifted by {float} standard deviations are sent to {string}', { timeout: 120_000 }, function (this: UatWorld, windows: number, size: number, sd: number, detector: string) {
+  return sendWindows(this, [detector], windows, size, 'volatility-shift', sd);
+});
+
+When('{int} reference-like windows of {int} days with implied volatility shuffled within the window are sent to {string} and {string}', { timeout: 120_000 }, function (this: UatWorld, windows: number, size: number, a: string, b: string) {
+  return sendWindows(this, [a, b], windows, size, 'correlation');
+});
+
+Then("the share of windows {string} reports as drift is within the one-sided binomial bound at {float} for its p_val {float}", function (this: UatWorld, detector: string, level: number, pVal: number) {
+  return checkFalseAlarms(this, detector, level, pVal);
+});
+
+Then('{string} reports at least {float} of such windows as drift, at {int} % confidence', function (this: UatWorld, detector: string, minimum: number, confidence: number) {
+  return checkDetectionRate(this, detector, minimum, confidence / 100);
+});
+
+Then('every window {string} reports as drift names a shifted feature as its strongest drift', function (this: UatWorld, detector: string) {
+  return checkNamesShiftedFeatures(this, detector);
+});
+
+Then('{string} reports no more of them than the one-sided binomial bound at {float} for its p_val {float}', function (this: UatWorld, detector: string, level: number, pVal: number) {
+  return checkMissedByFeatureTests(this, detector, level, pVal);
+});

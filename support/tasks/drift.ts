@@ -1,0 +1,194 @@
+/**
+ * The drift detectors (k8s/drift): Models of MLServer's alibi-detect runtime whose answer is
+ * alibi-detect's verdict on a window of days (`is_drift`, `p_val`, `threshold`, `distance`). The
+ * criteria check them against what is known about each window, not against their own output:
+ * windows drawn from the training days the detector's reference did not take (the null holds, so
+ * the share reported as drift is bounded by the detector's p_val), the same windows with a known
+ * shift made to the volatility features, and windows whose features keep their marginal
+ * distributions while one of them stops moving with the others.
+ */
+import jstat from 'jstat';
+import seedrandom from 'seedrandom';
+import { standardDeviation } from 'simple-statistics';
+import { referenceSplit, VOLATILITY_FEATURES } from '../../fixtures/drift-artifact.ts';
+import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
+import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
+import { featuresRequest } from '../clients/oip-client.ts';
+import type { UatWorld } from '../world.ts';
+
+const READY_DEADLINE_MS = 60_000;
+
+/** alibi-detect's verdict on one window, as the detector answered it. */
+export interface DriftVerdict {
+  isDrift: boolean;
+  pValues: number[];
+  threshold: number[];
+  distance: number[];
+}
+
+export interface DriftState {
+  /** The verdicts of each detector on the windows sent in this scenario. */
+  verdicts?: Map<string, DriftVerdict[]>;
+  windows?: number;
+  size?: number;
+  /** What was done to the windows: the reference-like windows as drawn, or the change made. */
+  change?: 'none' | 'volatility-shift' | 'correlation';
+  shiftedFeatures?: string[];
+}
+
+/** alibi-detect's output tensors read back by name; a missing one is an error naming it. */
+export function parseDriftAnswer(body: unknown): DriftVerdict {
+  const outputs = (body as { outputs?: { name: string; data: number[] }[] } | undefined)?.outputs ?? [];
+  const get = (name: string): number[] => {
+    const o = outputs.find((t) => t.name === name);
+    if (!o || !Array.isArray(o.data)) throw new Error(`the detector's answer has no output '${name}' (outputs: ${outputs.map((t) => t.name).join(', ') || 'none'})`);
+    return o.data;
+  };
+  return { isDrift: get('is_drift')[0] === 1, pValues: get('p_val'), threshold: get('threshold'), distance: get('distance') };
+}
+
+export async function requireDetectors(world: UatWorld, detectors: string[]): Promise<void> {
+  await Promise.all(detectors.map((d) => world.status.waitFor('Model', d, 'Ready', 'True', READY_DEADLINE_MS)));
+}
+
+/** The training days the detectors' reference did not take (their null distribution), and the reference itself. */
+function trainingDays(world: UatWorld): { unseen: number[][]; reference: number[][] } {
+  const { train } = marketDataFor({ seed: world.target.seed, ...DEFAULT_TRAINING });
+  const split = referenceSplit(train, world.target.seed);
+  return { unseen: split.unseen.map((r) => r.features), reference: split.reference.map((r) => r.features) };
+}
+
+/**
+ * `windows` windows of `size` days, each a seeded random sample (without replacement) of the
+ * training days the reference did not take, changed as asked, sent to each detector.
+ */
+export async function sendWindows(world: UatWorld, detectors: string[], windows: number, size: number, change: DriftState['change'], shiftSd = 0): Promise<void> {
+  const { unseen, reference } = trainingDays(world);
+  if (size > unseen.length) throw new Error(`a window of ${size} days needs more than the ${unseen.length} training days the reference did not take`);
+  const random = seedrandom(`${world.target.seed}:drift-windows:${change}:${windows}x${size}`);
+  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
+  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
+  const shuffledColumn = FEATURE_NAMES.indexOf('implied_vol');
+  const verdicts = new Map<string, DriftVerdict[]>(detectors.map((d) => [d, []]));
+  for (let w = 0; w < windows; w++) {
+    const order = unseen.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let rows = order.slice(0, size).map((i) => [...unseen[i]]);
+    if (change === 'volatility-shift') rows = rows.map((r) => r.map((v, j) => (shifted.includes(j) ? v + shiftSd * sd[shifted.indexOf(j)] : v)));
+    if (change === 'correlation') {
+      // the column keeps its values (its marginal distribution), in an order unrelated to the other features
+      const column = rows.map((r) => r[shuffledColumn]);
+      for (let i = column.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [column[i], column[j]] = [column[j], column[i]];
+      }
+      rows.forEach((r, i) => (r[shuffledColumn] = column[i]));
+    }
+    for (const detector of detectors) {
+      const answer = await world.oip.infer(detector, featuresRequest(rows, `drift-window-${change}-${w}`));
+      if (answer.status !== 200) throw new Error(`${detector} answered ${answer.status} for window ${w}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      verdicts.get(detector)!.push(parseDriftAnswer(answer.body));
+    }
+  }
+  world.drift.verdicts = verdicts;
+  world.drift.windows = windows;
+  world.drift.size = size;
+  world.drift.change = change;
+  world.drift.shiftedFeatures = change === 'volatility-shift' ? [...VOLATILITY_FEATURES] : change === 'correlation' ? ['implied_vol'] : [];
+}
+
+function verdictsOf(world: UatWorld, detector: string): DriftVerdict[] {
+  const v = world.drift.verdicts?.get(detector);
+  if (!v?.length) throw new Error(`no window was sent to ${detector} in this scenario`);
+  return v;
+}
+
+/** The largest count of false alarms in n windows that a one-sided binomial test at `level` accepts for a true rate of p. */
+export function binomialBound(n: number, p: number, level: number): number {
+  for (let k = 0; k <= n; k++) if (jstat.jStat.binomial.cdf(k, n, p) >= 1 - level) return k;
+  return n;
+}
+
+/** The one-sided Clopper-Pearson lower confidence bound of a rate, x successes in n. */
+export function clopperPearsonLower(x: number, n: number, confidence: number): number {
+  return x === 0 ? 0 : jstat.jStat.beta.inv(1 - confidence, x, n - x + 1);
+}
+
+const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
+
+export async function checkFalseAlarms(world: UatWorld, detector: string, level: number, pVal: number): Promise<void> {
+  const verdicts = verdictsOf(world, detector);
+  const alarms = verdicts.filter((v) => v.isDrift).length;
+  const bound = binomialBound(verdicts.length, pVal, level);
+  await world.check({
+    id: 'drift-false-alarm-rate',
+    statement: `${detector} reports drift on no more reference-like windows than its p_val ${pVal} allows`,
+    threshold: `false alarms <= ${bound} of ${verdicts.length} (${round(bound / verdicts.length)}): the one-sided binomial bound at ${level} for rate ${pVal}`,
+    measured: round(alarms / verdicts.length),
+    unit: 'share of windows',
+    source: 'LIVE:oip',
+    test: `one-sided exact binomial test, H0: false-alarm rate <= ${pVal}, alpha ${level}`,
+    passed: alarms <= bound,
+    details: { windows: verdicts.length, windowDays: world.drift.size, alarms, bound, correctedThreshold: verdicts[0].threshold[0] },
+  });
+}
+
+export async function checkDetectionRate(world: UatWorld, detector: string, minimum: number, confidence: number): Promise<void> {
+  const verdicts = verdictsOf(world, detector);
+  const detected = verdicts.filter((v) => v.isDrift).length;
+  const lower = clopperPearsonLower(detected, verdicts.length, confidence);
+  const what = world.drift.change === 'volatility-shift' ? `the volatility features (${world.drift.shiftedFeatures!.join(', ')}) shifted` : 'implied volatility shuffled within the window (its marginal kept, its co-movement broken)';
+  await world.check({
+    id: world.drift.change === 'correlation' ? 'mmd-detects-correlation-change' : 'drift-detection-power',
+    statement: `${detector} reports drift on windows with ${what}`,
+    threshold: `detection rate >= ${minimum} at ${confidence * 100} % confidence (one-sided Clopper-Pearson lower bound)`,
+    measured: round(lower),
+    unit: 'detection rate (lower bound)',
+    source: 'LIVE:oip',
+    test: `one-sided Clopper-Pearson interval, ${confidence * 100} % confidence`,
+    passed: lower >= minimum,
+    details: { windows: verdicts.length, windowDays: world.drift.size, detected, observedRate: round(detected / verdicts.length) },
+  });
+}
+
+/** Every window reported as drift has a shifted feature as the one with the smallest p-value. */
+export async function checkNamesShiftedFeatures(world: UatWorld, detector: string): Promise<void> {
+  const verdicts = verdictsOf(world, detector);
+  const shifted = world.drift.shiftedFeatures ?? [];
+  const detected = verdicts.filter((v) => v.isDrift);
+  const strongest = detected.map((v) => FEATURE_NAMES[v.pValues.indexOf(Math.min(...v.pValues))]);
+  const wrong = strongest.filter((f) => !shifted.includes(f));
+  const flagged = new Map<string, number>();
+  for (const v of detected) v.pValues.forEach((p, j) => p < v.threshold[0] && flagged.set(FEATURE_NAMES[j], (flagged.get(FEATURE_NAMES[j]) ?? 0) + 1));
+  await world.check({
+    id: 'drift-names-shifted-features',
+    statement: `each window ${detector} reports as drift names a shifted feature (${shifted.join(', ')}) as its strongest drift`,
+    threshold: 'windows whose smallest p-value is an unshifted feature = 0',
+    measured: wrong.length,
+    unit: 'windows',
+    source: 'LIVE:oip',
+    passed: detected.length > 0 && wrong.length === 0,
+    details: { detected: detected.length, wronglyNamed: [...new Set(wrong)], flaggedFeatures: Object.fromEntries(flagged) },
+  });
+}
+
+/** A per-feature detector on windows whose marginals are unchanged reports no more than its false-alarm bound. */
+export async function checkMissedByFeatureTests(world: UatWorld, detector: string, level: number, pVal: number): Promise<void> {
+  const verdicts = verdictsOf(world, detector);
+  const alarms = verdicts.filter((v) => v.isDrift).length;
+  const bound = binomialBound(verdicts.length, pVal, level);
+  await world.check({
+    id: 'feature-tests-blind-to-correlation',
+    statement: `${detector}, which tests each feature on its own, cannot see the change: it reports drift on no more of these windows than its false-alarm bound`,
+    threshold: `reported <= ${bound} of ${verdicts.length}: the one-sided binomial bound at ${level} for rate ${pVal}`,
+    measured: round(alarms / verdicts.length),
+    unit: 'share of windows',
+    source: 'LIVE:oip',
+    test: `one-sided exact binomial test, H0: rate <= ${pVal}, alpha ${level}`,
+    passed: alarms <= bound,
+    details: { windows: verdicts.length, alarms, bound },
+  });
+}
