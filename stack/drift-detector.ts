@@ -35,6 +35,8 @@ export interface DetectorFaults {
   blind?: boolean;
   /** compares each p-value with p_val itself: no multiple-testing correction */
   uncorrected?: boolean;
+  /** reports each feature's p-value and distance under the next feature */
+  misordered?: boolean;
 }
 
 export interface DriftDetector {
@@ -87,7 +89,8 @@ export function createDriftDetector(artifact: DriftArtifact, name: string): Drif
         const column = window.map((r) => r[j]);
         return categorical.has(feature) ? chiSquareContingency(referenceColumns[j], column) : ksTwoSample(referenceColumns[j], column);
       });
-      const pValues = f32(results.map((r) => r.pValue));
+      const shift = <T,>(values: T[]): T[] => (faults.misordered ? [...values.slice(-1), ...values.slice(0, -1)] : values);
+      const pValues = shift(f32(results.map((r) => r.pValue)));
       const n = artifact.features.length;
       let drift: boolean;
       let threshold: number | number[];
@@ -100,7 +103,7 @@ export function createDriftDetector(artifact: DriftArtifact, name: string): Drif
       }
       return [
         tensor('is_drift', 'INT64', [drift && !faults.blind ? 1 : 0]),
-        tensor('distance', 'FP32', f32(results.map((r) => r.statistic)), [n]),
+        tensor('distance', 'FP32', shift(f32(results.map((r) => r.statistic))), [n]),
         tensor('p_val', 'FP32', pValues, [n]),
         Array.isArray(threshold) ? tensor('threshold', 'FP64', threshold, [threshold.length]) : tensor('threshold', 'FP64', [threshold]),
       ];

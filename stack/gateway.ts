@@ -65,6 +65,7 @@ export const FAULTS = [
   'counterfactual-stops-short', // a counterfactual stops just short of the boundary (it keeps the call) and is reported as found
   'drift-detector-blind', // the drift detectors never report drift
   'drift-detector-uncorrected', // the feature-wise detectors compare each p-value with p_val: no multiple-testing correction
+  'drift-pvalues-misordered', // the feature-wise detectors report each feature's p-value under the next feature
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -293,7 +294,7 @@ export function createGateway(options: GatewayOptions): http.Server {
             if (unknown !== undefined) throw new OipError(400, `model ${name} has no output '${unknown}' (outputs: ${known.join(', ')})`);
             const rows = featureRows(request, model.inputFeatures.length);
             if (rows.length < 2) throw new OipError(400, `a drift detector needs a batch of at least 2 rows, got ${rows.length}`);
-            const outputs = model.drift.predict(rows, { blind: has('drift-detector-blind'), uncorrected: has('drift-detector-uncorrected') });
+            const outputs = model.drift.predict(rows, { blind: has('drift-detector-blind'), uncorrected: has('drift-detector-uncorrected'), misordered: has('drift-pvalues-misordered') });
             const headers = { 'x-seldon-alibi-type': 'drift', 'x-seldon-alibi-method': String(model.drift.meta.name) };
             metrics.modelInferred(name, true);
             const id = request.id ?? newRequestId();

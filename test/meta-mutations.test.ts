@@ -373,6 +373,28 @@ const EXPLAINED = [
   'Each counterfactual is the smallest plausible change that flips the call',
 ];
 
+const DRIFT = [
+  "Windows like the training days raise no more false alarms than the detector's p_val allows",
+  'Half a standard deviation more volatility is detected, and the shifted features are named',
+  'MMD catches a change in how the volatility features move together that per-feature tests miss',
+];
+
+test('per-feature drift tests without a multiple-testing correction fail the false-alarm criteria; p-values reported under the wrong feature fail the naming criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'drift-detector-uncorrected,drift-pvalues-misordered' }, ['--name', `^(${DRIFT.join('|')})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(Number(failedCriterion(run, 'drift-false-alarm-rate').measured) > 0.09, 'far above the bound for 0.05');
+  assert.ok(Number(failedCriterion(run, 'feature-tests-blind-to-correlation').measured) > 0.17);
+  assert.ok(Number(failedCriterion(run, 'drift-names-shifted-features').measured) >= 1, 'windows name the neighbour of a shifted feature');
+  assert.ok(run.criteria.find((c) => c.id === 'drift-detection-power')?.passed, 'an uncorrected detector still detects the shift');
+});
+
+test('drift detectors that never report drift fail the power and MMD criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'drift-detector-blind' }, ['--name', `^(${DRIFT.slice(1).join('|')})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'drift-detection-power').measured, 0);
+  assert.equal(failedCriterion(run, 'mmd-detects-correlation-change').measured, 0);
+});
+
 test('an explainer whose SHAP values do not add up and that samples 40 coalitions fails the additivity, exact-Shapley and stable-top-features criteria; a gateway that returns every fourth explanation without its audit rows fails both audit criteria; a dashboard that shows one explanation fewer than the trail holds fails the explanation-view criterion; counterfactuals that go twice as far as needed fail the minimality criterion', { timeout: 200_000 }, async () => {
   const run = await runSuite({ UAT_STACK_FAULT: 'shap-values-off,explainer-few-samples,audit-skip-every-4th-write,dashboard-explanations-undercount,counterfactual-overshoots' }, ['-p', 'functional', '--name', `^(${EXPLAINED.join('|')})$`]);
   assert.equal(run.status, 1, run.output);
