@@ -373,7 +373,8 @@ export function createGateway(options: GatewayOptions): http.Server {
   const batches = memoryBatches();
   const topics = new Map<string, TopicRecord[]>();
   let batchRuns = Promise.resolve();
-  const topicOf = (model: string): string => `seldon.${options.namespace}.model.${model}.outputs`;
+  // kept by model: in operator mode one mesh serves every watched namespace
+  const topicOf = (model: string): string => model;
   const runBatch = (pipeline: string, key: string) => (step: string, tensors: Tensor[]): void => {
     batchRuns = batchRuns.then(async () => {
       const answer = await callStep(step, tensors);
@@ -437,11 +438,13 @@ export function createGateway(options: GatewayOptions): http.Server {
     if (path.startsWith('/kafka/topics/')) {
       if (method !== 'GET') return sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET' });
       const topic = decodeURIComponent(path.slice('/kafka/topics/'.length));
+      const model = /^seldon\.[^.]+\.model\.(.+)\.outputs$/.exec(topic)?.[1];
+      if (!model) return sendJson(res, 404, { error: `no topic '${topic}': a model's output topic is seldon.<namespace>.model.<model>.outputs` });
       const query = new URLSearchParams(target.split('?')[1] ?? '');
       const offset = Number(query.get('offset') ?? 0);
       if (!Number.isInteger(offset) || offset < 0) return sendJson(res, 400, { error: `offset must be a whole number, got '${query.get('offset')}'` });
       await batchRuns; // what was batched before this read is on the topic
-      const records = (topics.get(topic) ?? []).filter((r) => r.offset >= offset);
+      const records = (topics.get(topicOf(model)) ?? []).filter((r) => r.offset >= offset);
       return sendJson(res, 200, { topic, records, next_offset: records.length > 0 ? records[records.length - 1].offset + 1 : offset });
     }
     if (path.startsWith('/apis/') && method === 'PATCH' && options.patch) {

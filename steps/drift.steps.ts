@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkDetectionRate, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, requireDetectors, sendWindows } from '../support/tasks/drift.ts';
+import { checkDetectionRate, checkDriftMetric, checkEpisodeAlerts, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, checkRetrainedOnce, requireDetectors, sendWindows, streamDays } from '../support/tasks/drift.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the drift detectors {string} and {string} are deployed and ready', function (this: UatWorld, a: string, b: string) {
@@ -32,4 +32,26 @@ Then('every window {string} reports as drift names a shifted feature as its stro
 
 Then('{string} reports no more of them than the one-sided binomial bound at {float} for its p_val {float}', function (this: UatWorld, detector: string, level: number, pVal: number) {
   return checkMissedByFeatureTests(this, detector, level, pVal);
+});
+
+Given('the drift monitor is watching the pipeline {string}', async function (this: UatWorld, pipeline: string) {
+  const monitor = this.driftMonitor;
+  if (monitor.pipeline !== pipeline) throw new Error(`the drift monitor watches ${monitor.pipeline}, not ${pipeline}`);
+  await this.status.waitFor('Pipeline', pipeline, 'Ready', 'True', 60_000);
+});
+
+When('{int} reference-like days, then {int} days with the volatility features shifted by {float} standard deviations, then {int} reference-like days go through {string}, one request each', { timeout: 180_000 }, function (this: UatWorld, before: number, shifted: number, sd: number, after: number, pipeline: string) {
+  return streamDays(this, pipeline, [{ days: before, shiftSd: 0 }, { days: shifted, shiftSd: sd }, { days: after, shiftSd: 0 }]);
+});
+
+Then('within {int} seconds the drift monitor has sent one firing alert naming the shifted features and one resolved alert', { timeout: 90_000 }, function (this: UatWorld, seconds: number) {
+  return checkEpisodeAlerts(this, seconds);
+});
+
+Then("within {int} seconds Prometheus counts as many drifting windows of {string} as its output topic holds, in one episode", { timeout: 90_000 }, function (this: UatWorld, seconds: number, detector: string) {
+  return checkDriftMetric(this, detector, seconds);
+});
+
+Then('within {int} seconds exactly one retraining run, with a new model version, is logged in MLflow for the episode', { timeout: 90_000 }, function (this: UatWorld, seconds: number) {
+  return checkRetrainedOnce(this, seconds);
 });

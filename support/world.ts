@@ -21,6 +21,7 @@ import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
 import type { ExplainState } from './tasks/explain.ts';
 import type { DriftState } from './tasks/drift.ts';
+import type { ReceivedAlert } from './targets/webhook-receiver.ts';
 import type { AuditStore } from '../audit/store.ts';
 
 export interface RunContext {
@@ -162,6 +163,14 @@ export class UatWorld extends World {
     this.target.requireRunning('explanation gateway');
     if ('url' in explanations) return explanations;
     throw new Error(`the explanation gateway is unavailable: ${explanations.problem}`);
+  }
+
+  /** The drift monitor (monitor/) and the alerts the harness's receiver got from it; fails the step naming why there is none. */
+  get driftMonitor(): { url: string; alerts: () => ReceivedAlert[]; pipeline: string; retrainModel: string } {
+    const monitor = this.target.driftMonitor;
+    this.target.requireRunning('drift monitor');
+    if ('url' in monitor) return monitor;
+    throw new Error(`the drift monitor is unavailable: ${monitor.problem}`);
   }
 
   get oip(): OipClient {

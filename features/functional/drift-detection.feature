@@ -13,6 +13,11 @@ Feature: Drift in the market's features is detected and named, without false ala
   sample of the training days the reference did not take: the days the models were trained on,
   so a detector that reports drift there is raising a false alarm.
 
+  In the pipeline "financial-drift-monitoring" both detectors sit on a branch that collects 200
+  requests per window. The drift monitor reads their verdicts, opens an episode after 2 drifting
+  windows in a row and closes it after 2 quiet ones; when an episode opens it alerts the harness's
+  webhook and starts one retraining job, which logs an MLflow run and a new model version.
+
   Background:
     Given the drift detectors "feature-drift-detector" and "volatility-mmd-detector" are deployed and ready
 
@@ -32,3 +37,11 @@ Feature: Drift in the market's features is detected and named, without false ala
     When 30 reference-like windows of 200 days with implied volatility shuffled within the window are sent to "volatility-mmd-detector" and "feature-drift-detector"
     Then "volatility-mmd-detector" reports at least 0.9 of such windows as drift, at 95 % confidence
     And "feature-drift-detector" reports no more of them than the one-sided binomial bound at 0.01 for its p_val 0.05
+
+  @severity:critical @story:drift-alerting
+  Scenario: A drift episode raises one alert, one retraining and the drift metric, however many windows drift
+    Given the drift monitor is watching the pipeline "financial-drift-monitoring"
+    When 400 reference-like days, then 600 days with the volatility features shifted by 0.5 standard deviations, then 400 reference-like days go through "financial-drift-monitoring", one request each
+    Then within 30 seconds the drift monitor has sent one firing alert naming the shifted features and one resolved alert
+    And within 20 seconds Prometheus counts as many drifting windows of "feature-drift-detector" as its output topic holds, in one episode
+    And within 60 seconds exactly one retraining run, with a new model version, is logged in MLflow for the episode

@@ -142,6 +142,27 @@ export class MlflowStore {
     return String(result.rows[0].experiment_id);
   }
 
+  /** The newest version of a registered model (0 when it has none). */
+  async latestVersion(name: string): Promise<number> {
+    const result = await this.pool.query<{ version: number | null }>(`SELECT MAX(version) AS version FROM model_versions WHERE name = $1`, [name]);
+    return Number(result.rows[0]?.version ?? 0);
+  }
+
+  /** The runs tagged with a tag's value, and the model version each registered. */
+  async runsTagged(key: string, value: string): Promise<{ runUuid: string; name: string; version: number | null; tags: Record<string, string> }[]> {
+    const runs = await this.pool.query<{ run_uuid: string; name: string; version: number | null }>(
+      `SELECT r.run_uuid, r.name, mv.version FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = $1 AND t.value = $2
+       LEFT JOIN model_versions mv ON mv.run_id = r.run_uuid ORDER BY r.start_time`,
+      [key, value],
+    );
+    const out = [];
+    for (const r of runs.rows) {
+      const tags = await this.pool.query<{ key: string; value: string }>(`SELECT key, value FROM tags WHERE run_uuid = $1`, [r.run_uuid]);
+      out.push({ runUuid: r.run_uuid, name: r.name, version: r.version === null ? null : Number(r.version), tags: Object.fromEntries(tags.rows.map((t) => [t.key, t.value])) });
+    }
+    return out;
+  }
+
   /** Log one finished run (params, tags, metrics, optional registered model version) in one transaction. */
   async logRun(experimentId: string, run: RunToLog): Promise<string> {
     const runUuid = randomUUID().replace(/-/g, '');

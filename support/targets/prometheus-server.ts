@@ -38,7 +38,7 @@ export interface PrometheusServer {
 }
 
 /** The scrape configuration for one stack at `stackUrl`. */
-export function scrapeConfig(stackUrl: string, intervalSeconds = 1): Record<string, unknown> {
+export function scrapeConfig(stackUrl: string, intervalSeconds = 1, extra: { job: string; url: string }[] = []): Record<string, unknown> {
   const target = new URL(stackUrl).host;
   const job = (name: string, metricsPath: string, labels: Record<string, string>) => ({
     job_name: name,
@@ -54,6 +54,8 @@ export function scrapeConfig(stackUrl: string, intervalSeconds = 1): Record<stri
       job('mlserver', '/metrics/mlserver', { container: 'mlserver' }),
       // cAdvisor series carry their own `container` label, as the kubelet's do.
       job('kubelet-cadvisor', '/metrics/cadvisor', {}),
+      // the harness's own programs beside the platform (the drift monitor)
+      ...extra.map((e) => ({ job_name: e.job, metrics_path: new URL(e.url).pathname, scrape_interval: `${intervalSeconds}s`, scrape_timeout: `${intervalSeconds}s`, static_configs: [{ targets: [new URL(e.url).host] }] })),
     ],
   };
 }
@@ -70,12 +72,12 @@ export function findPrometheusBinary(bin: string): string | undefined {
  * takes about 5 s, which then overlaps the stack's start); it is ready once every target was
  * scraped after the stack was (the promise's date), up or not. Rejecting it stops Prometheus.
  */
-export async function startPrometheus(options: { bin: string; stackUrl: string; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number; onDeath?: (cause: string) => void; scrapedAfter?: Promise<Date> }): Promise<PrometheusServer> {
+export async function startPrometheus(options: { bin: string; stackUrl: string; extraTargets?: { job: string; url: string }[]; log?: Writable; deadlineMs?: number; keepData?: boolean; port?: number; onDeath?: (cause: string) => void; scrapedAfter?: Promise<Date> }): Promise<PrometheusServer> {
   const binary = findPrometheusBinary(options.bin);
   if (!binary) throw new PrometheusMissing(options.bin);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  fs.writeFileSync(configFile, stringify(scrapeConfig(options.stackUrl)));
+  fs.writeFileSync(configFile, stringify(scrapeConfig(options.stackUrl, 1, options.extraTargets)));
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -98,7 +100,7 @@ export async function startPrometheus(options: { bin: string; stackUrl: string; 
       if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}: ${errors.trim() || 'no message'}`);
       if (!(await client.ready())) return undefined;
       const targets = await client.targets();
-      return targets.length === 3 && targets.every((t) => t.health !== 'unknown' && Date.parse(t.lastScrape) >= after) ? true : undefined;
+      return targets.length === 3 + (options.extraTargets?.length ?? 0) && targets.every((t) => t.health !== 'unknown' && Date.parse(t.lastScrape) >= after) ? true : undefined;
     });
     return { url, port, version: await client.version(), child, watch, stop };
   } catch (error) {

@@ -55,6 +55,11 @@ export function launchAuditGateway(options: LaunchOptions): Promise<StackProcess
   return launchProgram('the explanation gateway', path.join(PROJECT_ROOT, 'audit', 'main.ts'), options);
 }
 
+/** Spawn the drift monitor; resolves with its URL once it reports ready. */
+export function launchDriftMonitor(options: LaunchOptions): Promise<StackProcess> {
+  return launchProgram('the drift monitor', path.join(PROJECT_ROOT, 'monitor', 'main.ts'), options);
+}
+
 async function launchProgram(title: string, script: string, options: LaunchOptions): Promise<StackProcess> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...options.args], {

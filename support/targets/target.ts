@@ -26,14 +26,17 @@ import type { ResourceStatusClient, SeldonKind } from '../clients/resource-statu
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
-import { launchAuditGateway, launchDashboard, type ChildWatch } from './stack-process.ts';
+import { launchAuditGateway, launchDashboard, launchDriftMonitor, type ChildWatch } from './stack-process.ts';
+import { startWebhookReceiver, type ReceivedAlert } from './webhook-receiver.ts';
+import { freePort } from '../free-port.ts';
+import { DRIFT_DETECTORS } from '../../fixtures/drift-artifact.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { AuditStore } from '../../audit/store.ts';
 import { banditExperiment, startBandit, type BanditHandle } from './bandit-process.ts';
 import { localServing } from './local-serving.ts';
 
 export type TargetKind = HarnessConfig['target'];
-export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit' | 'explanation gateway';
+export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit' | 'explanation gateway' | 'drift monitor';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
@@ -83,6 +86,8 @@ export interface RunningTarget {
   bandit: BanditHandle | { problem: string };
   /** The explanation gateway (audit/) in front of the explainers, and the audit trail it writes; or why there is none. */
   explanations: { url: string; audit: AuditStore; databaseUrl: string } | { problem: string };
+  /** The drift monitor on the detectors of the manifests, and the harness's receiver of its alerts; or why there is none. */
+  driftMonitor: { url: string; alerts: () => ReceivedAlert[]; pipeline: string; retrainModel: string } | { problem: string };
   stackFault?: string;
   /** Stop the local Prometheus mid-run (the fallback scenario); false when there is none to stop. */
   stopPrometheus(): Promise<boolean>;
@@ -195,7 +200,10 @@ export async function startTarget(
     stackUpAt.catch(() => undefined); // a stack that never came up is reported by its own start
     const prometheusLog = new PassThrough();
     prometheusLog.pipe(logFile('prometheus.log'));
-    const launchPrometheus = (port?: number, scrapedAfter?: Promise<Date>) => startPrometheus({ bin: config.prometheusBin, stackUrl: serving.metricsBase, log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus'), scrapedAfter });
+    // the drift monitor's port is chosen now so Prometheus scrapes it from the start
+    const driftPipeline = driftMonitoring(config.manifests);
+    const monitorPort = driftPipeline ? await freePort() : undefined;
+    const launchPrometheus = (port?: number, scrapedAfter?: Promise<Date>) => startPrometheus({ bin: config.prometheusBin, stackUrl: serving.metricsBase, extraTargets: monitorPort ? [{ job: 'drift-monitor', url: `http://127.0.0.1:${monitorPort}/metrics` }] : [], log: prometheusLog, keepData: config.keep, port, onDeath: died('prometheus'), scrapedAfter });
     const prometheusStarting = config.prometheusUrl ? undefined : launchPrometheus(undefined, stackUpAt).then((server) => ({ server }), (error: Error) => ({ error }));
     cleanup.push(async () => {
       stackUp?.reject(new Error('the target stopped before the stack was up'));
@@ -306,6 +314,39 @@ export async function startTarget(
       }
     }
 
+    // the drift monitor on the batched detector steps of the drift pipeline, alerting the harness's receiver
+    let driftMonitor: RunningTarget['driftMonitor'] = { problem: 'no Pipeline in the manifests has a batched drift detector step' };
+    if (driftPipeline && !db) driftMonitor = { problem: `no PostgreSQL for the drift monitor's retraining runs (MLflow store): ${'problem' in database ? database.problem : ''}` };
+    else if (driftPipeline) {
+      try {
+        const receiver = await startWebhookReceiver();
+        cleanup.push(() => receiver.stop());
+        const monitor = await launchDriftMonitor({
+          args: [
+            '--inference-url', served.inferenceUrl,
+            '--namespace', served.namespace ?? config.namespace ?? 'seldon-mesh',
+            ...driftPipeline.detectors.flatMap((d) => ['--detector', `${d}=${DRIFT_DETECTORS[d as keyof typeof DRIFT_DETECTORS].features.join(',')}`]),
+            '--webhook-url', receiver.url,
+            '--retrain-model', driftPipeline.model,
+            '--seed', String(config.seed),
+            '--experiment', config.mlflowExperiment,
+            '--port', String(monitorPort),
+            ...stackFaults(config).filter((f) => f.startsWith('monitor-')).flatMap((f) => ['--fault', f.slice('monitor-'.length)]),
+          ],
+          env: { ...process.env, MLFLOW_DB_URL: db!.url },
+          log: logFile('drift-monitor.log'),
+          onDeath: died('drift monitor'),
+        });
+        cleanup.push(() => monitor.stop());
+        watched.set('drift monitor', monitor);
+        driftMonitor = { url: monitor.url, alerts: receiver.received, pipeline: driftPipeline.name, retrainModel: driftPipeline.model };
+        log(`drift monitor at ${monitor.url} on ${driftPipeline.name} (${driftPipeline.detectors.join(', ')}), alerts to ${receiver.url}`);
+      } catch (error) {
+        driftMonitor = { problem: `the drift monitor did not start: ${(error as Error).message}` };
+        log(driftMonitor.problem);
+      }
+    }
+
     const dashboard = await launchDashboard({
       args: [
         '--port', String(config.dashboardPort),
@@ -343,6 +384,7 @@ export async function startTarget(
       published,
       bandit,
       explanations,
+      driftMonitor,
       stackFault: config.stackFault,
       stopPrometheus: async () => {
         if (!localPrometheus) return false;
@@ -377,4 +419,16 @@ export async function startTarget(
     await stopAll();
     throw error;
   }
+}
+
+/** The Pipeline whose batched steps are drift detectors the training step fits, its first unbatched step (the predictor it serves), and the detectors. */
+function driftMonitoring(manifests: string[]): { name: string; model: string; detectors: string[] } | undefined {
+  for (const r of readManifests(manifests)) {
+    if (r.kind !== 'Pipeline') continue;
+    const steps = (r.spec as { steps?: { name: string; batch?: unknown }[] }).steps ?? [];
+    const detectors = steps.filter((s) => s.batch !== undefined && s.name in DRIFT_DETECTORS).map((s) => s.name);
+    const model = steps.find((s) => s.batch === undefined)?.name;
+    if (detectors.length > 0 && model) return { name: r.name, model, detectors };
+  }
+  return undefined;
 }

@@ -14,7 +14,9 @@ import { referenceSplit, VOLATILITY_FEATURES } from '../../fixtures/drift-artifa
 import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
 import { featuresRequest } from '../clients/oip-client.ts';
+import { readManifests } from '../k8s/manifest-reader.ts';
 import type { UatWorld } from '../world.ts';
+import { waitFor } from '../wait.ts';
 
 const READY_DEADLINE_MS = 60_000;
 
@@ -34,6 +36,8 @@ export interface DriftState {
   /** What was done to the windows: the reference-like windows as drawn, or the change made. */
   change?: 'none' | 'volatility-shift' | 'correlation';
   shiftedFeatures?: string[];
+  /** The days streamed through the drift monitoring pipeline in this scenario. */
+  stream?: { pipeline: string; days: number; startedAt: Date; windows: number };
 }
 
 /** alibi-detect's output tensors read back by name; a missing one is an error naming it. */
@@ -190,5 +194,137 @@ export async function checkMissedByFeatureTests(world: UatWorld, detector: strin
     test: `one-sided exact binomial test, H0: rate <= ${pVal}, alpha ${level}`,
     passed: alarms <= bound,
     details: { windows: verdicts.length, alarms, bound },
+  });
+}
+
+/**
+ * Days streamed through the drift monitoring pipeline, one request each, in phases: reference-like
+ * days (drawn at random, with replacement, from the training days the reference did not take),
+ * then days with the volatility features shifted, then reference-like days again.
+ */
+export async function streamDays(world: UatWorld, pipeline: string, phases: { days: number; shiftSd: number }[]): Promise<void> {
+  const { unseen, reference } = trainingDays(world);
+  const random = seedrandom(`${world.target.seed}:drift-stream:${phases.map((p) => `${p.days}@${p.shiftSd}`).join(',')}`);
+  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
+  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
+  const startedAt = new Date();
+  let sent = 0;
+  for (const phase of phases) {
+    for (let d = 0; d < phase.days; d++) {
+      const row = unseen[Math.floor(random() * unseen.length)].map((v, j) => (shifted.includes(j) ? v + phase.shiftSd * sd[shifted.indexOf(j)] : v));
+      const answer = await world.oip.infer(`${pipeline}.pipeline`, featuresRequest([row], `stream-${sent}`));
+      if (answer.status !== 200) throw new Error(`${pipeline} answered ${answer.status} for day ${sent}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      sent++;
+    }
+  }
+  const batch = batchSize(world, pipeline);
+  world.drift.stream = { pipeline, days: sent, startedAt, windows: Math.floor(sent / batch) };
+  world.drift.shiftedFeatures = [...VOLATILITY_FEATURES];
+}
+
+function batchSize(world: UatWorld, pipeline: string): number {
+  const steps = (readManifests(world.run.config.manifests).find((r) => r.kind === 'Pipeline' && r.name === pipeline)?.spec as { steps?: { batch?: { size?: number } }[] } | undefined)?.steps ?? [];
+  const size = steps.find((s) => s.batch?.size)?.batch?.size;
+  if (!size) throw new Error(`Pipeline ${pipeline} has no batched step in the deployed manifests`);
+  return size;
+}
+
+function streamed(world: UatWorld): NonNullable<DriftState['stream']> {
+  if (!world.drift.stream) throw new Error('no day was streamed through the drift monitoring pipeline in this scenario');
+  return world.drift.stream;
+}
+
+/** The verdicts a detector put on its output topic, read from the serving mesh as the monitor reads them. */
+async function topicVerdicts(world: UatWorld, detector: string): Promise<boolean[]> {
+  const answer = await world.oip.get(`/kafka/topics/${encodeURIComponent(`seldon.${world.target.namespace ?? 'seldon-mesh'}.model.${detector}.outputs`)}?offset=0`);
+  if (answer.status !== 200) throw new Error(`the topic of ${detector} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+  return (answer.body as { records: { value: unknown }[] }).records.map((r) => parseDriftAnswer(r.value).isDrift);
+}
+
+const firing = (world: UatWorld, pipeline: string, status: string) =>
+  world.driftMonitor.alerts().filter((a) => a.body.status === status && a.body.alerts?.some((x) => x.labels?.pipeline === pipeline));
+
+/** One firing alert for the episode (naming the shifted features first) and one resolved alert, within the deadline. */
+export async function checkEpisodeAlerts(world: UatWorld, seconds: number): Promise<void> {
+  const { pipeline, windows } = streamed(world);
+  const shifted = world.drift.shiftedFeatures ?? [];
+  let settled = false;
+  try {
+    await waitFor('a firing and a resolved drift alert', seconds * 1000, async () => (firing(world, pipeline, 'resolved').length > 0 ? true : undefined));
+    settled = true;
+  } catch {
+    // reported below with what did arrive
+  }
+  const fired = firing(world, pipeline, 'firing');
+  const resolved = firing(world, pipeline, 'resolved');
+  const named = fired[0]?.body.alerts?.[0]?.annotations?.features?.split(',') ?? [];
+  const leading = named.slice(0, shifted.length);
+  await world.check({
+    id: 'drift-alert-once-per-episode',
+    statement: `one drift episode in ${windows} windows of ${pipeline} raises one firing alert naming the shifted features (${shifted.join(', ')}) first, and one resolved alert when it ends`,
+    threshold: `firing alerts = 1, naming ${shifted.join(', ')} first; resolved alerts = 1; within ${seconds} s`,
+    measured: fired.length,
+    unit: 'firing alerts',
+    source: 'LIVE:webhook',
+    passed: settled && fired.length === 1 && resolved.length === 1 && shifted.every((f) => leading.includes(f)),
+    details: { firing: fired.length, resolved: resolved.length, namedFeatures: named, episode: fired[0]?.body.alerts?.[0]?.annotations?.episode, receivedAt: fired.map((a) => a.receivedAt) },
+  });
+}
+
+/** Prometheus's count of drifting windows equals the verdicts on the detector's topic; one episode opened. */
+export async function checkDriftMetric(world: UatWorld, detector: string, seconds: number): Promise<void> {
+  const { pipeline } = streamed(world);
+  const verdicts = await topicVerdicts(world, detector);
+  const expected = verdicts.filter(Boolean).length;
+  const read = async (): Promise<{ windows: number; episodes: number }> => {
+    const [w] = await world.prometheus.query(`sum(drift_monitor_windows_total{detector="${detector}",drift="true"})`);
+    const [e] = await world.prometheus.query(`sum(drift_monitor_episodes_total{pipeline="${pipeline}"})`);
+    return { windows: w?.value ?? 0, episodes: e?.value ?? 0 };
+  };
+  let last = await read();
+  try {
+    await waitFor('the drift metrics in Prometheus', seconds * 1000, async () => {
+      last = await read();
+      return last.windows === expected && last.episodes === 1 ? true : undefined;
+    });
+  } catch {
+    // reported below with the last reading
+  }
+  await world.check({
+    id: 'drift-metric-in-prometheus',
+    statement: `Prometheus holds the drift monitor's count of drifting windows of ${detector}, equal to the verdicts on its output topic, and one episode of ${pipeline}`,
+    threshold: `sum(drift_monitor_windows_total{detector="${detector}",drift="true"}) = ${expected} (the topic's) and sum(drift_monitor_episodes_total) = 1, within ${seconds} s`,
+    measured: last.windows,
+    unit: 'drifting windows',
+    source: 'LIVE:prometheus',
+    passed: expected > 0 && last.windows === expected && last.episodes === 1,
+    details: { topicVerdicts: verdicts.map((v) => (v ? 1 : 0)).join(''), episodes: last.episodes },
+  });
+}
+
+/** The episode's retraining: one MLflow run tagged with it, with a new version of the registered model; no other retraining. */
+export async function checkRetrainedOnce(world: UatWorld, seconds: number): Promise<void> {
+  const { retrainModel } = world.driftMonitor;
+  const episode = firing(world, streamed(world).pipeline, 'firing')[0]?.body.alerts?.[0]?.annotations?.episode;
+  type Run = Awaited<ReturnType<typeof world.store.runsTagged>>[number];
+  let runs: Run[] = [];
+  try {
+    await waitFor('the retraining run in MLflow', seconds * 1000, async () => {
+      runs = await world.store.runsTagged('uat.trigger', 'drift-episode');
+      return runs.length > 0 && runs.every((r) => r.version !== null) ? true : undefined;
+    });
+  } catch {
+    // reported below with what was logged
+  }
+  const ofEpisode = runs.filter((r) => r.tags['drift.episode'] === episode);
+  await world.check({
+    id: 'retraining-once-per-episode',
+    statement: `the drift episode starts one retraining of ${retrainModel}: one MLflow run tagged with the episode, registering a new model version`,
+    threshold: `retraining runs = 1, of episode ${episode ?? '(no alert)'}, with a model version; within ${seconds} s`,
+    measured: runs.length,
+    unit: 'retraining runs',
+    source: 'LIVE:mlflow-postgres',
+    passed: episode !== undefined && runs.length === 1 && ofEpisode.length === 1 && ofEpisode[0].version !== null && ofEpisode[0].tags['seldon.model'] === retrainModel,
+    details: { runs: runs.map((r) => ({ run: r.runUuid, name: r.name, version: r.version, episode: r.tags['drift.episode'], features: r.tags['drift.features'] })) },
   });
 }
