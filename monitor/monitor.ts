@@ -58,7 +58,7 @@ interface Window {
   seen: Set<string>;
 }
 
-export const MONITOR_FAULTS = ['alert-every-window'] as const;
+export const MONITOR_FAULTS = ['alert-every-window', 'retrain-every-window'] as const;
 
 export function createMonitor(options: MonitorOptions) {
   const registry = new Registry();
@@ -106,6 +106,22 @@ export function createMonitor(options: MonitorOptions) {
     }
   };
 
+  const startRetraining = (episode: Episode, pipeline: string): void => {
+    episode.retraining = { status: 'running' };
+    options.retrain(episode).then(
+      (runUuid) => {
+        episode.retraining = { status: 'finished', runUuid };
+        retrainings.inc({ pipeline, outcome: 'finished' });
+        options.log(`retraining for episode ${episode.id} logged MLflow run ${runUuid}`);
+      },
+      (error: Error) => {
+        episode.retraining = { status: 'failed', error: error.message };
+        retrainings.inc({ pipeline, outcome: 'failed' });
+        options.log(`retraining for episode ${episode.id} failed: ${error.message}`);
+      },
+    );
+  };
+
   /** A window whose every detector has answered: count it in its pipeline's streak, open or close an episode. */
   const settle = async (w: Window): Promise<void> => {
     const s = streaks.get(w.pipeline) ?? { drift: 0, quiet: 0 };
@@ -121,6 +137,7 @@ export function createMonitor(options: MonitorOptions) {
       s.open.windows += w.drift ? 1 : 0;
       for (const f of w.features) s.open.features[f] = (s.open.features[f] ?? 0) + 1;
       if (w.drift && fault('alert-every-window')) await alert('firing', s.open);
+      if (w.drift && fault('retrain-every-window')) startRetraining(s.open, w.pipeline);
       if (s.quiet >= options.closeAfter) {
         s.open.closedAt = new Date().toISOString();
         episodeOpen.set({ pipeline: w.pipeline }, 0);
@@ -139,19 +156,7 @@ export function createMonitor(options: MonitorOptions) {
       episodeOpen.set({ pipeline: w.pipeline }, 1);
       options.log(`episode ${episode.id} opened after ${s.drift} drifting windows: ${w.features.join(', ')}`);
       await alert('firing', episode);
-      episode.retraining = { status: 'running' };
-      options.retrain(episode).then(
-        (runUuid) => {
-          episode.retraining = { status: 'finished', runUuid };
-          retrainings.inc({ pipeline: w.pipeline, outcome: 'finished' });
-          options.log(`retraining for episode ${episode.id} logged MLflow run ${runUuid}`);
-        },
-        (error: Error) => {
-          episode.retraining = { status: 'failed', error: error.message };
-          retrainings.inc({ pipeline: w.pipeline, outcome: 'failed' });
-          options.log(`retraining for episode ${episode.id} failed: ${error.message}`);
-        },
-      );
+      startRetraining(episode, w.pipeline);
     }
   };
 

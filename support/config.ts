@@ -17,6 +17,8 @@ export const STACK_FAULTS = [
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'keep-routes-to-removed-models', 'drop-ready-experiment-routes',
   'stale-version-serves-challenger', 'invert-router-threshold', 'pipeline-guesses-missing-input', 'shap-values-off', 'explainer-few-samples', 'slow-explainer', 'counterfactual-overshoots', 'counterfactual-stops-short',
   'drift-detector-blind', 'drift-detector-uncorrected', 'drift-pvalues-misordered',
+  // the drift monitor's (monitor/monitor.ts): an alert, or a retraining, for every drifting window of an episode
+  'monitor-alert-every-window', 'monitor-retrain-every-window',
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
   'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',

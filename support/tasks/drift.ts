@@ -308,10 +308,14 @@ export async function checkRetrainedOnce(world: UatWorld, seconds: number): Prom
   const episode = firing(world, streamed(world).pipeline, 'firing')[0]?.body.alerts?.[0]?.annotations?.episode;
   type Run = Awaited<ReturnType<typeof world.store.runsTagged>>[number];
   let runs: Run[] = [];
+  // a retraining job takes a few seconds: the count is read until it has not changed for 5 s
+  let changedAt = Date.now();
   try {
-    await waitFor('the retraining run in MLflow', seconds * 1000, async () => {
-      runs = await world.store.runsTagged('uat.trigger', 'drift-episode');
-      return runs.length > 0 && runs.every((r) => r.version !== null) ? true : undefined;
+    await waitFor('the retraining runs in MLflow to settle', seconds * 1000, async () => {
+      const now = await world.store.runsTagged('uat.trigger', 'drift-episode');
+      if (now.length !== runs.length) changedAt = Date.now();
+      runs = now;
+      return runs.length > 0 && runs.every((r) => r.version !== null) && Date.now() - changedAt >= 5000 ? true : undefined;
     });
   } catch {
     // reported below with what was logged
