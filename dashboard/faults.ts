@@ -27,12 +27,13 @@ export const DASHBOARD_FAULTS = [
   'dashboard-router-swaps-regimes', // the routing view shows the aggressive regime's count under conservative, and the reverse
   'dashboard-bandit-swaps-weights', // the bandit view shows the first predictor's weight under the second, and the reverse
   'dashboard-explanations-undercount', // the explanation view shows one explained instance fewer than the audit trail holds
+  'dashboard-drift-undercount', // the drift view shows one drifting window fewer than the detector reported
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
-const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount'];
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount'];
 
 /** The routing view with the aggressive and conservative counts swapped. */
 function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
@@ -56,6 +57,9 @@ export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFau
   if (!DATA_FAULTS.some((f) => faults.has(f))) return data;
   if (faults.has('dashboard-router-swaps-regimes')) data = { ...data, router: swapRegimes(data.router) };
   if (faults.has('dashboard-bandit-swaps-weights')) data = { ...data, bandit: swapWeights(data.bandit) };
+  if (faults.has('dashboard-drift-undercount') && 'figures' in data.drift) {
+    data = { ...data, drift: { ...data.drift, figures: data.drift.figures.map((f) => (f.id.startsWith('drift-windows-drifting-') && f.value ? { ...f, value: f.value - 1 } : f)) } };
+  }
   if (faults.has('dashboard-explanations-undercount') && 'figures' in data.explanations) {
     data = { ...data, explanations: { ...data.explanations, figures: data.explanations.figures.map((f) => (f.id === 'explanations-audited' && f.value !== null ? { ...f, value: f.value - 1 } : f)) } };
   }

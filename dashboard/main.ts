@@ -4,7 +4,7 @@
  *   tsx dashboard/main.ts [--port 8050] [--host 127.0.0.1] [--prometheus-url URL] [--metrics-url URL]
  *                         [--manifests k8s/ab-testing] [--experiment financial-ab-test]
  *                         [--mlflow-experiment financial-direction-predictors] [--refresh-seconds 5]
- *                         [--bandit-url URL]
+ *                         [--bandit-url URL] [--drift-url URL]
  *                         [--allowed-host NAME[:PORT]]... [--max-body-bytes 1048576]
  *                         [--headers-timeout-ms 10000] [--request-timeout-ms 30000] [--max-connections 256]
  *
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'mlflow-experiment': { type: 'string', default: 'financial-direction-predictors' },
     'refresh-seconds': { type: 'string', default: '5' },
     'bandit-url': { type: 'string' },
+    'drift-url': { type: 'string' },
     seed: { type: 'string', default: '42' },
     'allowed-host': { type: 'string', multiple: true, default: [] },
     fault: { type: 'string', multiple: true, default: [] },
@@ -66,7 +67,7 @@ try {
 } catch (error) {
   fatal((error as Error).message);
 }
-for (const flag of ['prometheus-url', 'metrics-url', 'bandit-url'] as const) {
+for (const flag of ['prometheus-url', 'metrics-url', 'bandit-url', 'drift-url'] as const) {
   const value = values[flag];
   if (value !== undefined && !URL.canParse(value)) fatal(`--${flag} must be a URL, got '${value}'`);
 }
@@ -86,6 +87,7 @@ try {
     mlflowExperiment: values['mlflow-experiment'],
     seed: Number(values.seed),
     banditUrl: values['bandit-url']?.replace(/\/$/, ''),
+    driftUrl: values['drift-url']?.replace(/\/$/, ''),
     // the explanation gateway writes its audit trail to the same server
     audit: dbUrl ? { store: AuditStore.reader(dbUrl) } : { problem: 'MLFLOW_DB_URL is not set (the audit trail is in that PostgreSQL)' },
   });

@@ -9,7 +9,8 @@
  * It reads the topics from the serving mesh's topic endpoint (`GET /kafka/topics/<topic>?offset=N`,
  * the embedded stack's stand-in for a Kafka consumer), sends alerts to the webhook in
  * Alertmanager's payload, runs monitor/retrain.ts once per episode (MLFLOW_DB_URL is passed on to
- * it), and serves `GET /metrics` (Prometheus) and `GET /episodes`. When listening it prints
+ * it), and serves `GET /metrics` (Prometheus), `GET /episodes` (episodes, topic offsets) and
+ * `GET /windows` (the latest 200 verdicts per detector with their p-values). When listening it prints
  * {"event":"ready","url":...}.
  */
 import http from 'node:http';
@@ -115,7 +116,11 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ episodes: monitor.episodes(), offsets: monitor.offsets() }));
     return;
   }
-  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no ${req.method} ${url} (GET /metrics, GET /episodes)` }));
+  if (req.method === 'GET' && url === '/windows') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ windows: monitor.windows() }));
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no ${req.method} ${url} (GET /metrics, GET /episodes, GET /windows)` }));
 });
 server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
 server.listen(port, values.host, () => {

@@ -58,6 +58,20 @@ interface Window {
   seen: Set<string>;
 }
 
+/** One detector verdict as read from its topic: the history the dashboard charts. */
+export interface WindowVerdict {
+  detector: string;
+  offset: number;
+  /** When the detector answered (the record's timestamp, ms). */
+  at: number;
+  drift: boolean;
+  /** p-value per watched feature, or `all` for a multivariate detector's one p-value. */
+  pValues: Record<string, number>;
+}
+
+/** Verdicts kept per detector for /windows. */
+const HISTORY = 200;
+
 export const MONITOR_FAULTS = ['alert-every-window', 'retrain-every-window'] as const;
 
 export function createMonitor(options: MonitorOptions) {
@@ -74,6 +88,7 @@ export function createMonitor(options: MonitorOptions) {
   const windows = new Map<string, Window>();
   const streaks = new Map<string, { drift: number; quiet: number; open?: Episode }>();
   const episodes: Episode[] = [];
+  const history = new Map<string, WindowVerdict[]>([...options.detectors.keys()].map((d) => [d, []]));
   const fault = (f: string): boolean => options.faults?.has(f) ?? false;
 
   const alert = async (status: 'firing' | 'resolved', episode: Episode): Promise<void> => {
@@ -173,7 +188,11 @@ export function createMonitor(options: MonitorOptions) {
     const names = options.detectors.get(detector)!;
     windowsTotal.inc({ detector, drift: String(drift) });
     isDrift.set({ detector }, drift ? 1 : 0);
-    if (p.length === 1 && names.length !== 1) {
+    const kept = history.get(detector)!;
+    const multivariate = p.length === 1 && names.length !== 1;
+    kept.push({ detector, offset: record.offset, at: record.timestamp, drift, pValues: multivariate ? { all: p[0] } : Object.fromEntries(p.map((v, j) => [names[j] ?? String(j), v])) });
+    if (kept.length > HISTORY) kept.splice(0, kept.length - HISTORY);
+    if (multivariate) {
       pValue.set({ detector, feature: 'all' }, p[0]);
       return { drift, features: drift ? names : [] };
     }
@@ -207,5 +226,11 @@ export function createMonitor(options: MonitorOptions) {
     }
   };
 
-  return { registry, poll, episodes: (): Episode[] => episodes, offsets: (): Record<string, number> => Object.fromEntries(offsets) };
+  return {
+    registry,
+    poll,
+    episodes: (): Episode[] => episodes,
+    offsets: (): Record<string, number> => Object.fromEntries(offsets),
+    windows: (): Record<string, WindowVerdict[]> => Object.fromEntries([...history].map(([d, v]) => [d, [...v]])),
+  };
 }

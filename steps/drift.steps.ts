@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { checkDetectionRate, checkDriftMetric, checkEpisodeAlerts, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, checkRetrainedOnce, requireDetectors, sendWindows, streamDays } from '../support/tasks/drift.ts';
+import { checkDashboardDrift, checkDetectionRate, checkDriftMetric, checkEpisodeAlerts, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, checkRetrainedOnce, requireDetectors, sendWindows, streamDays } from '../support/tasks/drift.ts';
 import type { UatWorld } from '../support/world.ts';
 
 Given('the drift detectors {string} and {string} are deployed and ready', function (this: UatWorld, a: string, b: string) {
@@ -54,4 +54,8 @@ Then("within {int} seconds Prometheus counts as many drifting windows of {string
 
 Then('within {int} seconds exactly one retraining run, with a new model version, is logged in MLflow for the episode', { timeout: 90_000 }, function (this: UatWorld, seconds: number) {
   return checkRetrainedOnce(this, seconds);
+});
+
+Then("within {int} seconds the dashboard's drift view shows the verdicts of {string} and {string} and the episode", { timeout: 90_000 }, function (this: UatWorld, seconds: number, a: string, b: string) {
+  return checkDashboardDrift(this, [a, b], seconds);
 });

@@ -42,6 +42,7 @@ function sources(over: Partial<ViewSources> = {}): ViewSources {
     models: MODELS,
     bandit: { problem: 'none in this test' },
     audit: { problem: 'none in this test' },
+    drift: { problem: 'none in this test' },
     ...over,
   };
 }

@@ -143,7 +143,7 @@ test('`npm run uat -- --dry-run` prints what it would create on the cluster and 
     env: { ...process.env, UAT_TARGET: 'kubernetes', KUBECONFIG: kubeconfig, UAT_NAMESPACE: namespace, UAT_REPORTS_DIR: tempDir('dry-run') },
   });
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing, k8s\/mab, k8s\/router, k8s\/explainer in namespace uat-deploy .*\(nothing stored\)/);
+  assert.match(run.stdout, /Server-side dry run of k8s\/ab-testing, k8s\/mab, k8s\/router, k8s\/explainer, k8s\/drift in namespace uat-deploy .*\(nothing stored\)/);
   for (const name of ['Model/baseline-predictor', 'Model/enhanced-predictor', 'Model/ensemble-predictor', 'Model/decision-tree-predictor', 'Experiment/financial-ab-test', 'Experiment/financial-mab-experiment', 'Model/market-regime-router', 'Pipeline/contextual-financial-router', 'Model/enhanced-explainer', 'Model/baseline-explainer']) {
     assert.match(run.stdout, new RegExp(`${name}\\s+│ created`));
   }

@@ -408,6 +408,13 @@ test('a drift monitor that alerts on every drifting window of an episode fails t
   assert.ok(retrains.criteria.find((c) => c.id === 'drift-metric-in-prometheus')?.passed, 'the metric still agrees with the topic');
 });
 
+test("a dashboard that shows one drifting window fewer than the detector reported fails the drift-view criterion", { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-drift-undercount' }, ['--name', `^(${DRIFT[3]})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.match(JSON.stringify(failedCriterion(run, 'dashboard-shows-drift').details), /drift-windows-drifting-feature-drift-detector shows \d+, the topic gives \d+/);
+  assert.ok(run.criteria.find((c) => c.id === 'retraining-once-per-episode')?.passed);
+});
+
 test('an explainer whose SHAP values do not add up and that samples 40 coalitions fails the additivity, exact-Shapley and stable-top-features criteria; a gateway that returns every fourth explanation without its audit rows fails both audit criteria; a dashboard that shows one explanation fewer than the trail holds fails the explanation-view criterion; counterfactuals that go twice as far as needed fail the minimality criterion', { timeout: 200_000 }, async () => {
   const run = await runSuite({ UAT_STACK_FAULT: 'shap-values-off,explainer-few-samples,audit-skip-every-4th-write,dashboard-explanations-undercount,counterfactual-overshoots' }, ['-p', 'functional', '--name', `^(${EXPLAINED.join('|')})$`]);
   assert.equal(run.status, 1, run.output);

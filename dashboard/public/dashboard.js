@@ -163,6 +163,10 @@
       $('#explanations-summary').textContent = explanations.figures ? 'From the audit trail the explanation gateway writes: every explained instance, and the features that lead the latest ones' : '';
       renderFigures($('#explanations-figures'), explanations.figures || []);
       renderChart('shap', explanations.chart);
+      const drift = data.drift;
+      $('#drift-summary').textContent = drift.figures ? 'From the drift monitor: the verdicts the detectors put on their output topics, and the drift episodes it opened' : '';
+      renderFigures($('#drift-figures'), drift.figures || []);
+      renderChart('drift', drift.chart);
       for (const key of ['bandit', 'router', 'drift', 'explanations']) {
         const empty = document.querySelector(`[data-empty="${key}"]`);
         empty.textContent = data[key].empty || '';

@@ -45,3 +45,4 @@ Feature: Drift in the market's features is detected and named, without false ala
     Then within 30 seconds the drift monitor has sent one firing alert naming the shifted features and one resolved alert
     And within 20 seconds Prometheus counts as many drifting windows of "feature-drift-detector" as its output topic holds, in one episode
     And within 60 seconds exactly one retraining run, with a new model version, is logged in MLflow for the episode
+    And within 20 seconds the dashboard's drift view shows the verdicts of "feature-drift-detector" and "volatility-mmd-detector" and the episode

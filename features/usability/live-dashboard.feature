@@ -33,7 +33,7 @@ Feature: Live dashboard
   Scenario Outline: The dashboard is readable on a <device>
     When a stakeholder opens the A/B testing dashboard on a <width> by <height> screen
     Then the page needs no horizontal scrolling
-    And all 6 charts are drawn
+    And all 7 charts are drawn
 
     Examples:
       | device | width | height |

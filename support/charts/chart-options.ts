@@ -105,3 +105,26 @@ export function explanationChart(figures: Figure[], note: string): ChartOption {
     ...(figures.length === 0 ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No explanation to show', fontSize: 14, fill: '#374151' } }] } : {}),
   };
 }
+
+/** The p-values of the latest windows: per detector, its five features with the smallest latest p-value, on a log axis. */
+export function driftChart(windows: { detector: string; offset: number; at: number; pValues: Record<string, number> }[], note: string): ChartOption {
+  const series: ChartOption[] = [];
+  for (const detector of [...new Set(windows.map((w) => w.detector))]) {
+    const mine = windows.filter((w) => w.detector === detector).sort((a, b) => a.offset - b.offset);
+    const last = mine[mine.length - 1];
+    const features = Object.entries(last.pValues).sort((a, b) => a[1] - b[1]).slice(0, 5).map(([f]) => f);
+    for (const f of features) {
+      // a p-value of 0 (none of the permutations reached the score) is drawn at the axis floor
+      series.push({ name: `${detector}: ${f}`, type: 'line', showSymbol: true, data: mine.map((w) => [new Date(w.at).toISOString(), Math.max(1e-12, w.pValues[f])]) });
+    }
+  }
+  return {
+    ...base('Drift p-values of the latest windows', windows.length > 0 ? `Source: LIVE:drift-monitor; ${note}` : note),
+    legend: { bottom: 0, type: 'scroll' },
+    grid: { left: 64, right: 24, top: 72, bottom: 72, containLabel: true },
+    xAxis: { type: 'time', name: 'window checked at (UTC)', nameLocation: 'middle', nameGap: 32, axisLabel: { hideOverlap: true } },
+    yAxis: { type: 'log', name: 'p-value (log)', min: 1e-12, max: 1 },
+    series,
+    ...(windows.length === 0 ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No window checked yet', fontSize: 14, fill: '#374151' } }] } : {}),
+  };
+}

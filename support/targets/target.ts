@@ -357,6 +357,7 @@ export async function startTarget(
         '--mlflow-experiment', config.mlflowExperiment,
         '--refresh-seconds', '2',
         ...('url' in bandit ? ['--bandit-url', bandit.url] : []),
+        ...('url' in driftMonitor ? ['--drift-url', driftMonitor.url] : []),
         '--seed', String(config.seed),
         ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
       ],

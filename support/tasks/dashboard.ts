@@ -10,6 +10,7 @@ import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.t
 import { FIGURE_SOURCES } from '../evidence/figure.ts';
 import { appendShownFigures } from '../evidence/ledger.ts';
 import type { UatWorld } from '../world.ts';
+import { modelNames } from '../k8s/manifest-reader.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
   world.ui.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
@@ -215,7 +216,8 @@ export async function checkAccessibility(world: UatWorld): Promise<void> {
 }
 
 export async function checkKeyboardOrder(world: UatWorld, expected: string[]): Promise<void> {
-  const stops = await page(world).tabStops(expected.length + 12);
+  // enough presses to pass every control once: the listed ones, one filter per served model, and a few more
+  const stops = await page(world).tabStops(expected.length + modelNames(world.run.config.manifests).length + 8);
   let position = -1;
   const missing: string[] = [];
   for (const name of expected) {

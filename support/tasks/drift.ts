@@ -17,6 +17,7 @@ import { featuresRequest } from '../clients/oip-client.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import type { UatWorld } from '../world.ts';
 import { waitFor } from '../wait.ts';
+import { figureProblem, untilViewAgrees } from './live-metrics.ts';
 
 const READY_DEADLINE_MS = 60_000;
 
@@ -235,11 +236,12 @@ function streamed(world: UatWorld): NonNullable<DriftState['stream']> {
 }
 
 /** The verdicts a detector put on its output topic, read from the serving mesh as the monitor reads them. */
-async function topicVerdicts(world: UatWorld, detector: string): Promise<boolean[]> {
+async function topicRecords(world: UatWorld, detector: string): Promise<DriftVerdict[]> {
   const answer = await world.oip.get(`/kafka/topics/${encodeURIComponent(`seldon.${world.target.namespace ?? 'seldon-mesh'}.model.${detector}.outputs`)}?offset=0`);
   if (answer.status !== 200) throw new Error(`the topic of ${detector} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
-  return (answer.body as { records: { value: unknown }[] }).records.map((r) => parseDriftAnswer(r.value).isDrift);
+  return (answer.body as { records: { value: unknown }[] }).records.map((r) => parseDriftAnswer(r.value));
 }
+const topicVerdicts = async (world: UatWorld, detector: string): Promise<boolean[]> => (await topicRecords(world, detector)).map((v) => v.isDrift);
 
 const firing = (world: UatWorld, pipeline: string, status: string) =>
   world.driftMonitor.alerts().filter((a) => a.body.status === status && a.body.alerts?.some((x) => x.labels?.pipeline === pipeline));
@@ -330,5 +332,42 @@ export async function checkRetrainedOnce(world: UatWorld, seconds: number): Prom
     source: 'LIVE:mlflow-postgres',
     passed: episode !== undefined && runs.length === 1 && ofEpisode.length === 1 && ofEpisode[0].version !== null && ofEpisode[0].tags['seldon.model'] === retrainModel,
     details: { runs: runs.map((r) => ({ run: r.runUuid, name: r.name, version: r.version, episode: r.tags['drift.episode'], features: r.tags['drift.features'] })) },
+  });
+}
+
+/**
+ * The dashboard's drift view against the detectors' topics and the alerts the harness received:
+ * each detector's windows and drifting windows, the smallest p-value of its latest window, the
+ * episodes opened; labelled LIVE:drift-monitor; the p-value chart drawn.
+ */
+export async function checkDashboardDrift(world: UatWorld, detectors: string[], seconds: number): Promise<void> {
+  const { pipeline } = streamed(world);
+  const at = Date.now();
+  const { after, last } = await untilViewAgrees(world, "the dashboard's drift view to show the detectors' verdicts", at, seconds, 'dashboard-drift.png', async (dashboard) => {
+    const figures = (await dashboard.figures()).filter((f) => f.id.startsWith('drift-'));
+    const problems: string[] = [];
+    for (const detector of detectors) {
+      const records = await topicRecords(world, detector);
+      const lastMin = records.length > 0 ? Math.min(...records[records.length - 1].pValues) : null;
+      for (const [id, want] of [[`drift-windows-${detector}`, records.length], [`drift-windows-drifting-${detector}`, records.filter((r) => r.isDrift).length], [`drift-last-min-p-${detector}`, lastMin]] as const) {
+        const problem = figureProblem(figures, id, want, 'LIVE:drift-monitor', 'the topic gives');
+        if (problem) problems.push(problem);
+      }
+    }
+    const episodes = firing(world, pipeline, 'firing').length;
+    problems.push(...[figureProblem(figures, 'drift-episodes', episodes, 'LIVE:drift-monitor', 'the alerts received give')].filter((p): p is string => p !== undefined));
+    if (!(await dashboard.drawnCharts()).includes('drift')) problems.push('the p-value chart is not drawn');
+    return { figures, problems };
+  });
+  await world.check({
+    id: 'dashboard-shows-drift',
+    statement: "the dashboard's drift view shows each detector's windows, drifting windows and latest smallest p-value as its output topic holds them, and the episodes the alerts announced",
+    threshold: `within ${seconds} s of the last window: each figure equal to the topic's (or the alerts'), labelled LIVE:drift-monitor, the p-value chart drawn`,
+    measured: after ?? `> ${seconds}`,
+    unit: 's',
+    source: 'LIVE:browser',
+    test: 'the figures read in Chromium against the topics read from the serving mesh and the alerts the harness received',
+    passed: after !== null && after <= seconds,
+    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })) },
   });
 }

@@ -2,8 +2,8 @@
  * What the dashboard and the publication charts show, assembled from the live sources: accuracy
  * from the MLflow store, serving figures from Prometheus (or its labelled fallbacks), business
  * impact computed from both and the stakeholders' ROI assumptions, the bandit's allocation from its
- * controller, the explanations from their audit trail. Every figure carries its source; the drift
- * view says plainly that its stack is not deployed yet.
+ * controller, the explanations from their audit trail, drift from the drift monitor. Every figure
+ * carries its source.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
 import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';
 import { windowSeconds, type Window } from '../metrics/promql.ts';
-import { abCharts, businessCharts, explanationChart, type ChartOption } from '../charts/chart-options.ts';
+import { abCharts, businessCharts, driftChart, explanationChart, type ChartOption } from '../charts/chart-options.ts';
 import type { AuditStore } from '../../audit/store.ts';
 
 export const WINDOWS: Window[] = ['1m', '5m', '15m', '1h'];
@@ -42,6 +42,8 @@ export interface ViewSources {
   router?: RouterShape;
   /** The explanation audit trail, or why there is none. */
   audit: { store: Pick<AuditStore, 'count' | 'latest'> } | { problem: string };
+  /** The drift monitor's address, or why there is none. */
+  drift: { url: string } | { problem: string };
 }
 
 export interface EmptySection {
@@ -109,6 +111,61 @@ export async function explanationsView(audit: ViewSources['audit']): Promise<Exp
   return { figures, chart: explanationChart(figures.slice(1), note) };
 }
 
+/** The drift monitor's verdicts and episodes, and the p-values of the latest windows. */
+export type DriftView = (EmptySection | { figures: Figure[] }) & { chart: ChartOption };
+
+interface MonitorWindow {
+  detector: string;
+  offset: number;
+  at: number;
+  drift: boolean;
+  pValues: Record<string, number>;
+}
+
+/**
+ * From the drift monitor: per detector the windows it has checked, those reported as drift, and the
+ * smallest p-value of the latest window (its feature in the note); the drift episodes opened and
+ * whether one is open; and the chart of the p-values of the latest windows (per detector its five
+ * features with the smallest latest p-value).
+ */
+export async function driftView(drift: ViewSources['drift']): Promise<DriftView> {
+  const none = (empty: string): DriftView => ({ empty, chart: driftChart([], empty) });
+  if ('problem' in drift) return none(`No drift status to show: ${drift.problem}.`);
+  const observedAt = new Date();
+  let windows: Record<string, MonitorWindow[]>;
+  let episodes: { id: string; openedAt: string; closedAt?: string; features: Record<string, number> }[];
+  try {
+    const get = async (path: string): Promise<unknown> => {
+      const res = await fetch(`${drift.url}${path}`, { signal: AbortSignal.timeout(3000) });
+      if (!res.ok) throw new Error(`${path} answered ${res.status}`);
+      return res.json();
+    };
+    const [w, e] = await Promise.all([get('/windows'), get('/episodes')]);
+    windows = (w as { windows: Record<string, MonitorWindow[]> }).windows;
+    episodes = (e as { episodes: typeof episodes }).episodes;
+  } catch (error) {
+    return none(`The drift monitor at ${drift.url} does not answer (${(error as Error).message}): no drift status to show.`);
+  }
+  const source = 'LIVE:drift-monitor';
+  const figures: Figure[] = [];
+  for (const [detector, list] of Object.entries(windows)) {
+    const last = list[list.length - 1];
+    const smallest = last ? Object.entries(last.pValues).sort((a, b) => a[1] - b[1])[0] : undefined;
+    figures.push(
+      figure(`drift-windows-${detector}`, `Windows checked by ${detector}`, list.length, 'windows', source, list.length === 200 ? 'the latest 200' : undefined, observedAt),
+      figure(`drift-windows-drifting-${detector}`, `Windows ${detector} reported as drift`, list.filter((v) => v.drift).length, 'windows', source, undefined, observedAt),
+      figure(`drift-last-min-p-${detector}`, `Smallest p-value, latest window of ${detector}`, smallest ? smallest[1] : null, 'p-value', source, smallest ? `feature ${smallest[0]}, window ${last!.offset}` : 'no window checked yet', observedAt),
+    );
+  }
+  const open = episodes.find((e) => !e.closedAt);
+  const latest = episodes[episodes.length - 1];
+  figures.push(
+    figure('drift-episodes', 'Drift episodes opened', episodes.length, 'episodes', source, latest ? `latest: ${latest.id}, ${Object.keys(latest.features).join(', ')}` : undefined, observedAt),
+    figure('drift-episode-open', 'Drift episode open now', open ? 1 : 0, 'episodes', source, open ? `${open.id} since ${open.openedAt}` : undefined, observedAt),
+  );
+  return { figures, chart: driftChart(Object.values(windows).flat(), 'p-values of the latest windows, per detector its five features with the smallest latest p-value') };
+}
+
 /** The router's traffic: the days it routed, and the requests each regime's predictor answered. */
 export type RouterView = EmptySection | { pipeline: string; figures: Figure[] };
 
@@ -135,7 +192,7 @@ export interface DashboardData {
   business: { figures: Figure[]; charts: Record<string, ChartOption>; assumptionsFile: string };
   bandit: BanditView;
   router: RouterView;
-  drift: EmptySection;
+  drift: DriftView;
   explanations: ExplanationsView;
   sources: Record<string, number>;
 }
@@ -243,6 +300,8 @@ export interface SourceSettings {
   banditUrl?: string;
   /** The audit trail's reader (the PostgreSQL the explanation gateway writes to), or why there is none. */
   audit?: ViewSources['audit'];
+  /** The drift monitor's address. */
+  driftUrl?: string;
 }
 
 /** The view sources for the settings (throws when the manifests hold no such experiment). */
@@ -264,6 +323,7 @@ export function viewSources(settings: SourceSettings): ViewSources & { live: Liv
     bandit: settings.banditUrl ? { url: settings.banditUrl } : { problem: 'no bandit controller was given (--bandit-url)' },
     router: routerShape(settings.manifests),
     audit: settings.audit ?? { problem: 'no audit trail database was given' },
+    drift: settings.driftUrl ? { url: settings.driftUrl } : { problem: 'no drift monitor was given (--drift-url)' },
   };
 }
 
@@ -281,6 +341,7 @@ export function targetViewSources(target: RunningTarget, config: HarnessConfig, 
     seed: target.seed,
     banditUrl: 'url' in target.bandit ? target.bandit.url : undefined,
     audit: 'audit' in target.explanations ? { store: target.explanations.audit } : { problem: target.explanations.problem },
+    driftUrl: 'url' in target.driftMonitor ? target.driftMonitor.url : undefined,
   });
 }
 
@@ -292,13 +353,14 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
   // the router's counts are read whatever the filter: its view is not filtered by model
   const routerModels = sources.router ? [sources.router.router, ...sources.router.routes.map((r) => r.predictor)] : [];
-  const [accuracy, view, withCandidates, bandit, routed, explanations] = await Promise.all([
+  const [accuracy, view, withCandidates, bandit, routed, explanations, drift] = await Promise.all([
     accuracyFigures(sources, models),
     sources.live.view(window, selected),
     countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
     banditView(sources.bandit),
     sources.router && selected.length > 0 ? sources.live.view(window, routerModels) : undefined,
     explanationsView(sources.audit),
+    driftView(sources.drift),
   ]);
   const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
@@ -313,8 +375,8 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     business: { figures: business, charts: businessCharts(business, window), assumptionsFile: 'fixtures/roi-assumptions.yaml' },
     bandit,
     router: routerView(sources.router, routed ?? view),
-    drift: { empty: 'The drift detector stack is not deployed yet: no drift status to show.' },
+    drift,
     explanations,
-    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : []), ...('figures' in explanations ? explanations.figures : [])]),
+    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : []), ...('figures' in explanations ? explanations.figures : []), ...('figures' in drift ? drift.figures : [])]),
   };
 }
