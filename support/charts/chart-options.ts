@@ -106,24 +106,27 @@ export function explanationChart(figures: Figure[], note: string): ChartOption {
   };
 }
 
-/** The p-values of the latest windows: per detector, its five features with the smallest latest p-value, on a log axis. */
+/**
+ * The p-values of the latest windows as −log10(p) (higher: stronger evidence of drift): per detector,
+ * the five features with the smallest p-value in any of the windows.
+ */
 export function driftChart(windows: { detector: string; offset: number; at: number; pValues: Record<string, number> }[], note: string): ChartOption {
   const series: ChartOption[] = [];
+  // a p-value of 0 (no permutation reached the score) is drawn at 16, the floor of float64 p-values here
+  const height = (p: number): number => +(-Math.log10(Math.max(1e-16, p))).toFixed(3);
   for (const detector of [...new Set(windows.map((w) => w.detector))]) {
     const mine = windows.filter((w) => w.detector === detector).sort((a, b) => a.offset - b.offset);
-    const last = mine[mine.length - 1];
-    const features = Object.entries(last.pValues).sort((a, b) => a[1] - b[1]).slice(0, 5).map(([f]) => f);
-    for (const f of features) {
-      // a p-value of 0 (none of the permutations reached the score) is drawn at the axis floor
-      series.push({ name: `${detector}: ${f}`, type: 'line', showSymbol: true, data: mine.map((w) => [new Date(w.at).toISOString(), Math.max(1e-12, w.pValues[f])]) });
-    }
+    const lowest = new Map<string, number>();
+    for (const w of mine) for (const [f, p] of Object.entries(w.pValues)) lowest.set(f, Math.min(p, lowest.get(f) ?? 1));
+    const features = [...lowest.entries()].sort((a, b) => a[1] - b[1]).slice(0, 5).map(([f]) => f);
+    for (const f of features) series.push({ name: `${detector}: ${f}`, type: 'line', showSymbol: true, data: mine.map((w) => [new Date(w.at).toISOString(), height(w.pValues[f])]) });
   }
   return {
-    ...base('Drift p-values of the latest windows', windows.length > 0 ? `Source: LIVE:drift-monitor; ${note}` : note),
+    ...base('Drift evidence of the latest windows', windows.length > 0 ? `Source: LIVE:drift-monitor; ${note}` : note),
     legend: { bottom: 0, type: 'scroll' },
-    grid: { left: 64, right: 24, top: 72, bottom: 72, containLabel: true },
+    grid: { left: 64, right: 24, top: 80, bottom: 72, containLabel: true },
     xAxis: { type: 'time', name: 'window checked at (UTC)', nameLocation: 'middle', nameGap: 32, axisLabel: { hideOverlap: true } },
-    yAxis: { type: 'log', name: 'p-value (log)', min: 1e-12, max: 1 },
+    yAxis: { type: 'value', name: '−log10(p-value)', nameLocation: 'middle', nameGap: 40, min: 0 },
     series,
     ...(windows.length === 0 ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No window checked yet', fontSize: 14, fill: '#374151' } }] } : {}),
   };

@@ -57,10 +57,28 @@ export async function requireDetectors(world: UatWorld, detectors: string[]): Pr
 }
 
 /** The training days the detectors' reference did not take (their null distribution), and the reference itself. */
-function trainingDays(world: UatWorld): { unseen: number[][]; reference: number[][] } {
-  const { train } = marketDataFor({ seed: world.target.seed, ...DEFAULT_TRAINING });
-  const split = referenceSplit(train, world.target.seed);
+function trainingDays(seed: number): { unseen: number[][]; reference: number[][] } {
+  const { train } = marketDataFor({ seed, ...DEFAULT_TRAINING });
+  const split = referenceSplit(train, seed);
   return { unseen: split.unseen.map((r) => r.features), reference: split.reference.map((r) => r.features) };
+}
+
+/**
+ * Days for a stream, in phases: each day drawn at random (with replacement, seeded) from the
+ * training days the reference did not take, its volatility features moved by the phase's shift in
+ * standard deviations of the reference.
+ */
+export function driftStreamDays(seed: number, phases: { days: number; shiftSd: number }[]): { row: number[]; shiftSd: number }[] {
+  const { unseen, reference } = trainingDays(seed);
+  const random = seedrandom(`${seed}:drift-stream:${phases.map((p) => `${p.days}@${p.shiftSd}`).join(',')}`);
+  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
+  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
+  return phases.flatMap((phase) =>
+    Array.from({ length: phase.days }, () => ({
+      row: unseen[Math.floor(random() * unseen.length)].map((v, j) => (shifted.includes(j) ? v + phase.shiftSd * sd[shifted.indexOf(j)] : v)),
+      shiftSd: phase.shiftSd,
+    })),
+  );
 }
 
 /**
@@ -68,7 +86,7 @@ function trainingDays(world: UatWorld): { unseen: number[][]; reference: number[
  * training days the reference did not take, changed as asked, sent to each detector.
  */
 export async function sendWindows(world: UatWorld, detectors: string[], windows: number, size: number, change: DriftState['change'], shiftSd = 0): Promise<void> {
-  const { unseen, reference } = trainingDays(world);
+  const { unseen, reference } = trainingDays(world.target.seed);
   if (size > unseen.length) throw new Error(`a window of ${size} days needs more than the ${unseen.length} training days the reference did not take`);
   const random = seedrandom(`${world.target.seed}:drift-windows:${change}:${windows}x${size}`);
   const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
@@ -204,22 +222,13 @@ export async function checkMissedByFeatureTests(world: UatWorld, detector: strin
  * then days with the volatility features shifted, then reference-like days again.
  */
 export async function streamDays(world: UatWorld, pipeline: string, phases: { days: number; shiftSd: number }[]): Promise<void> {
-  const { unseen, reference } = trainingDays(world);
-  const random = seedrandom(`${world.target.seed}:drift-stream:${phases.map((p) => `${p.days}@${p.shiftSd}`).join(',')}`);
-  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
-  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
+  const days = driftStreamDays(world.target.seed, phases);
   const startedAt = new Date();
-  let sent = 0;
-  for (const phase of phases) {
-    for (let d = 0; d < phase.days; d++) {
-      const row = unseen[Math.floor(random() * unseen.length)].map((v, j) => (shifted.includes(j) ? v + phase.shiftSd * sd[shifted.indexOf(j)] : v));
-      const answer = await world.oip.infer(`${pipeline}.pipeline`, featuresRequest([row], `stream-${sent}`));
-      if (answer.status !== 200) throw new Error(`${pipeline} answered ${answer.status} for day ${sent}: ${JSON.stringify(answer.body).slice(0, 300)}`);
-      sent++;
-    }
+  for (const [i, { row }] of days.entries()) {
+    const answer = await world.oip.infer(`${pipeline}.pipeline`, featuresRequest([row], `stream-${i}`));
+    if (answer.status !== 200) throw new Error(`${pipeline} answered ${answer.status} for day ${i}: ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
-  const batch = batchSize(world, pipeline);
-  world.drift.stream = { pipeline, days: sent, startedAt, windows: Math.floor(sent / batch) };
+  world.drift.stream = { pipeline, days: days.length, startedAt, windows: Math.floor(days.length / batchSize(world, pipeline)) };
   world.drift.shiftedFeatures = [...VOLATILITY_FEATURES];
 }
 

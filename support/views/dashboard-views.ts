@@ -125,8 +125,8 @@ interface MonitorWindow {
 /**
  * From the drift monitor: per detector the windows it has checked, those reported as drift, and the
  * smallest p-value of the latest window (its feature in the note); the drift episodes opened and
- * whether one is open; and the chart of the p-values of the latest windows (per detector its five
- * features with the smallest latest p-value).
+ * whether one is open; and the chart of −log10 of the p-values of the latest windows (per detector
+ * the five features with the smallest p-value in any window).
  */
 export async function driftView(drift: ViewSources['drift']): Promise<DriftView> {
   const none = (empty: string): DriftView => ({ empty, chart: driftChart([], empty) });
@@ -163,7 +163,7 @@ export async function driftView(drift: ViewSources['drift']): Promise<DriftView>
     figure('drift-episodes', 'Drift episodes opened', episodes.length, 'episodes', source, latest ? `latest: ${latest.id}, ${Object.keys(latest.features).join(', ')}` : undefined, observedAt),
     figure('drift-episode-open', 'Drift episode open now', open ? 1 : 0, 'episodes', source, open ? `${open.id} since ${open.openedAt}` : undefined, observedAt),
   );
-  return { figures, chart: driftChart(Object.values(windows).flat(), 'p-values of the latest windows, per detector its five features with the smallest latest p-value') };
+  return { figures, chart: driftChart(Object.values(windows).flat(), 'per detector the five features with the smallest p-value in any window; higher is stronger evidence of drift') };
 }
 
 /** The router's traffic: the days it routed, and the requests each regime's predictor answered. */
