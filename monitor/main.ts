@@ -4,10 +4,11 @@
  *
  *   tsx monitor/main.ts --inference-url URL --namespace NS --detector <model>=<feature>,<feature>... [--detector ...]
  *                       --webhook-url URL --retrain-model <predictor> [--seed 42] [--experiment NAME]
- *                       [--open-after 2] [--close-after 2] [--poll-ms 250] [--port 0] [--host 127.0.0.1] [--fault alert-every-window]
+ *                       [--open-after 2] [--close-after 2] [--poll-ms 250] [--from latest|earliest] [--port 0] [--host 127.0.0.1] [--fault alert-every-window]
  *
  * It reads the topics from the serving mesh's topic endpoint (`GET /kafka/topics/<topic>?offset=N`,
- * the embedded stack's stand-in for a Kafka consumer), sends alerts to the webhook in
+ * the embedded stack's stand-in for a Kafka consumer; from the topics' end unless `--from earliest`:
+ * a restarted monitor does not alert again on verdicts it has already acted on), sends alerts to the webhook in
  * Alertmanager's payload, runs monitor/retrain.ts once per episode (MLFLOW_DB_URL is passed on to
  * it), and serves `GET /metrics` (Prometheus), `GET /episodes` (episodes, topic offsets) and
  * `GET /windows` (the latest 200 verdicts per detector with their p-values). When listening it prints
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'open-after': { type: 'string', default: '2' },
     'close-after': { type: 'string', default: '2' },
     'poll-ms': { type: 'string', default: '250' },
+    from: { type: 'string', default: 'latest' },
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     fault: { type: 'string', multiple: true, default: [] },
@@ -60,6 +62,7 @@ for (const pair of values.detector) {
 if (detectors.size === 0) fatal('give at least one --detector <model>=<features>');
 const badFault = values.fault.find((f) => !(MONITOR_FAULTS as readonly string[]).includes(f));
 if (badFault !== undefined) fatal(`--fault must be one of ${MONITOR_FAULTS.join(', ')}, got '${badFault}'`);
+if (values.from !== 'latest' && values.from !== 'earliest') fatal(`--from must be latest or earliest, got '${values.from}'`);
 if (!process.env.MLFLOW_DB_URL) fatal('MLFLOW_DB_URL is not set: the retraining job logs its run in the MLflow store');
 const base = values['inference-url'].replace(/\/$/, '');
 const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -87,6 +90,7 @@ const monitor = createMonitor({
     return (await res.json()) as Awaited<ReturnType<Parameters<typeof createMonitor>[0]['readTopic']>>;
   },
   namespace: values.namespace,
+  from: values.from as 'latest' | 'earliest',
   detectors,
   openAfter: whole('open-after', 1),
   closeAfter: whole('close-after', 1),
@@ -113,7 +117,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === 'GET' && url === '/episodes') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ episodes: monitor.episodes(), offsets: monitor.offsets() }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ episodes: monitor.episodes(), offsets: monitor.offsets(), startOffsets: monitor.startOffsets() }));
     return;
   }
   if (req.method === 'GET' && url === '/windows') {

@@ -23,8 +23,10 @@ export interface TopicRecord {
 }
 
 export interface MonitorOptions {
-  /** Reads a topic from an offset (the embedded stand-in of a Kafka consumer). */
-  readTopic: (topic: string, offset: number) => Promise<{ records: TopicRecord[]; next_offset: number }>;
+  /** Reads a topic from an offset, or from its end (the embedded stand-in of a Kafka consumer). */
+  readTopic: (topic: string, offset: number | 'end') => Promise<{ records: TopicRecord[]; next_offset: number }>;
+  /** Where to start reading: the topics' beginning, or their end (verdicts from before the monitor started are skipped). */
+  from: 'earliest' | 'latest';
   namespace: string;
   /** detector Model -> the names of the features its p-values are reported for, in order. */
   detectors: Map<string, string[]>;
@@ -84,7 +86,8 @@ export function createMonitor(options: MonitorOptions) {
   const retrainings = new Counter({ name: 'drift_monitor_retraining_jobs_total', help: 'Retraining jobs started for drift episodes, by outcome', labelNames: ['pipeline', 'outcome'], registers: [registry] });
   const alertsTotal = new Counter({ name: 'drift_monitor_alerts_total', help: 'Alerts sent to the webhook, by status and delivery', labelNames: ['status', 'delivered'], registers: [registry] });
 
-  const offsets = new Map<string, number>([...options.detectors.keys()].map((d) => [d, 0]));
+  const offsets = new Map<string, number>();
+  const startOffsets = new Map<string, number>();
   const windows = new Map<string, Window>();
   const streaks = new Map<string, { drift: number; quiet: number; open?: Episode }>();
   const episodes: Episode[] = [];
@@ -205,6 +208,11 @@ export function createMonitor(options: MonitorOptions) {
   const poll = async (): Promise<void> => {
     for (const detector of options.detectors.keys()) {
       const topic = `seldon.${options.namespace}.model.${detector}.outputs`;
+      if (!offsets.has(detector)) {
+        const start = options.from === 'latest' ? (await options.readTopic(topic, 'end')).next_offset : 0;
+        offsets.set(detector, start);
+        startOffsets.set(detector, start);
+      }
       const { records, next_offset } = await options.readTopic(topic, offsets.get(detector)!);
       offsets.set(detector, next_offset);
       for (const record of records) {
@@ -231,6 +239,7 @@ export function createMonitor(options: MonitorOptions) {
     poll,
     episodes: (): Episode[] => episodes,
     offsets: (): Record<string, number> => Object.fromEntries(offsets),
+    startOffsets: (): Record<string, number> => Object.fromEntries(startOffsets),
     windows: (): Record<string, WindowVerdict[]> => Object.fromEntries([...history].map(([d, v]) => [d, [...v]])),
   };
 }

@@ -441,10 +441,13 @@ export function createGateway(options: GatewayOptions): http.Server {
       const model = /^seldon\.[^.]+\.model\.(.+)\.outputs$/.exec(topic)?.[1];
       if (!model) return sendJson(res, 404, { error: `no topic '${topic}': a model's output topic is seldon.<namespace>.model.<model>.outputs` });
       const query = new URLSearchParams(target.split('?')[1] ?? '');
-      const offset = Number(query.get('offset') ?? 0);
-      if (!Number.isInteger(offset) || offset < 0) return sendJson(res, 400, { error: `offset must be a whole number, got '${query.get('offset')}'` });
       await batchRuns; // what was batched before this read is on the topic
-      const records = (topics.get(topicOf(model)) ?? []).filter((r) => r.offset >= offset);
+      const kept = topics.get(topicOf(model)) ?? [];
+      const end = kept.length > 0 ? kept[kept.length - 1].offset + 1 : 0;
+      // `offset=end`: where a new consumer that skips the backlog starts (Kafka's auto.offset.reset=latest)
+      const offset = query.get('offset') === 'end' ? end : Number(query.get('offset') ?? 0);
+      if (!Number.isInteger(offset) || offset < 0) return sendJson(res, 400, { error: `offset must be a whole number or 'end', got '${query.get('offset')}'` });
+      const records = kept.filter((r) => r.offset >= offset);
       return sendJson(res, 200, { topic, records, next_offset: records.length > 0 ? records[records.length - 1].offset + 1 : offset });
     }
     if (path.startsWith('/apis/') && method === 'PATCH' && options.patch) {

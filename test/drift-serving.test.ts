@@ -78,5 +78,12 @@ test('the pipeline answers every request with the prediction and puts one verdic
     assert.deepEqual(topic.records.map((r) => [r.offset, r.key, r.headers.pipeline]), [[0, 'day-199', 'financial-drift-monitoring'], [1, 'day-399', 'financial-drift-monitoring']]);
     assert.equal(topic.next_offset, 2);
     assert.ok(topic.records.every((r) => r.value.outputs.some((o) => o.name === 'is_drift')));
+    // a consumer that skips the backlog starts at the end
+    const end = (await (await fetch(`${stack.url}/kafka/topics/seldon.seldon-mesh.model.${detector}.outputs?offset=end`)).json()) as { records: unknown[]; next_offset: number };
+    assert.deepEqual([end.records.length, end.next_offset], [0, 2]);
   }
+  const bad = await fetch(`${stack.url}/kafka/topics/seldon.seldon-mesh.model.feature-drift-detector.outputs?offset=-1`);
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /offset must be a whole number or 'end'/);
+  assert.equal((await fetch(`${stack.url}/kafka/topics/some-topic`)).status, 404);
 });

@@ -37,8 +37,8 @@ export interface DriftState {
   /** What was done to the windows: the reference-like windows as drawn, or the change made. */
   change?: 'none' | 'volatility-shift' | 'correlation';
   shiftedFeatures?: string[];
-  /** The days streamed through the drift monitoring pipeline in this scenario. */
-  stream?: { pipeline: string; days: number; startedAt: Date; windows: number };
+  /** The days streamed through the drift monitoring pipeline in this scenario, and each detector topic's end offset before them. */
+  stream?: { pipeline: string; days: number; startedAt: Date; windows: number; fromOffsets: Record<string, number> };
 }
 
 /** alibi-detect's output tensors read back by name; a missing one is an error naming it. */
@@ -223,18 +223,24 @@ export async function checkMissedByFeatureTests(world: UatWorld, detector: strin
  */
 export async function streamDays(world: UatWorld, pipeline: string, phases: { days: number; shiftSd: number }[]): Promise<void> {
   const days = driftStreamDays(world.target.seed, phases);
+  // the topics may hold verdicts of earlier runs on the same cluster: this scenario's start after them
+  const fromOffsets: Record<string, number> = {};
+  for (const detector of batchedDetectors(world, pipeline)) fromOffsets[detector] = await topicEnd(world, detector);
   const startedAt = new Date();
   for (const [i, { row }] of days.entries()) {
     const answer = await world.oip.infer(`${pipeline}.pipeline`, featuresRequest([row], `stream-${i}`));
     if (answer.status !== 200) throw new Error(`${pipeline} answered ${answer.status} for day ${i}: ${JSON.stringify(answer.body).slice(0, 300)}`);
   }
-  world.drift.stream = { pipeline, days: days.length, startedAt, windows: Math.floor(days.length / batchSize(world, pipeline)) };
+  world.drift.stream = { pipeline, days: days.length, startedAt, windows: Math.floor(days.length / batchSize(world, pipeline)), fromOffsets };
   world.drift.shiftedFeatures = [...VOLATILITY_FEATURES];
 }
 
+const pipelineSteps = (world: UatWorld, pipeline: string): { name: string; batch?: { size?: number } }[] =>
+  (readManifests(world.run.config.manifests).find((r) => r.kind === 'Pipeline' && r.name === pipeline)?.spec as { steps?: { name: string; batch?: { size?: number } }[] } | undefined)?.steps ?? [];
+const batchedDetectors = (world: UatWorld, pipeline: string): string[] => pipelineSteps(world, pipeline).filter((s) => s.batch?.size).map((s) => s.name);
+
 function batchSize(world: UatWorld, pipeline: string): number {
-  const steps = (readManifests(world.run.config.manifests).find((r) => r.kind === 'Pipeline' && r.name === pipeline)?.spec as { steps?: { batch?: { size?: number } }[] } | undefined)?.steps ?? [];
-  const size = steps.find((s) => s.batch?.size)?.batch?.size;
+  const size = pipelineSteps(world, pipeline).find((s) => s.batch?.size)?.batch?.size;
   if (!size) throw new Error(`Pipeline ${pipeline} has no batched step in the deployed manifests`);
   return size;
 }
@@ -244,9 +250,17 @@ function streamed(world: UatWorld): NonNullable<DriftState['stream']> {
   return world.drift.stream;
 }
 
-/** The verdicts a detector put on its output topic, read from the serving mesh as the monitor reads them. */
+const topicPath = (world: UatWorld, detector: string, offset: number | 'end'): string => `/kafka/topics/${encodeURIComponent(`seldon.${world.target.namespace ?? 'seldon-mesh'}.model.${detector}.outputs`)}?offset=${offset}`;
+
+async function topicEnd(world: UatWorld, detector: string): Promise<number> {
+  const answer = await world.oip.get(topicPath(world, detector, 'end'));
+  if (answer.status !== 200) throw new Error(`the topic of ${detector} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+  return (answer.body as { next_offset: number }).next_offset;
+}
+
+/** The verdicts a detector put on its output topic since this scenario's stream began, read from the serving mesh as the monitor reads them. */
 async function topicRecords(world: UatWorld, detector: string): Promise<DriftVerdict[]> {
-  const answer = await world.oip.get(`/kafka/topics/${encodeURIComponent(`seldon.${world.target.namespace ?? 'seldon-mesh'}.model.${detector}.outputs`)}?offset=0`);
+  const answer = await world.oip.get(topicPath(world, detector, streamed(world).fromOffsets[detector] ?? 0));
   if (answer.status !== 200) throw new Error(`the topic of ${detector} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
   return (answer.body as { records: { value: unknown }[] }).records.map((r) => parseDriftAnswer(r.value));
 }
