@@ -9,7 +9,7 @@
  */
 import jstat from 'jstat';
 import seedrandom from 'seedrandom';
-import { standardDeviation } from 'simple-statistics';
+import { quantile, standardDeviation } from 'simple-statistics';
 import { referenceSplit, VOLATILITY_FEATURES } from '../../fixtures/drift-artifact.ts';
 import { FEATURE_NAMES } from '../../fixtures/market-data.ts';
 import { DEFAULT_TRAINING, marketDataFor } from '../../fixtures/train-predictors.ts';
@@ -32,6 +32,8 @@ export interface DriftVerdict {
 export interface DriftState {
   /** The verdicts of each detector on the windows sent in this scenario. */
   verdicts?: Map<string, DriftVerdict[]>;
+  /** How long each detector took to answer for one window (ms, as the client saw it). */
+  checkMs?: Map<string, number[]>;
   windows?: number;
   size?: number;
   /** What was done to the windows: the reference-like windows as drawn, or the change made. */
@@ -93,6 +95,7 @@ export async function sendWindows(world: UatWorld, detectors: string[], windows:
   const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
   const shuffledColumn = FEATURE_NAMES.indexOf('implied_vol');
   const verdicts = new Map<string, DriftVerdict[]>(detectors.map((d) => [d, []]));
+  const checkMs = new Map<string, number[]>(detectors.map((d) => [d, []]));
   for (let w = 0; w < windows; w++) {
     const order = unseen.map((_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
@@ -114,9 +117,11 @@ export async function sendWindows(world: UatWorld, detectors: string[], windows:
       const answer = await world.oip.infer(detector, featuresRequest(rows, `drift-window-${change}-${w}`));
       if (answer.status !== 200) throw new Error(`${detector} answered ${answer.status} for window ${w}: ${JSON.stringify(answer.body).slice(0, 300)}`);
       verdicts.get(detector)!.push(parseDriftAnswer(answer.body));
+      checkMs.get(detector)!.push(answer.latencyMs);
     }
   }
   world.drift.verdicts = verdicts;
+  world.drift.checkMs = checkMs;
   world.drift.windows = windows;
   world.drift.size = size;
   world.drift.change = change;
@@ -127,6 +132,13 @@ function verdictsOf(world: UatWorld, detector: string): DriftVerdict[] {
   const v = world.drift.verdicts?.get(detector);
   if (!v?.length) throw new Error(`no window was sent to ${detector} in this scenario`);
   return v;
+}
+
+/** The median and 95th percentile of the time one drift check of a window took. */
+function checkTimes(world: UatWorld, detector: string): { medianMs: number; p95Ms: number } | undefined {
+  const times = world.drift.checkMs?.get(detector);
+  if (!times?.length) return undefined;
+  return { medianMs: round(quantile(times, 0.5)), p95Ms: round(quantile(times, 0.95)) };
 }
 
 /** The largest count of false alarms in n windows that a one-sided binomial test at `level` accepts for a true rate of p. */
@@ -155,7 +167,7 @@ export async function checkFalseAlarms(world: UatWorld, detector: string, level:
     source: 'LIVE:oip',
     test: `one-sided exact binomial test, H0: false-alarm rate <= ${pVal}, alpha ${level}`,
     passed: alarms <= bound,
-    details: { windows: verdicts.length, windowDays: world.drift.size, alarms, bound, correctedThreshold: verdicts[0].threshold[0] },
+    details: { windows: verdicts.length, windowDays: world.drift.size, alarms, bound, correctedThreshold: verdicts[0].threshold[0], checkTime: checkTimes(world, detector) },
   });
 }
 
@@ -173,7 +185,7 @@ export async function checkDetectionRate(world: UatWorld, detector: string, mini
     source: 'LIVE:oip',
     test: `one-sided Clopper-Pearson interval, ${confidence * 100} % confidence`,
     passed: lower >= minimum,
-    details: { windows: verdicts.length, windowDays: world.drift.size, detected, observedRate: round(detected / verdicts.length) },
+    details: { windows: verdicts.length, windowDays: world.drift.size, detected, observedRate: round(detected / verdicts.length), checkTime: checkTimes(world, detector) },
   });
 }
 
