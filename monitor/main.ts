@@ -33,7 +33,7 @@ const { values } = parseArgs({
     'webhook-url': { type: 'string' },
     'retrain-model': { type: 'string' },
     seed: { type: 'string', default: '42' },
-    experiment: { type: 'string', default: 'financial-mlops-uat' },
+    experiment: { type: 'string', default: 'financial-mlops-uat-retraining' },
     'open-after': { type: 'string', default: '2' },
     'close-after': { type: 'string', default: '2' },
     'poll-ms': { type: 'string', default: '250' },

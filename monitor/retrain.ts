@@ -24,7 +24,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     episode: { type: 'string' },
     features: { type: 'string', default: '' },
-    experiment: { type: 'string', default: 'financial-mlops-uat' },
+    experiment: { type: 'string', default: 'financial-mlops-uat-retraining' },
   },
 });
 if (!values.model) fatal('--model is required: the predictor to retrain');

@@ -329,7 +329,8 @@ export async function startTarget(
             '--webhook-url', receiver.url,
             '--retrain-model', driftPipeline.model,
             '--seed', String(config.seed),
-            '--experiment', config.mlflowExperiment,
+            // retrained candidates in an experiment of their own: the serving models' runs stay the latest of theirs
+            '--experiment', `${config.mlflowExperiment}-retraining`,
             '--port', String(monitorPort),
             ...stackFaults(config).filter((f) => f.startsWith('monitor-')).flatMap((f) => ['--fault', f.slice('monitor-'.length)]),
           ],
