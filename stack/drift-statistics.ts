@@ -194,26 +194,37 @@ export function rbfKernelMatrix(rows: number[][], sigma: number): Float64Array {
   return distances;
 }
 
+/** Each row's kernel sum without its diagonal term, and their total: fixed for a kernel matrix, whatever the permutation. */
+export function kernelRowSums(kernel: Float64Array, total: number): { rows: Float64Array; all: number } {
+  const rows = new Float64Array(total);
+  let all = 0;
+  for (let i = 0; i < total; i++) {
+    let sum = 0;
+    for (let j = 0; j < total; j++) if (j !== i) sum += kernel[i * total + j];
+    rows[i] = sum;
+    all += sum;
+  }
+  return { rows, all };
+}
+
 /**
  * Unbiased MMD² of the first N−m rows (the reference) against the last m rows (the window) of a
  * kernel matrix, the diagonal left out; `order` permutes the rows first (a permutation test's draw).
+ * Only the window's block is summed: with the row sums R and their total S, the cross sum is
+ * Σ_{i in window} R_i − S_yy and the reference block S − S_yy − 2·cross.
  */
-export function mmd2FromKernel(kernel: Float64Array, total: number, m: number, order?: Int32Array): number {
+export function mmd2FromKernel(kernel: Float64Array, total: number, m: number, order?: Int32Array, sums = kernelRowSums(kernel, total)): number {
   const n = total - m;
   const at = order ?? Int32Array.from({ length: total }, (_, i) => i);
-  let xx = 0;
   let yy = 0;
-  let xy = 0;
-  for (let i = 0; i < total; i++) {
-    const row = at[i] * total;
-    for (let j = 0; j < total; j++) {
-      if (i === j) continue;
-      const k = kernel[row + at[j]];
-      if (i < n && j < n) xx += k;
-      else if (i >= n && j >= n) yy += k;
-      else if (i >= n) xy += k;
-    }
+  let windowRows = 0;
+  for (let a = n; a < total; a++) {
+    const row = at[a] * total;
+    windowRows += sums.rows[at[a]];
+    for (let b = n; b < total; b++) if (a !== b) yy += kernel[row + at[b]];
   }
+  const xy = windowRows - yy;
+  const xx = sums.all - yy - 2 * xy;
   return xx / (n * (n - 1)) + yy / (m * (m - 1)) - (2 * xy) / (n * m);
 }
 
@@ -229,7 +240,8 @@ export function mmdPermutationTest(reference: number[][], window: number[][], si
   if (reference.length < 2 || window.length < 2) throw new Error('MMD² needs at least two rows in the reference and in the window');
   const rows = [...reference, ...window];
   const kernel = rbfKernelMatrix(rows, sigma);
-  const distance = mmd2FromKernel(kernel, rows.length, window.length);
+  const sums = kernelRowSums(kernel, rows.length);
+  const distance = mmd2FromKernel(kernel, rows.length, window.length, undefined, sums);
   const permuted: number[] = [];
   const order = Int32Array.from({ length: rows.length }, (_, i) => i);
   for (let p = 0; p < permutations; p++) {
@@ -237,7 +249,7 @@ export function mmdPermutationTest(reference: number[][], window: number[][], si
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    permuted.push(mmd2FromKernel(kernel, rows.length, window.length, order));
+    permuted.push(mmd2FromKernel(kernel, rows.length, window.length, order, sums));
   }
   const pValue = permuted.filter((v) => distance <= v).length / permutations;
   const descending = [...permuted].sort((a, b) => b - a);

@@ -92,10 +92,16 @@ test('MMD² from the kernel matrix equals the brute-force definition', () => {
       fc.array(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 2, maxLength: 2 }), { minLength: 2, maxLength: 7 }),
       fc.array(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 2, maxLength: 2 }), { minLength: 2, maxLength: 6 }),
       fc.double({ min: 0.2, max: 3, noNaN: true }),
-      (x, y, sigma) => {
+      fc.integer({ min: 0, max: 1000 }),
+      (x, y, sigma, seed) => {
         const rows = [...x, ...y];
-        const fast = mmd2FromKernel(rbfKernelMatrix(rows, sigma), rows.length, y.length);
-        return Math.abs(fast - bruteForceMmd2(x, y, sigma)) < 1e-9;
+        const kernel = rbfKernelMatrix(rows, sigma);
+        if (Math.abs(mmd2FromKernel(kernel, rows.length, y.length) - bruteForceMmd2(x, y, sigma)) >= 1e-9) return false;
+        // a permutation: the same as the definition on the permuted split
+        const random = seedrandom(String(seed));
+        const order = Int32Array.from({ length: rows.length }, (_, i) => i).sort(() => random() - 0.5);
+        const permuted = Array.from(order, (i) => rows[i]);
+        return Math.abs(mmd2FromKernel(kernel, rows.length, y.length, order) - bruteForceMmd2(permuted.slice(0, x.length), permuted.slice(x.length), sigma)) < 1e-9;
       },
     ),
   );
