@@ -50,6 +50,8 @@ export interface Episode {
   features: Record<string, number>;
   windows: number;
   retraining?: { status: 'running' | 'finished' | 'failed'; runUuid?: string; error?: string };
+  /** The alerts sent for the episode: status, when, and whether the webhook took it. */
+  alerts: { status: 'firing' | 'resolved'; at: string; delivered: boolean }[];
 }
 
 interface Window {
@@ -118,8 +120,10 @@ export function createMonitor(options: MonitorOptions) {
     try {
       await options.notify(payload);
       alertsTotal.inc({ status, delivered: 'true' });
+      episode.alerts.push({ status, at: new Date().toISOString(), delivered: true });
     } catch (error) {
       alertsTotal.inc({ status, delivered: 'false' });
+      episode.alerts.push({ status, at: new Date().toISOString(), delivered: false });
       options.log(`alert ${status} for episode ${episode.id} not delivered: ${(error as Error).message}`);
     }
   };
@@ -166,7 +170,7 @@ export function createMonitor(options: MonitorOptions) {
       return;
     }
     if (s.drift >= options.openAfter) {
-      const episode: Episode = { id: `${w.pipeline}-${episodes.length + 1}`, pipeline: w.pipeline, openedAt: new Date().toISOString(), features: {}, windows: s.drift };
+      const episode: Episode = { id: `${w.pipeline}-${episodes.length + 1}`, pipeline: w.pipeline, openedAt: new Date().toISOString(), features: {}, windows: s.drift, alerts: [] };
       for (const f of w.features) episode.features[f] = 1;
       episodes.push(episode);
       s.open = episode;

@@ -390,13 +390,17 @@ export async function checkDashboardDrift(world: UatWorld, detectors: string[], 
       }
     }
     const episodes = firing(world, pipeline, 'firing').length;
-    problems.push(...[figureProblem(figures, 'drift-episodes', episodes, 'LIVE:drift-monitor', 'the alerts received give')].filter((p): p is string => p !== undefined));
+    const alerts = episodes + firing(world, pipeline, 'resolved').length;
+    for (const [id, want] of [['drift-episodes', episodes], ['drift-alerts-sent', alerts]] as const) {
+      const problem = figureProblem(figures, id, want, 'LIVE:drift-monitor', 'the alerts received give');
+      if (problem) problems.push(problem);
+    }
     if (!(await dashboard.drawnCharts()).includes('drift')) problems.push('the p-value chart is not drawn');
     return { figures, problems };
   });
   await world.check({
     id: 'dashboard-shows-drift',
-    statement: "the dashboard's drift view shows each detector's windows, drifting windows and latest smallest p-value as its output topic holds them, and the episodes the alerts announced",
+    statement: "the dashboard's drift view shows each detector's windows, drifting windows and latest smallest p-value as its output topic holds them, and the episodes and alerts the harness's webhook received",
     threshold: `within ${seconds} s of the last window: each figure equal to the topic's (or the alerts'), labelled LIVE:drift-monitor, the p-value chart drawn`,
     measured: after ?? `> ${seconds}`,
     unit: 's',

@@ -124,8 +124,8 @@ interface MonitorWindow {
 
 /**
  * From the drift monitor: per detector the windows it has checked, those reported as drift, and the
- * smallest p-value of the latest window (its feature in the note); the drift episodes opened and
- * whether one is open; and the chart of −log10 of the p-values of the latest windows (per detector
+ * smallest p-value of the latest window (its feature in the note); the drift episodes opened,
+ * whether one is open, and the alerts delivered; and the chart of −log10 of the p-values of the latest windows (per detector
  * the five features with the smallest p-value in any window).
  */
 export async function driftView(drift: ViewSources['drift']): Promise<DriftView> {
@@ -133,7 +133,7 @@ export async function driftView(drift: ViewSources['drift']): Promise<DriftView>
   if ('problem' in drift) return none(`No drift status to show: ${drift.problem}.`);
   const observedAt = new Date();
   let windows: Record<string, MonitorWindow[]>;
-  let episodes: { id: string; openedAt: string; closedAt?: string; features: Record<string, number> }[];
+  let episodes: { id: string; openedAt: string; closedAt?: string; features: Record<string, number>; alerts: { status: string; at: string; delivered: boolean }[] }[];
   try {
     const get = async (path: string): Promise<unknown> => {
       const res = await fetch(`${drift.url}${path}`, { signal: AbortSignal.timeout(3000) });
@@ -163,6 +163,9 @@ export async function driftView(drift: ViewSources['drift']): Promise<DriftView>
     figure('drift-episodes', 'Drift episodes opened', episodes.length, 'episodes', source, latest ? `latest: ${latest.id}, ${Object.keys(latest.features).join(', ')}` : undefined, observedAt),
     figure('drift-episode-open', 'Drift episode open now', open ? 1 : 0, 'episodes', source, open ? `${open.id} since ${open.openedAt}` : undefined, observedAt),
   );
+  const alerts = episodes.flatMap((e) => e.alerts.filter((a) => a.delivered).map((a) => ({ ...a, episode: e.id })));
+  const lastAlert = alerts.sort((a, b) => a.at.localeCompare(b.at))[alerts.length - 1];
+  figures.push(figure('drift-alerts-sent', 'Drift alerts delivered to the webhook', alerts.length, 'alerts', source, lastAlert ? `latest: ${lastAlert.status} for ${lastAlert.episode} at ${lastAlert.at}` : undefined, observedAt));
   return { figures, chart: driftChart(Object.values(windows).flat(), 'per detector the five features with the smallest p-value in any window; higher is stronger evidence of drift') };
 }
 
