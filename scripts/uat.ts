@@ -10,12 +10,14 @@
  * `--dry-run` (UAT_TARGET=kubernetes) applies the main manifests with a server-side dry run, prints
  * what would be created, changed or refused, and runs nothing: the cluster is left as it was.
  *
- * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO.
+ * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO, and 2 before anything starts
+ * when an option, the profile (one of the exports of cucumber.js) or a feature file is unknown.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { dryRun } from '../support/targets/kubernetes-serving.ts';
@@ -23,17 +25,37 @@ import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
 import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
-const { values, positionals } = parseArgs({
-  options: {
-    profile: { type: 'string', default: 'default' },
-    html: { type: 'boolean', default: true },
-    'no-html': { type: 'boolean', default: false },
-    name: { type: 'string', multiple: true, default: [] },
-    'dry-run': { type: 'boolean', default: false },
-  },
-  allowNegative: true,
-  allowPositionals: true,
-});
+const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
+
+/** A refusal before anything starts: nothing is deleted, started or written. */
+function refuse(message: string): never {
+  console.error(`uat: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      profile: { type: 'string', default: 'default' },
+      html: { type: 'boolean', default: true },
+      'no-html': { type: 'boolean', default: false },
+      name: { type: 'string', multiple: true, default: [] },
+      'dry-run': { type: 'boolean', default: false },
+    },
+    allowNegative: true,
+    allowPositionals: true,
+  });
+} catch (error) {
+  refuse((error as Error).message);
+}
+const { values, positionals } = parsed;
+// the profiles are the exports of cucumber.js: an unknown one is refused with the list
+const profiles = Object.keys(await import(pathToFileURL(path.join(PROJECT_ROOT, 'cucumber.js')).href));
+if (!profiles.includes(values.profile)) refuse(`unknown profile '${values.profile}': the profiles are ${profiles.join(', ')}`);
+// a feature file may carry line numbers (`file.feature:12:30`), as Cucumber takes them
+const missingFeature = positionals.find((f) => !fs.existsSync(path.resolve(f.replace(/(:\d+)+$/, ''))));
+if (missingFeature !== undefined) refuse(`no feature file '${missingFeature}'`);
 
 const config = loadConfig();
 if (values['dry-run']) {
