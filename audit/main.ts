@@ -12,11 +12,7 @@
 import { parseArgs } from 'node:util';
 import { createAuditGateway, GATEWAY_FAULTS, type GatewayFault } from './gateway.ts';
 import { AuditStore } from './store.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal, listenAndAnnounce } from '../stack/program.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,12 +45,7 @@ try {
   fatal(`cannot use the PostgreSQL at AUDIT_DB_URL: ${(error as Error).message}`);
 }
 const server = createAuditGateway({ inferenceUrl: values['inference-url'].replace(/\/$/, ''), store, explains, faults: values.fault as GatewayFault[] });
-server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
-server.listen(port, values.host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, explainers: [...explains.keys()] })}\n`);
-});
+listenAndAnnounce(server, values.host, port, () => ({ explainers: [...explains.keys()] }));
 const stop = (): void => {
   server.close();
   void store.close().finally(() => process.exit(0));

@@ -20,11 +20,7 @@ import { BanditController, CONTROLLER_FAULTS, type ControllerFault } from './con
 import { kubeExperimentAccess, stackExperimentAccess, type ExperimentAccess } from './experiment-access.ts';
 import { createBanditServer } from './server.ts';
 import { BanditStateStore } from './state-store.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal, listenAndAnnounce } from '../stack/program.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,12 +82,7 @@ try {
   fatal(`cannot start on Experiment ${values.experiment} in ${access.where}: ${(error as Error).message}`);
 }
 const server = createBanditServer(controller);
-server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
-server.listen(port, values.host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, experiment: values.experiment, arms: controller.arms, strategy: controller.settings.strategy, resumed: controller.progress })}\n`);
-});
+listenAndAnnounce(server, values.host, port, () => ({ experiment: values.experiment, arms: controller.arms, strategy: controller.settings.strategy, resumed: controller.progress }));
 const stop = (): void => {
   server.close();
   // every reward received is stored before the exit, so a restart resumes from all of them

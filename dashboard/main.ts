@@ -26,11 +26,7 @@ import { viewSources } from '../support/views/dashboard-views.ts';
 import { limitOptions, parseLimits, type HttpLimits } from '../stack/http-hardening.ts';
 import { DASHBOARD_FAULTS, type DashboardFault } from './faults.ts';
 import { createDashboardServer, parseHostHeader } from './server.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal, listenAndAnnounce } from '../stack/program.ts';
 
 const { values } = parseArgs({
   options: {
@@ -98,13 +94,7 @@ const { live } = sources;
 live.startSampling();
 
 const server = createDashboardServer({ sources, refreshSeconds, limits, host: values.host, allowedHosts: values['allowed-host'], faults });
-server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
-server.listen(port, values.host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  const host = values.host.includes(':') && !values.host.startsWith('[') ? `[${values.host}]` : values.host;
-  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${host}:${bound}`, prometheus: values['prometheus-url'] ?? null })}\n`);
-});
+listenAndAnnounce(server, values.host, port, () => ({ prometheus: values['prometheus-url'] ?? null }));
 const stop = (): void => {
   live.stopSampling();
   server.close();

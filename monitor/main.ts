@@ -19,11 +19,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { createMonitor, MONITOR_FAULTS, type Episode } from './monitor.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal, listenAndAnnounce } from '../stack/program.ts';
 
 const { values } = parseArgs({
   options: {
@@ -126,12 +122,7 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no ${req.method} ${url} (GET /metrics, GET /episodes, GET /windows)` }));
 });
-server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
-server.listen(port, values.host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  process.stdout.write(`${JSON.stringify({ event: 'ready', url: `http://${values.host}:${bound}`, detectors: [...detectors.keys()] })}\n`);
-});
+listenAndAnnounce(server, values.host, port, () => ({ detectors: [...detectors.keys()] }));
 const stop = (): void => {
   clearInterval(timer);
   server.close(() => process.exit(0));

@@ -12,11 +12,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRAINING, trainPredictor } from '../fixtures/train-predictors.ts';
 import { MlflowStore } from '../support/clients/mlflow-store.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal } from '../stack/program.ts';
 
 const { values } = parseArgs({
   options: {

@@ -25,11 +25,7 @@ import { SeldonMetrics } from './metrics.ts';
 import { readyCondition } from './resource-status.ts';
 import { createDocument, patchDocument, removeDocument, type PatchHandler, type StatusAnswer, type WriteHandlers } from './status-api.ts';
 import { internalName } from './routing.ts';
-
-function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ event: 'error', message })}\n`);
-  process.exit(2);
-}
+import { fatal, listenAndAnnounce } from './program.ts';
 
 const event = (payload: Record<string, unknown>): void => void process.stderr.write(`${JSON.stringify(payload)}\n`);
 
@@ -159,26 +155,18 @@ async function main(): Promise<void> {
     };
   }
   const server = createGateway({ deployment: current, metrics, seed, limits, namespace, faults, patch, write, generation: (kind, name) => generations.get(`${kind}/${name}`) ?? 1 });
-  server.once('error', (error) => fatal(`cannot listen on ${values.host}:${port}: ${error.message}`));
-  server.listen(port, values.host, () => {
-    const address = server.address();
-    const bound = typeof address === 'object' && address ? address.port : port;
+  listenAndAnnounce(server, values.host, port, () => {
     const deployment = current();
-    const notReady = deployment.resources.filter((r) => readyCondition(r.status)?.status !== 'True').map((r) => `${r.resource.kind}/${r.resource.metadata.name}`);
-    process.stdout.write(
-      `${JSON.stringify({
-        event: 'ready',
-        url: `http://${values.host}:${bound}`,
-        namespace,
-        mode: operatorMode ? 'operator' : 'manifests',
-        models: deployment.models.map((m) => m.name),
-        experiments: deployment.experiments.map((e) => e.name),
-        notReady,
-        refused: deployment.refused,
-        seed,
-        faults: [...faults],
-      })}\n`,
-    );
+    return {
+      namespace,
+      mode: operatorMode ? 'operator' : 'manifests',
+      models: deployment.models.map((m) => m.name),
+      experiments: deployment.experiments.map((e) => e.name),
+      notReady: deployment.resources.filter((r) => readyCondition(r.status)?.status !== 'True').map((r) => `${r.resource.kind}/${r.resource.metadata.name}`),
+      refused: deployment.refused,
+      seed,
+      faults: [...faults],
+    };
   });
   const stop = (): void => {
     server.close();
