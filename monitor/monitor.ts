@@ -13,14 +13,7 @@
  *   episodes opened, retraining jobs by outcome.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-
-export interface TopicRecord {
-  offset: number;
-  timestamp: number;
-  key: string;
-  headers: { pipeline: string; step: string };
-  value: { outputs?: { name: string; data: number[] }[]; error?: string };
-}
+import type { TopicRecord } from '../stack/gateway.ts';
 
 export interface MonitorOptions {
   /** Reads a topic from an offset, or from its end (the embedded stand-in of a Kafka consumer). */
@@ -74,7 +67,7 @@ export interface WindowVerdict {
 }
 
 /** Verdicts kept per detector for /windows. */
-const HISTORY = 200;
+export const VERDICTS_KEPT = 200;
 
 export const MONITOR_FAULTS = ['alert-every-window', 'retrain-every-window'] as const;
 
@@ -183,12 +176,12 @@ export function createMonitor(options: MonitorOptions) {
   };
 
   const read = (detector: string, record: TopicRecord): { drift: boolean; features: string[] } | undefined => {
-    const outputs = record.value.outputs;
-    if (!outputs) {
-      options.log(`${detector} record ${record.offset}: ${record.value.error ?? 'no outputs'}`);
+    if ('error' in record.value) {
+      options.log(`${detector} record ${record.offset}: ${record.value.error}`);
       return undefined;
     }
-    const get = (name: string): number[] => outputs.find((o) => o.name === name)?.data ?? [];
+    const { outputs } = record.value;
+    const get = (name: string): number[] => (outputs.find((o) => o.name === name)?.data as number[] | undefined) ?? [];
     const drift = get('is_drift')[0] === 1;
     const p = get('p_val');
     const threshold = get('threshold');
@@ -198,7 +191,7 @@ export function createMonitor(options: MonitorOptions) {
     const kept = history.get(detector)!;
     const multivariate = p.length === 1 && names.length !== 1;
     kept.push({ detector, offset: record.offset, at: record.timestamp, drift, pValues: multivariate ? { all: p[0] } : Object.fromEntries(p.map((v, j) => [names[j] ?? String(j), v])) });
-    if (kept.length > HISTORY) kept.splice(0, kept.length - HISTORY);
+    if (kept.length > VERDICTS_KEPT) kept.splice(0, kept.length - VERDICTS_KEPT);
     if (multivariate) {
       pValue.set({ detector, feature: 'all' }, p[0]);
       return { drift, features: drift ? names : [] };

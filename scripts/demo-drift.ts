@@ -38,21 +38,14 @@ try {
 }
 
 // the rest is loaded once the arguments are known good: a refusal answers at once
-const [{ default: Table }, { writeChart }, { driftChart }, { OipClient, featuresRequest }, { startConfiguredTarget }, { driftStreamDays, parseDriftAnswer }, { FEATURE_NAMES }] = await Promise.all([
+const [{ default: Table }, { writeChart }, { driftChart }, { OipClient, featuresRequest }, { startConfiguredTarget }, { driftStreamDays, parseDriftAnswer }, { FEATURE_NAMES }, { readMonitorState, smallestPValue }] = await Promise.all([
   import('cli-table3'), import('../support/charts/render-charts.ts'), import('../support/charts/chart-options.ts'), import('../support/clients/oip-client.ts'),
-  import('../support/targets/target.ts'), import('../support/tasks/drift.ts'), import('../fixtures/market-data.ts'),
+  import('../support/targets/target.ts'), import('../support/tasks/drift.ts'), import('../fixtures/market-data.ts'), import('../monitor/client.ts'),
 ]);
 
-interface MonitorWindow {
-  detector: string;
-  offset: number;
-  at: number;
-  drift: boolean;
-  pValues: Record<string, number>;
-}
 const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
 const smallest = (p: Record<string, number>): string => {
-  const [feature, value] = Object.entries(p).sort((a, b) => a[1] - b[1])[0] ?? ['-', NaN];
+  const [feature, value] = smallestPValue(p) ?? ['-', NaN];
   return `${value.toExponential(2)} (${feature})`;
 };
 
@@ -83,10 +76,7 @@ try {
     const stream = driftStreamDays(config.seed, [{ days: before, shiftSd: 0 }, { days: days - before - after, shiftSd: shift }, { days: after, shiftSd: 0 }]);
     console.log(`\n${PIPELINE}: ${before} reference-like days, ${days - before - after} with the volatility features +${shift} sd, ${after} reference-like (seed ${config.seed}); a window is ${WINDOW} requests\n`);
     let drawn = 0;
-    const read = async (): Promise<{ windows: Record<string, MonitorWindow[]>; episodes: { id: string; openedAt: string; closedAt?: string; features: Record<string, number>; retraining?: { status: string; runUuid?: string } }[] }> => {
-      const [w, e] = await Promise.all([fetch(`${monitor.url}/windows`).then((r) => r.json()), fetch(`${monitor.url}/episodes`).then((r) => r.json())]);
-      return { windows: (w as { windows: Record<string, MonitorWindow[]> }).windows, episodes: (e as { episodes: never[] }).episodes };
-    };
+    const read = () => readMonitorState(monitor.url);
     const draw = async (sent: number): Promise<void> => {
       const { windows, episodes } = await read();
       const table = new Table({ head: ['window', 'days', ...DETECTORS.map((d) => `${d}: verdict, smallest p`)], ...style });

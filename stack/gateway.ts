@@ -371,19 +371,18 @@ export function createGateway(options: GatewayOptions): http.Server {
    * and its answer appended to its Model's output topic (Kafka's `seldon.<namespace>.model.<model>.outputs`).
    */
   const batches = memoryBatches();
+  // by model, whatever the namespace in the topic's name: in operator mode one mesh serves every watched namespace
   const topics = new Map<string, TopicRecord[]>();
   let batchRuns = Promise.resolve();
-  // kept by model: in operator mode one mesh serves every watched namespace
-  const topicOf = (model: string): string => model;
   const runBatch = (pipeline: string, key: string) => (step: string, tensors: Tensor[]): void => {
     batchRuns = batchRuns.then(async () => {
       const answer = await callStep(step, tensors);
-      const records = topics.get(topicOf(step)) ?? [];
+      const records = topics.get(step) ?? [];
       const offset = records.length > 0 ? records[records.length - 1].offset + 1 : 0;
       const value = 'error' in answer ? { error: answer.error, status: answer.status } : { model_name: step, parameters: answer.parameters ?? {}, outputs: answer.outputs };
       records.push({ offset, timestamp: Date.now(), key, headers: { pipeline, step }, value });
       if (records.length > TOPIC_RETENTION) records.splice(0, records.length - TOPIC_RETENTION);
-      topics.set(topicOf(step), records);
+      topics.set(step, records);
     }).catch((error: unknown) => console.error(`batched step ${step} of ${pipeline}: ${(error as Error).message}`));
   };
 
@@ -442,7 +441,7 @@ export function createGateway(options: GatewayOptions): http.Server {
       if (!model) return sendJson(res, 404, { error: `no topic '${topic}': a model's output topic is seldon.<namespace>.model.<model>.outputs` });
       const query = new URLSearchParams(target.split('?')[1] ?? '');
       await batchRuns; // what was batched before this read is on the topic
-      const kept = topics.get(topicOf(model)) ?? [];
+      const kept = topics.get(model) ?? [];
       const end = kept.length > 0 ? kept[kept.length - 1].offset + 1 : 0;
       // `offset=end`: where a new consumer that skips the backlog starts (Kafka's auto.offset.reset=latest)
       const offset = query.get('offset') === 'end' ? end : Number(query.get('offset') ?? 0);

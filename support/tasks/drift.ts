@@ -58,11 +58,15 @@ export async function requireDetectors(world: UatWorld, detectors: string[]): Pr
   await Promise.all(detectors.map((d) => world.status.waitFor('Model', d, 'Ready', 'True', READY_DEADLINE_MS)));
 }
 
-/** The training days the detectors' reference did not take (their null distribution), and the reference itself. */
-function trainingDays(seed: number): { unseen: number[][]; reference: number[][] } {
+/**
+ * The training days the detectors' reference did not take (their null distribution), and the shift
+ * of a day's volatility features by a number of the reference's standard deviations.
+ */
+function trainingDays(seed: number): { unseen: number[][]; shiftVolatility: (row: number[], shiftSd: number) => number[] } {
   const { train } = marketDataFor({ seed, ...DEFAULT_TRAINING });
-  const split = referenceSplit(train, seed);
-  return { unseen: split.unseen.map((r) => r.features), reference: split.reference.map((r) => r.features) };
+  const { reference, unseen } = referenceSplit(train, seed);
+  const sd = new Map(VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f)).map((j) => [j, standardDeviation(reference.map((r) => r.features[j]))]));
+  return { unseen: unseen.map((r) => r.features), shiftVolatility: (row, shiftSd) => row.map((v, j) => (sd.has(j) ? v + shiftSd * sd.get(j)! : v)) };
 }
 
 /**
@@ -71,13 +75,11 @@ function trainingDays(seed: number): { unseen: number[][]; reference: number[][]
  * standard deviations of the reference.
  */
 export function driftStreamDays(seed: number, phases: { days: number; shiftSd: number }[]): { row: number[]; shiftSd: number }[] {
-  const { unseen, reference } = trainingDays(seed);
+  const { unseen, shiftVolatility } = trainingDays(seed);
   const random = seedrandom(`${seed}:drift-stream:${phases.map((p) => `${p.days}@${p.shiftSd}`).join(',')}`);
-  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
-  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
   return phases.flatMap((phase) =>
     Array.from({ length: phase.days }, () => ({
-      row: unseen[Math.floor(random() * unseen.length)].map((v, j) => (shifted.includes(j) ? v + phase.shiftSd * sd[shifted.indexOf(j)] : v)),
+      row: shiftVolatility(unseen[Math.floor(random() * unseen.length)], phase.shiftSd),
       shiftSd: phase.shiftSd,
     })),
   );
@@ -88,11 +90,9 @@ export function driftStreamDays(seed: number, phases: { days: number; shiftSd: n
  * training days the reference did not take, changed as asked, sent to each detector.
  */
 export async function sendWindows(world: UatWorld, detectors: string[], windows: number, size: number, change: DriftState['change'], shiftSd = 0): Promise<void> {
-  const { unseen, reference } = trainingDays(world.target.seed);
+  const { unseen, shiftVolatility } = trainingDays(world.target.seed);
   if (size > unseen.length) throw new Error(`a window of ${size} days needs more than the ${unseen.length} training days the reference did not take`);
   const random = seedrandom(`${world.target.seed}:drift-windows:${change}:${windows}x${size}`);
-  const shifted = VOLATILITY_FEATURES.map((f) => FEATURE_NAMES.indexOf(f));
-  const sd = shifted.map((j) => standardDeviation(reference.map((r) => r[j])));
   const shuffledColumn = FEATURE_NAMES.indexOf('implied_vol');
   const verdicts = new Map<string, DriftVerdict[]>(detectors.map((d) => [d, []]));
   const checkMs = new Map<string, number[]>(detectors.map((d) => [d, []]));
@@ -103,7 +103,7 @@ export async function sendWindows(world: UatWorld, detectors: string[], windows:
       [order[i], order[j]] = [order[j], order[i]];
     }
     let rows = order.slice(0, size).map((i) => [...unseen[i]]);
-    if (change === 'volatility-shift') rows = rows.map((r) => r.map((v, j) => (shifted.includes(j) ? v + shiftSd * sd[shifted.indexOf(j)] : v)));
+    if (change === 'volatility-shift') rows = rows.map((r) => shiftVolatility(r, shiftSd));
     if (change === 'correlation') {
       // the column keeps its values (its marginal distribution), in an order unrelated to the other features
       const column = rows.map((r) => r[shuffledColumn]);

@@ -19,6 +19,7 @@ import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';
 import { windowSeconds, type Window } from '../metrics/promql.ts';
 import { abCharts, businessCharts, driftChart, explanationChart, type ChartOption } from '../charts/chart-options.ts';
 import type { AuditStore } from '../../audit/store.ts';
+import { readMonitorState, smallestPValue, VERDICTS_KEPT, type MonitorState } from '../../monitor/client.ts';
 
 export const WINDOWS: Window[] = ['1m', '5m', '15m', '1h'];
 
@@ -114,14 +115,6 @@ export async function explanationsView(audit: ViewSources['audit']): Promise<Exp
 /** The drift monitor's verdicts and episodes, and the p-values of the latest windows. */
 export type DriftView = (EmptySection | { figures: Figure[] }) & { chart: ChartOption };
 
-interface MonitorWindow {
-  detector: string;
-  offset: number;
-  at: number;
-  drift: boolean;
-  pValues: Record<string, number>;
-}
-
 /**
  * From the drift monitor: per detector the windows it has checked, those reported as drift, and the
  * smallest p-value of the latest window (its feature in the note); the drift episodes opened,
@@ -132,27 +125,20 @@ export async function driftView(drift: ViewSources['drift']): Promise<DriftView>
   const none = (empty: string): DriftView => ({ empty, chart: driftChart([], empty) });
   if ('problem' in drift) return none(`No drift status to show: ${drift.problem}.`);
   const observedAt = new Date();
-  let windows: Record<string, MonitorWindow[]>;
-  let episodes: { id: string; openedAt: string; closedAt?: string; features: Record<string, number>; alerts: { status: string; at: string; delivered: boolean }[] }[];
+  let state: MonitorState;
   try {
-    const get = async (path: string): Promise<unknown> => {
-      const res = await fetch(`${drift.url}${path}`, { signal: AbortSignal.timeout(3000) });
-      if (!res.ok) throw new Error(`${path} answered ${res.status}`);
-      return res.json();
-    };
-    const [w, e] = await Promise.all([get('/windows'), get('/episodes')]);
-    windows = (w as { windows: Record<string, MonitorWindow[]> }).windows;
-    episodes = (e as { episodes: typeof episodes }).episodes;
+    state = await readMonitorState(drift.url, 3000);
   } catch (error) {
     return none(`The drift monitor at ${drift.url} does not answer (${(error as Error).message}): no drift status to show.`);
   }
+  const { windows, episodes } = state;
   const source = 'LIVE:drift-monitor';
   const figures: Figure[] = [];
   for (const [detector, list] of Object.entries(windows)) {
     const last = list[list.length - 1];
-    const smallest = last ? Object.entries(last.pValues).sort((a, b) => a[1] - b[1])[0] : undefined;
+    const smallest = last ? smallestPValue(last.pValues) : undefined;
     figures.push(
-      figure(`drift-windows-${detector}`, `Windows checked by ${detector}`, list.length, 'windows', source, list.length === 200 ? 'the latest 200' : undefined, observedAt),
+      figure(`drift-windows-${detector}`, `Windows checked by ${detector}`, list.length, 'windows', source, list.length === VERDICTS_KEPT ? `the latest ${VERDICTS_KEPT}` : undefined, observedAt),
       figure(`drift-windows-drifting-${detector}`, `Windows ${detector} reported as drift`, list.filter((v) => v.drift).length, 'windows', source, undefined, observedAt),
       figure(`drift-last-min-p-${detector}`, `Smallest p-value, latest window of ${detector}`, smallest ? smallest[1] : null, 'p-value', source, smallest ? `feature ${smallest[0]}, window ${last!.offset}` : 'no window checked yet', observedAt),
     );
