@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from '../support/config.ts';
 import { experimentRefusal, loadManifests, ManifestError, parseManifestDocuments, parseManifestText, unsupportedReason } from '../stack/manifests.ts';
 import { deploy } from '../stack/deployment.ts';
 import { readyCondition } from '../stack/resource-status.ts';
+import { readyAtGeneration } from '../support/k8s/manifest-objects.ts';
 import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
 
 const OWN = path.join(PROJECT_ROOT, 'k8s', 'ab-testing');
@@ -100,4 +101,17 @@ test("every Seldon sample manifest passes the schema check, or is refused naming
   assert.match(outcomes['income-explainer.yaml'], /spec\.explainer/);
   assert.match(outcomes['pipelines-income.yaml'], /unsupported kind 'Pipeline'/);
   assert.equal(outcomes['ab-default-model.yaml'], 'servable');
+});
+
+test('an object counts as ready only when its Ready condition was written for its current generation', () => {
+  const object = (generation: number, observedGeneration: number | undefined, ready: 'True' | 'False') => ({
+    kind: 'Experiment',
+    metadata: { name: 'financial-mab-experiment', generation },
+    status: { observedGeneration, conditions: [{ type: 'Ready', status: ready }] },
+  });
+  assert.equal(readyAtGeneration(object(3, 3, 'True')), true);
+  assert.equal(readyAtGeneration(object(4, 3, 'True')), false, 'a Ready left over from the spec before the last patch');
+  assert.equal(readyAtGeneration(object(3, 3, 'False')), false);
+  assert.equal(readyAtGeneration(object(3, undefined, 'True')), false, 'a status that does not say which generation it describes');
+  assert.equal(readyAtGeneration(undefined), false);
 });

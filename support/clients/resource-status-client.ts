@@ -20,8 +20,9 @@ export interface StatusCondition {
 
 export interface SeldonObject {
   kind: string;
-  metadata: { name: string; namespace?: string };
-  status?: { conditions?: StatusCondition[] };
+  metadata: { name: string; namespace?: string; generation?: number };
+  spec?: unknown;
+  status?: { observedGeneration?: number; conditions?: StatusCondition[] };
 }
 
 /** One condition in words: `Ready=False (Candidates not ready)`. */

@@ -20,6 +20,13 @@ export interface Condition {
   message?: string;
 }
 
+/**
+ * Ready for the spec it holds: the control plane's Ready condition is True and was written for
+ * the object's current generation (a Ready left over from before the last change does not count).
+ */
+export const readyAtGeneration = (o: Pick<SeldonObject, 'metadata' | 'status'> | undefined): boolean =>
+  o?.status?.observedGeneration === o?.metadata?.generation && o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
 /** The folder's objects as this run applies them: in `namespace`, labelled with the run id, Models first. */
 export function manifestObjects(folder: string, namespace: string, runId: string, labels: Record<string, string> = {}): SeldonObject[] {
   const objects = fs

@@ -10,7 +10,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, KubernetesO
 import { SELDON_GROUP as GROUP, SELDON_PLURALS as PLURALS, SELDON_VERSION as VERSION } from '../../stack/manifests.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
-import { RUN_LABEL, type Condition, type SeldonObject } from '../k8s/manifest-objects.ts';
+import { RUN_LABEL, readyAtGeneration, type Condition, type SeldonObject } from '../k8s/manifest-objects.ts';
 
 export { RUN_LABEL, manifestObjects, type Condition } from '../k8s/manifest-objects.ts';
 export const FIELD_MANAGER = 'financial-mlops-uat';
@@ -76,20 +76,18 @@ export async function readiness(kc: KubeConfig, namespace: string, objects: Kube
   const custom = kc.makeApiClient(CustomObjectsApi);
   const read = async (o: KubernetesObject): Promise<SeldonObject | undefined> =>
     (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[o.kind as keyof typeof PLURALS], name: o.metadata!.name! }).catch(() => undefined)) as SeldonObject | undefined;
-  const isReady = (o: SeldonObject | undefined): boolean =>
-    o?.status?.observedGeneration === o?.metadata?.generation && o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   let last: (SeldonObject | undefined)[] = [];
   try {
     await waitFor(`${objects.map(describe).join(', ')} to be ready`, deadlineMs, async () => {
       last = await Promise.all(objects.map(read));
-      return last.every(isReady) ? true : undefined;
+      return last.every(readyAtGeneration) ? true : undefined;
     }, 250);
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
   }
   return Promise.all(
     objects.map(async (o, i) => {
-      const ready = isReady(last[i]);
+      const ready = readyAtGeneration(last[i]);
       return { object: describe(o), ready, conditions: last[i]?.status?.conditions ?? [], events: ready ? [] : await eventsOf(kc, namespace, o.metadata!.name!) };
     }),
   );

@@ -18,6 +18,7 @@ import { oneSidedTBound } from '../stats/t-bound.ts';
 import type { BanditHandle } from '../targets/bandit-process.ts';
 import type { UatWorld } from '../world.ts';
 import { servedPredictions } from '../clients/served-predictions.ts';
+import { readyAtGeneration } from '../k8s/manifest-objects.ts';
 
 export interface ArmValues {
   arms: string[];
@@ -44,7 +45,7 @@ export interface OutageRecord {
   arm: string;
   /** When the arm was taken away (ms since the epoch). */
   removedAt: number;
-  /** Per request after that: when it was sent (ms after the removal), who answered (null: no predictor), and whether the Experiment was then Ready without the arm. */
+  /** Per request after that: when it was sent (ms after the removal), who answered (null: no predictor), and whether the Experiment, read just before, was Ready (for its current generation) without the arm. */
   after: { atMs: number; answeredBy: string | null; splitWithoutArm: boolean }[];
   restored: boolean;
 }
@@ -325,11 +326,14 @@ export async function replayThroughOutage(world: UatWorld, before: number, arm: 
       // paced: request k leaves k/rate seconds after the removal
       const due = record.removedAt + ((i - before) * 1000) / rate;
       if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      // the Experiment is read before the request, so a request counts as sent after the split
+      // only when the control plane had already reported the spec without the arm as Ready
+      const object = await world.status.get('Experiment', experiment);
+      const candidates = (object?.spec as { candidates?: { name: string }[] } | undefined)?.candidates ?? [];
+      const splitWithoutArm = readyAtGeneration(object) && !candidates.some((c) => c.name === arm);
       const atMs = Date.now() - record.removedAt;
       const answered = await step(i);
-      const object = (await world.status.get('Experiment', experiment)) as { spec?: { candidates?: { name: string }[] }; status?: { conditions?: { type: string; status: string }[] } } | undefined;
-      const ready = object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      record.after.push({ atMs, answeredBy: answered?.arm ?? null, splitWithoutArm: ready && !(object?.spec?.candidates ?? []).some((c) => c.name === arm) });
+      record.after.push({ atMs, answeredBy: answered?.arm ?? null, splitWithoutArm });
     }
   } finally {
     await world.target.restoreModel(arm);
