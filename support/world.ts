@@ -109,6 +109,7 @@ export interface DeploymentState {
 }
 
 export type { BanditState } from './tasks/bandit.ts';
+import type { BusinessState } from './tasks/business-case.ts';
 
 
 export interface UiState {
@@ -131,6 +132,7 @@ export class UatWorld extends World {
   readonly router: RouterState = {};
   readonly explain: ExplainState = {};
   readonly drift: DriftState = {};
+  readonly business: BusinessState = {};
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -211,6 +213,17 @@ export class UatWorld extends World {
    * step when it did not pass.
    */
   async check(input: CriterionInput): Promise<void> {
+    await this.checkAll([input]);
+  }
+
+  /** Several criteria of one step: each recorded and attached, then the step fails on the first that did not pass. */
+  async checkAll(inputs: CriterionInput[]): Promise<void> {
+    for (const input of inputs) await this.record(input);
+    const failed = inputs.find((input) => !input.passed);
+    if (failed) throw new CriterionFailed(failed);
+  }
+
+  private async record(input: CriterionInput): Promise<void> {
     const criterion: Criterion = {
       ...input,
       category: this.scenario.category,
@@ -222,7 +235,6 @@ export class UatWorld extends World {
     };
     appendCriterion(this.run.config.reportsDir, criterion);
     await this.attach(JSON.stringify(criterion, null, 2), { mediaType: 'application/json', fileName: `evidence-${input.id}.json` });
-    if (!input.passed) throw new CriterionFailed(input);
   }
 }
 

@@ -411,9 +411,14 @@ test('a drift monitor that alerts on every drifting window of an episode fails t
   assert.ok(retrains.criteria.find((c) => c.id === 'drift-metric-in-prometheus')?.passed, 'the metric still agrees with the topic');
 });
 
-test("a dashboard that shows one drifting window fewer than the detector reported fails the drift-view criterion", { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-drift-undercount' }, ['--name', `^(${DRIFT[3]})$`]);
+const BUSINESS_CASE = 'The enhanced predictor pays for itself within a month';
+
+test("a dashboard that shows one drifting window fewer than the detector reported fails the drift-view criterion; a release that ships the baseline's fit as the enhanced predictor fails the business case", { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-drift-undercount,training-challenger-is-baseline' }, ['--name', `^(${DRIFT[3]}|${BUSINESS_CASE})$`]);
   assert.equal(run.status, 1, run.output);
+  // no uplift: no revenue increase, so the whole cost is lost and never paid back
+  assert.equal(failedCriterion(run, 'business-case-roi').measured, -100);
+  assert.match(String(failedCriterion(run, 'business-case-payback').measured), /^never/);
   assert.match(JSON.stringify(failedCriterion(run, 'dashboard-shows-drift').details), /drift-windows-drifting-feature-drift-detector shows \d+, the topic gives \d+/);
   assert.ok(run.criteria.find((c) => c.id === 'retraining-once-per-episode')?.passed);
 });

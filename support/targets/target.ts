@@ -234,6 +234,7 @@ export async function startTarget(
       experimentName: config.mlflowExperiment,
       uatRunId,
       cacheDir: config.trainingCache,
+      faults: stackFaults(config),
     });
     log(`${config.trainingCache ? `fitted or reused (UAT_TRAINING_CACHE=${config.trainingCache})` : 'trained'}${store ? ' and logged' : ' (not logged: no MLflow store)'} ${published.length} predictors in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${published.map((p) => `${p.name}=${p.accuracy.toFixed(3)}`).join(', ')}`);
 

@@ -18,7 +18,7 @@ import { allResponses, routeCounts } from './traffic.ts';
 // the figures read from a serving source (the candidates' shares are DERIVED from the counts)
 const SERVING_FIGURE = /^(requests|rate):|^p95-latency$|^error-ratio$/;
 
-async function promTotals(world: UatWorld): Promise<Record<string, number>> {
+export async function promTotals(world: UatWorld): Promise<Record<string, number>> {
   const samples = await world.prometheus.query(PROMQL.requestsTotalByModel({ namespace: world.target.namespace }));
   return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
 }

@@ -39,11 +39,20 @@ export async function publishPredictors(options: {
    * models); unset in normal runs, which always fit.
    */
   cacheDir?: string;
+  /**
+   * Deliberate defects of the release process (meta tests only): `training-challenger-is-baseline` promotes
+   * the baseline's fit under the enhanced predictor's name (its artifact and its logged metrics).
+   */
+  faults?: string[];
 }): Promise<PublishedPredictor[]> {
   const uris = storageUris(options.manifests);
   const started = Date.now();
   const training = { seed: options.seed, ...DEFAULT_TRAINING };
-  const predictors = fitOrReuse(training, options.cacheDir);
+  const fitted = fitOrReuse(training, options.cacheDir);
+  const baselineFit = fitted.find((p) => p.spec.name === 'baseline-predictor');
+  const predictors = options.faults?.includes('training-challenger-is-baseline') && baselineFit
+    ? fitted.map((p) => (p.spec.name === 'enhanced-predictor' ? { ...baselineFit, spec: { ...baselineFit.spec, name: p.spec.name } } : p))
+    : fitted;
   const experimentId = await options.store?.experimentId(options.experimentName, 'gs://financial-mlops-models/mlflow');
   const published: PublishedPredictor[] = [];
   for (const p of predictors) {

@@ -5,11 +5,7 @@
  * controller, the explanations from their audit trail, drift from the drift monitor. Every figure
  * carries its source.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
-import { z } from 'zod';
-import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
+import type { HarnessConfig } from '../config.ts';
 import { experimentCandidates, modelNames, routerShape, type RouterShape } from '../k8s/manifest-reader.ts';
 import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
 import type { RunningTarget } from '../targets/target.ts';
@@ -20,6 +16,7 @@ import { windowSeconds, type Window } from '../metrics/promql.ts';
 import { abCharts, businessCharts, driftChart, explanationChart, type ChartOption } from '../charts/chart-options.ts';
 import type { AuditStore } from '../../audit/store.ts';
 import { readMonitorState, smallestPValue, VERDICTS_KEPT, type MonitorState } from '../../monitor/client.ts';
+import { readRoiAssumptions } from '../report/roi.ts';
 
 export const WINDOWS: Window[] = ['1m', '5m', '15m', '1h'];
 
@@ -184,23 +181,6 @@ export interface DashboardData {
   drift: DriftView;
   explanations: ExplanationsView;
   sources: Record<string, number>;
-}
-
-const assumptionsSchema = z.object({
-  currency: z.string().min(1),
-  value_per_correct_prediction: z.number().nonnegative(),
-  extra_cost_per_1000_requests: z.number().nonnegative(),
-});
-
-export const ROI_ASSUMPTIONS_FILE = path.join(PROJECT_ROOT, 'fixtures', 'roi-assumptions.yaml');
-
-export function readRoiAssumptions(file = ROI_ASSUMPTIONS_FILE): z.infer<typeof assumptionsSchema> {
-  const parsed = assumptionsSchema.safeParse(parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${path.relative(PROJECT_ROOT, file)}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 async function accuracyFigures(sources: ViewSources, models: string[]): Promise<Figure[]> {

@@ -1,0 +1,11 @@
+import { Then, When } from '@cucumber/cucumber';
+import { checkReturnAndPayback, computeBusinessCase } from '../support/tasks/business-case.ts';
+import type { UatWorld } from '../support/world.ts';
+
+When('the business case of {string} over {string} is computed with the assumptions in {string}', function (this: UatWorld, challenger: string, baseline: string, assumptions: string) {
+  return computeBusinessCase(this, challenger, baseline, assumptions);
+});
+
+Then('the return on investment over the period is at least {float} % and the cost is paid back within {int} days', function (this: UatWorld, percent: number, days: number) {
+  return checkReturnAndPayback(this, percent, days);
+});
