@@ -11,6 +11,6 @@ const config = loadConfig();
 const { signoff, markdown } = writeSignOff(config.reportsDir, config.waiversFile);
 const html = generateAllureHtml(config.reportsDir);
 console.log(html.message);
-console.log(`Verdict: ${signoff.verdict}`);
+console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 console.log(`Sign-off: ${markdown}`);
 process.exit(html.ok ? verdictExitCode(signoff.verdict) : 1);

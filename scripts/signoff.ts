@@ -8,7 +8,7 @@ import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
 const config = loadConfig();
 const { signoff, markdown, json } = writeSignOff(config.reportsDir, config.waiversFile);
-console.log(`Verdict: ${signoff.verdict}`);
+console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 console.log(`Sign-off: ${markdown}\nSign-off (JSON): ${json}`);

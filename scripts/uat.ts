@@ -10,10 +10,14 @@
  * `--dry-run` (UAT_TARGET=kubernetes) applies the main manifests with a server-side dry run, prints
  * what would be created, changed or refused, and runs nothing: the cluster is left as it was.
  *
- * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO, and 2 before anything starts
- * when an option, the profile (one of the exports of cucumber.js) or a feature file is unknown.
+ * The sign-off's scope is the categories the profile selects (all for `default` and `ci`).
+ *
+ * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO or INCOMPLETE, and 2 before
+ * anything starts when an option, the profile (one of the exports of cucumber.js) or a feature
+ * file is unknown. Ctrl-C or SIGTERM stops the suite (it stops everything it started), keeps the
+ * finished scenarios' results, writes an INCOMPLETE sign-off and exits 130 (143 for SIGTERM).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +27,8 @@ import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
-import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
+import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff, type SuiteOutcome } from '../support/report/signoff.ts';
+import { CATEGORIES } from '../support/evidence/ledger.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
 
@@ -51,8 +56,13 @@ try {
 }
 const { values, positionals } = parsed;
 // the profiles are the exports of cucumber.js: an unknown one is refused with the list
-const profiles = Object.keys(await import(pathToFileURL(path.join(PROJECT_ROOT, 'cucumber.js')).href));
+const profileModule = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'cucumber.js')).href)) as Record<string, { paths?: string[] }>;
+const profiles = Object.keys(profileModule);
 if (!profiles.includes(values.profile)) refuse(`unknown profile '${values.profile}': the profiles are ${profiles.join(', ')}`);
+// the categories whose folders the profile's paths name; all of them when a path spans every folder
+const profilePaths = profileModule[values.profile].paths ?? [];
+const named = profilePaths.map((p) => CATEGORIES.find((c) => p.startsWith(`features/${c}/`)));
+const scope: string[] = named.length > 0 && named.every(Boolean) ? [...new Set(named as string[])] : [...CATEGORIES];
 // a feature file may carry line numbers (`file.feature:12:30`), as Cucumber takes them
 const missingFeature = positionals.find((f) => !fs.existsSync(path.resolve(f.replace(/(:\d+)+$/, ''))));
 if (missingFeature !== undefined) refuse(`no feature file '${missingFeature}'`);
@@ -79,22 +89,50 @@ fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
 fs.rmSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), { force: true });
 
 // Feature files given after the options are run besides the profile's.
-const cucumber = spawnSync(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...values.name.flatMap((n) => ['--name', n]), ...positionals], {
+const cucumber = spawn(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...values.name.flatMap((n) => ['--name', n]), ...positionals], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },
 });
+// Ctrl-C reaches the suite from the terminal too; a SIGTERM is passed on. The suite stops what it
+// started within its bound (support/interrupt.ts); past 10 s it is killed.
+let interrupted: NodeJS.Signals | undefined;
+let interruptedAt: string | undefined;
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (interrupted) return;
+  interrupted = signal;
+  interruptedAt = new Date().toISOString();
+  console.error(`\nuat: ${signal}: stopping the suite; the finished scenarios are kept and the sign-off will say INCOMPLETE`);
+  if (signal !== 'SIGINT' && cucumber.exitCode === null) cucumber.kill(signal);
+  setTimeout(() => cucumber.kill('SIGKILL'), 10_000).unref();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('SIGHUP', onSignal);
+const exitCode = await new Promise<number | null>((resolve) => cucumber.on('exit', (code) => resolve(code)));
 const suiteSeconds = (Date.now() - started) / 1000;
 // The suite's own outcome, so every later rewrite of the sign-off (npm run signoff, npm run report) decides the same way.
 fs.mkdirSync(config.reportsDir, { recursive: true });
-fs.writeFileSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), JSON.stringify({ exitCode: cucumber.status, profile: values.profile, endedAt: new Date().toISOString() }, null, 2));
+const outcome: SuiteOutcome = {
+  exitCode,
+  profile: values.profile,
+  endedAt: new Date().toISOString(),
+  scope,
+  ...(values.name.length > 0 ? { nameFilters: values.name } : {}),
+  ...(interrupted ? { interrupted, interruptedAt } : {}),
+};
+fs.writeFileSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), JSON.stringify(outcome, null, 2));
 
 const { signoff, markdown, json } = writeSignOff(config.reportsDir, config.waiversFile);
-const html = values.html && !values['no-html'] ? generateAllureHtml(config.reportsDir) : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
+const html = interrupted
+  ? { ok: true, message: 'Allure HTML skipped (interrupted); run `npm run report` to build it from the finished scenarios' }
+  : values.html && !values['no-html']
+    ? generateAllureHtml(config.reportsDir)
+    : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
 
 const line = '-'.repeat(72);
 console.log(`\n${line}`);
-console.log(`Verdict: ${signoff.verdict}   (profile ${values.profile}, suite ${suiteSeconds.toFixed(1)} s, cucumber exit ${cucumber.status})`);
+console.log(`Verdict: ${signoff.verdict}   (${signoff.scopeNote}; profile ${values.profile}, suite ${suiteSeconds.toFixed(1)} s, cucumber exit ${exitCode}${interrupted ? `, interrupted by ${interrupted}` : ''})`);
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
@@ -104,5 +142,6 @@ console.log(`Allure results:  ${path.join(config.reportsDir, ALLURE_RESULTS)}`);
 console.log(html.message);
 console.log(line);
 
-// The exit code follows the verdict, whichever command writes it (failed scenarios are in the verdict).
-process.exit(verdictExitCode(signoff.verdict));
+// The exit code follows the verdict, whichever command writes it (failed scenarios are in the verdict);
+// an interrupted run ends as an interrupted command does.
+process.exit(interrupted ? 128 + (interrupted === 'SIGINT' ? 2 : interrupted === 'SIGHUP' ? 1 : 15) : verdictExitCode(signoff.verdict));

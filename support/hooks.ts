@@ -12,6 +12,7 @@ import { loadConfig } from './config.ts';
 import { evidenceFile, figuresFile } from './evidence/ledger.ts';
 import { writeRunDescription } from './report/run-description.ts';
 import { startConfiguredTarget } from './targets/target.ts';
+import { onInterrupt } from './interrupt.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
 
 /** Helper waits stay below this; the run deadline (CI) stays above it. */
@@ -27,6 +28,12 @@ BeforeAll({ timeout: 180_000 }, async function () {
   fs.rmSync(figuresFile(config.reportsDir), { force: true });
   const context: RunContext = { config, log };
   setRunContext(context);
+  // interrupted: the finished scenarios' results are already written; stop everything started
+  onInterrupt(async () => {
+    log('interrupted: stopping the browser and the target');
+    if (context.browser) await (await context.browser.catch(() => undefined))?.close().catch(() => undefined);
+    if (context.target) await context.target.stop();
+  });
   try {
     context.target = await startConfiguredTarget(config, log);
   } catch (error) {

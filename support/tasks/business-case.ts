@@ -62,8 +62,8 @@ export async function computeBusinessCase(world: UatWorld, challenger: string, b
     baselineAccuracy: { value: accuracyOf(baseline), label: `${baseline} accuracy on held-out days`, source: 'LIVE:mlflow-postgres', note: `latest finished run of this release (uat.run_id ${world.target.uatRunId})` },
     challengerAccuracy: { value: accuracyOf(challenger), label: `${challenger} accuracy on held-out days`, source: 'LIVE:mlflow-postgres', note: `latest finished run of this release (uat.run_id ${world.target.uatRunId})` },
     answeredShare: { value: Math.min(1, answered / sent), label: 'share of requests answered', source: 'LIVE:prometheus', note: `${answered} of the ${sent} requests this scenario sent counted as answered (code 200) by ${challenger} and ${baseline}; ${PROMQL.requestsTotalByModel({ namespace: world.target.namespace })} at ${prometheusUrl}` },
-    requestsInRun: { value: inRun[0]?.value ?? 0, label: 'requests the platform answered in this run', source: 'LIVE:prometheus', note: `all models, in the ${runSeconds} s since the run's target started; test traffic, not a production volume` },
-    p95LatencyMs: p95[0] && Number.isFinite(p95[0].value) ? { value: p95[0].value * 1000, label: `P95 inference latency since the run's target started (${runSeconds} s)`, source: 'LIVE:prometheus' } : null,
+    requestsInRun: { value: inRun[0]?.value ?? 0, label: 'requests the platform answered in this run', source: 'LIVE:prometheus', note: `all models, in the ${runSeconds} s since the target was ready; test traffic, not a production volume` },
+    p95LatencyMs: p95[0] && Number.isFinite(p95[0].value) ? { value: p95[0].value * 1000, label: `P95 inference latency since the target was ready (${runSeconds} s)`, source: 'LIVE:prometheus' } : null,
     assumptionsFile: path.relative(PROJECT_ROOT, file),
     measuredAt: new Date().toISOString(),
   };

@@ -41,7 +41,19 @@ const sameCounts = (a: Record<string, number>, b: Record<string, number>): boole
 /** Every scrape target is up, and Prometheus has caught up with the platform's own counters. */
 export async function ensurePrometheusScraping(world: UatWorld): Promise<void> {
   const prometheus = world.prometheus;
-  const targets = await prometheus.targets();
+  // judged on a scrape taken after this check began: a part that started listening just after
+  // Prometheus last scraped it (the first scenario of a run) is not down; one still down then is
+  const since = Date.now();
+  let targets = await prometheus.targets();
+  if (targets.some((t) => t.health !== 'up')) {
+    targets = await waitFor('a scrape of every target after the check began', 10_000, async () => {
+      const now = await prometheus.targets();
+      return now.every((t) => Date.parse(t.lastScrape) >= since) ? now : undefined;
+    }, 250).catch(async (error: Error) => {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      return prometheus.targets();
+    });
+  }
   const down = targets.filter((t) => t.health !== 'up');
   await world.check({
     id: 'prometheus-scrapes-platform',

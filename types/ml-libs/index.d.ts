@@ -50,6 +50,8 @@ declare module 'async-exit-hook' {
     (hook: (done?: () => void) => void): void;
     unhookEvent(event: string): void;
     hookEvent(event: string, code?: number, filter?: (...args: unknown[]) => boolean): void;
+    forceExitTimeout(ms: number): void;
+    hookedEvents(): string[];
   }
   const exitHook: ExitHook;
   export default exitHook;
