@@ -1,16 +1,27 @@
 /**
  * Rebuild the Allure HTML report from reports/allure-results, carrying the previous report's
- * history over, and rewrite the sign-off from the same run. Exits 1 when the verdict is NO-GO or
- * the HTML could not be built, so its exit code never contradicts the sign-off.
+ * history over, and rewrite the sign-off from the same run. Exits 1 when the verdict is not GO or
+ * GO WITH WAIVERS, or the HTML could not be built, so its exit code never contradicts the sign-off.
+ *
+ *   npm run report [-- --open]    --open: open the single-file report in the desktop's browser
  */
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
+const { values } = parseArgs({ options: { open: { type: 'boolean', default: false } } });
 const config = loadConfig();
 const { signoff, markdown } = writeSignOff(config.reportsDir, config.waiversFile);
 const html = generateAllureHtml(config.reportsDir);
 console.log(html.message);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 console.log(`Sign-off: ${markdown}`);
+if (values.open && html.singleFile) {
+  // the file opens from disk: no server needed
+  const opener = spawn('xdg-open', [html.singleFile], { stdio: 'ignore', detached: true });
+  opener.on('error', () => console.log(`no desktop opener (xdg-open) here: open ${html.singleFile} in a browser`));
+  opener.unref();
+}
 process.exit(html.ok ? verdictExitCode(signoff.verdict) : 1);
