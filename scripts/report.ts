@@ -3,18 +3,23 @@
  * history over, and rewrite the sign-off from the same run. Exits 1 when the verdict is not GO or
  * GO WITH WAIVERS, or the HTML could not be built, so its exit code never contradicts the sign-off.
  *
- *   npm run report [-- --open]    --open: open the single-file report in the desktop's browser
+ *   npm run report [-- --open] [--run <folder>]
+ *     --open: open the single-file report in the desktop's browser
+ *     --run: the run folder (default reports/latest)
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
+import { resolveRunFolder } from '../support/report/run-folders.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
-const { values } = parseArgs({ options: { open: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { open: { type: 'boolean', default: false }, run: { type: 'string' } } });
 const config = loadConfig();
-const { signoff, markdown } = writeSignOff(config.reportsDir, config.waiversFile);
-const html = generateAllureHtml(config.reportsDir);
+// the run folder given, else reports/latest
+const runDir = resolveRunFolder(config.reportsDir, values.run);
+const { signoff, markdown } = writeSignOff(runDir, config.waiversFile);
+const html = generateAllureHtml(runDir);
 console.log(html.message);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 console.log(`Sign-off: ${markdown}`);

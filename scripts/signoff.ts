@@ -1,13 +1,20 @@
 /**
- * Rewrite the sign-off from the last run's results (Cucumber messages, evidence ledger, Allure
- * attachments, the suite's recorded outcome, the waiver file) without running anything. Prints the
- * verdict and exits as `npm run uat` did: 0 for GO and GO WITH WAIVERS, 1 for NO-GO.
+ * Rewrite the sign-off of a run (reports/latest, or `-- --run <folder>`) from its results
+ * (Cucumber messages, evidence ledger, Allure attachments, the suite's recorded outcome, the
+ * business case's inputs) with the waiver file and the ROI assumptions as they stand now, without
+ * running anything. Prints the verdict and exits as `npm run uat` did: 0 for GO and GO WITH
+ * WAIVERS, 1 for NO-GO and INCOMPLETE.
  */
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
+import { resolveRunFolder } from '../support/report/run-folders.ts';
 import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
 
+const { values } = parseArgs({ options: { run: { type: 'string' } } });
 const config = loadConfig();
-const { signoff, markdown, json } = writeSignOff(config.reportsDir, config.waiversFile);
+// the run folder given, else reports/latest
+const runDir = resolveRunFolder(config.reportsDir, values.run);
+const { signoff, markdown, json } = writeSignOff(runDir, config.waiversFile);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);

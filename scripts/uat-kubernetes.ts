@@ -7,7 +7,7 @@
  * Afterwards it checks what the issue of both targets demands: no object of the run is left in the
  * namespace, and the verdict and the set of criteria equal those of the local run whose reports are
  * in UAT_REPORTS_DIR (run `npm run test:uat` first; without one, only this run's verdict counts).
- * This run's reports go to <UAT_REPORTS_DIR>/kubernetes.
+ * This run's reports go to a run folder under <UAT_REPORTS_DIR>/kubernetes (its `latest` points at it).
  *
  * Without a built kube-apiserver (or etcd) it says how to get them and exits 0: those runs skip.
  */
@@ -20,6 +20,7 @@ import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { cachedBinary, missingTools } from '../support/cluster/kube-apiserver-build.ts';
 import { startSeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
+import { latestRun } from '../support/report/run-folders.ts';
 import { labelledObjects, RUN_LABEL } from '../support/targets/kubernetes-deploy.ts';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'ci' }, namespace: { type: 'string', default: 'financial-mlops-uat' } } });
@@ -34,7 +35,7 @@ if (!apiserverBin || noEtcd) {
 }
 
 const reportsDir = path.join(config.reportsDir, 'kubernetes');
-fs.rmSync(reportsDir, { recursive: true, force: true });
+fs.rmSync(path.join(reportsDir, 'cluster'), { recursive: true, force: true });
 const started = Date.now();
 const seldon = await startSeldonCluster({ apiserverBin, config, namespace: values.namespace, dir: path.join(reportsDir, 'cluster'), progress: say });
 say(`kube-apiserver ${seldon.cluster.version} at ${seldon.cluster.server}, Seldon (operator mode) for ${seldon.namespace} at ${seldon.inferenceUrl}, up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -68,12 +69,14 @@ try {
   say(`objects labelled ${RUN_LABEL} in ${seldon.namespace} after the run: ${left.length}`);
 
   // the same verdict and criteria as the local run, when its reports are there
-  const localSignoff = path.join(config.reportsDir, 'signoff', 'signoff.json');
-  const kubeSignoff = path.join(reportsDir, 'signoff', 'signoff.json');
+  const localRun = latestRun(config.reportsDir) ?? config.reportsDir;
+  const kubeRun = latestRun(reportsDir) ?? reportsDir;
+  const localSignoff = path.join(localRun, 'signoff', 'signoff.json');
+  const kubeSignoff = path.join(kubeRun, 'signoff', 'signoff.json');
   const verdict = (file: string): string => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { verdict: string }).verdict : 'none');
   const criteria = (dir: string): string[] => [...new Set(readLedger(dir).map((c) => c.id))].sort();
   if (fs.existsSync(localSignoff)) {
-    const [local, kube] = [criteria(config.reportsDir), criteria(reportsDir)];
+    const [local, kube] = [criteria(localRun), criteria(kubeRun)];
     const onlyLocal = local.filter((id) => !kube.includes(id));
     const onlyKube = kube.filter((id) => !local.includes(id));
     say(`verdicts: local ${verdict(localSignoff)}, kubernetes ${verdict(kubeSignoff)}; criteria: local ${local.length}, kubernetes ${kube.length}, in one only ${onlyLocal.length + onlyKube.length}`);
@@ -83,7 +86,7 @@ try {
   } else {
     say(`no local run's sign-off in ${config.reportsDir} to compare with (run \`npm run test:uat\` first)`);
   }
-  say(`suite on UAT_TARGET=kubernetes: ${suiteSeconds.toFixed(1)} s; reports in ${path.relative(process.cwd(), reportsDir)}`);
+  say(`suite on UAT_TARGET=kubernetes: ${suiteSeconds.toFixed(1)} s; reports in ${path.relative(process.cwd(), kubeRun)}`);
   for (const p of problems) say(`FAILED: ${p}`);
   exitCode = problems.length === 0 ? 0 : 1;
 } finally {

@@ -10,7 +10,9 @@
  * `--dry-run` (UAT_TARGET=kubernetes) applies the main manifests with a server-side dry run, prints
  * what would be created, changed or refused, and runs nothing: the cluster is left as it was.
  *
- * The sign-off's scope is the categories the profile selects (all for `default` and `ci`).
+ * Each run writes into its own folder, reports/runs/<time>-<run id>/, and reports/latest points at
+ * the newest; the Allure history carries over from the run before. The sign-off's scope is the
+ * categories the profile selects (all for `default` and `ci`).
  *
  * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO or INCOMPLETE, and 2 before
  * anything starts when an option, the profile (one of the exports of cucumber.js) or a feature
@@ -18,6 +20,7 @@
  * finished scenarios' results, writes an INCOMPLETE sign-off and exits 130 (143 for SIGTERM).
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +30,7 @@ import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
 import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
+import { latestRun, newRunFolder, pointLatest } from '../support/report/run-folders.ts';
 import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff, type SuiteOutcome } from '../support/report/signoff.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
 
@@ -83,16 +87,17 @@ if (values['dry-run']) {
   process.exit(outcomes.some((o) => o.outcome === 'refused') ? 1 : 0);
 }
 const started = Date.now();
-fs.rmSync(path.join(config.reportsDir, ALLURE_RESULTS), { recursive: true, force: true });
-fs.rmSync(path.join(config.reportsDir, 'cucumber-messages.ndjson'), { force: true });
-fs.rmSync(path.join(config.reportsDir, 'run.json'), { force: true });
-fs.rmSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), { force: true });
+// This run's own folder, never another's: reports/runs/<time>-<run id>, and reports/latest points at it.
+const runId = randomUUID();
+const previous = latestRun(config.reportsDir);
+const runDir = newRunFolder(config.reportsDir, runId);
+pointLatest(config.reportsDir, runDir);
 
 // Feature files given after the options are run besides the profile's.
 const cucumber = spawn(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...values.name.flatMap((n) => ['--name', n]), ...positionals], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
-  env: { ...process.env, UAT_REPORTS_DIR: config.reportsDir },
+  env: { ...process.env, UAT_REPORTS_DIR: runDir, UAT_RUN_ID: runId },
 });
 // Ctrl-C reaches the suite from the terminal too; a SIGTERM is passed on. The suite stops what it
 // started within its bound (support/interrupt.ts); past 10 s it is killed.
@@ -112,7 +117,6 @@ process.on('SIGHUP', onSignal);
 const exitCode = await new Promise<number | null>((resolve) => cucumber.on('exit', (code) => resolve(code)));
 const suiteSeconds = (Date.now() - started) / 1000;
 // The suite's own outcome, so every later rewrite of the sign-off (npm run signoff, npm run report) decides the same way.
-fs.mkdirSync(config.reportsDir, { recursive: true });
 const outcome: SuiteOutcome = {
   exitCode,
   profile: values.profile,
@@ -121,13 +125,13 @@ const outcome: SuiteOutcome = {
   ...(values.name.length > 0 ? { nameFilters: values.name } : {}),
   ...(interrupted ? { interrupted, interruptedAt } : {}),
 };
-fs.writeFileSync(path.join(config.reportsDir, SUITE_OUTCOME_FILE), JSON.stringify(outcome, null, 2));
+fs.writeFileSync(path.join(runDir, SUITE_OUTCOME_FILE), JSON.stringify(outcome, null, 2));
 
-const { signoff, markdown, json } = writeSignOff(config.reportsDir, config.waiversFile);
+const { signoff, markdown, json } = writeSignOff(runDir, config.waiversFile);
 const html = interrupted
   ? { ok: true, message: 'Allure HTML skipped (interrupted); run `npm run report` to build it from the finished scenarios' }
   : values.html && !values['no-html']
-    ? generateAllureHtml(config.reportsDir)
+    ? generateAllureHtml(runDir, previous)
     : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
 
 const line = '-'.repeat(72);
@@ -138,7 +142,8 @@ for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
 console.log(`Sign-off:        ${markdown}`);
 console.log(`Sign-off (JSON): ${json}`);
-console.log(`Allure results:  ${path.join(config.reportsDir, ALLURE_RESULTS)}`);
+console.log(`Allure results:  ${path.join(runDir, ALLURE_RESULTS)}`);
+console.log(`Run folder:      ${runDir} (also ${path.join(config.reportsDir, 'latest')})`);
 console.log(html.message);
 console.log(line);
 

@@ -44,6 +44,8 @@ const schema = z.object({
   UAT_REFERENCE_DIR: z.string().default(path.resolve(PROJECT_ROOT, '..', 'shared', 'reference')),
   UAT_KEEP: z.enum(['0', '1', 'true', 'false']).default('0'),
   UAT_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
+  // set by `npm run uat` for the suite it starts: the run's id, also in its folder's name
+  UAT_RUN_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID').optional(),
   UAT_STORAGE_MAP: z
     .string()
     .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
@@ -109,6 +111,8 @@ export interface HarnessConfig {
   waiversFile: string;
   /** Where fitted predictors are reused for the same training options (meta tests only). */
   trainingCache?: string;
+  /** The run's id when `npm run uat` chose it (UAT_RUN_ID); otherwise the target picks one. */
+  runId?: string;
 }
 
 export class ConfigError extends Error {}
@@ -160,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router'), path.join(PROJECT_ROOT, 'k8s', 'explainer'), path.join(PROJECT_ROOT, 'k8s', 'drift')],
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
+    runId: e.UAT_RUN_ID,
   };
 }
 

@@ -36,7 +36,7 @@ test('Ctrl-C during a run: INCOMPLETE sign-off listing what finished, nothing le
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     // interrupt once two scenarios have finished
-    const messages = path.join(reports, 'cucumber-messages.ndjson');
+    const messages = path.join(reports, 'latest', 'cucumber-messages.ndjson');
     await waitFor('two scenarios to finish', 150_000, async () => {
       const text = fs.existsSync(messages) ? fs.readFileSync(messages, 'utf8') : '';
       return (text.match(/"testCaseFinished"/g) ?? []).length >= 2 ? true : undefined;
@@ -54,13 +54,13 @@ test('Ctrl-C during a run: INCOMPLETE sign-off listing what finished, nothing le
     // (tsx keeps its compile cache there too: that one is not the run's)
     assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('uat-')), [], 'temporary folders left behind');
     assert.match(output, /Verdict: INCOMPLETE/);
-    const signoff = JSON.parse(fs.readFileSync(path.join(reports, 'signoff', 'signoff.json'), 'utf8')) as { verdict: string; reasons: string[]; scenarios: { status: string }[]; suite: { interrupted?: string } };
+    const signoff = JSON.parse(fs.readFileSync(path.join(reports, 'latest', 'signoff', 'signoff.json'), 'utf8')) as { verdict: string; reasons: string[]; scenarios: { status: string }[]; suite: { interrupted?: string } };
     assert.equal(signoff.verdict, 'INCOMPLETE');
     assert.equal(signoff.suite.interrupted, 'SIGINT');
     assert.match(signoff.reasons.join('\n'), /interrupted \(SIGINT\)/);
     assert.ok(signoff.scenarios.filter((s) => s.status === 'passed').length >= 2, 'the finished scenarios are listed');
     assert.ok(!signoff.scenarios.some((s) => s.status === 'failed'), 'a scenario cut short is not a failure');
-    assert.match(fs.readFileSync(path.join(reports, 'signoff', 'signoff.md'), 'utf8'), /\*\*Verdict: INCOMPLETE\*\*/);
+    assert.match(fs.readFileSync(path.join(reports, 'latest', 'signoff', 'signoff.md'), 'utf8'), /\*\*Verdict: INCOMPLETE\*\*/);
   } finally {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,7 @@ test('a failed normal criterion is NO-GO; waived it is GO WITH WAIVERS; an expir
     assert.equal(uat.status, 1, uat.output);
     assert.match(uat.output, /Verdict: NO-GO/);
     assert.match(uat.output, /normal criterion failed: every answer to a request naming ensemble-predictor comes from ensemble-predictor \(answers-come-from-ensemble-predictor;/);
-    const signoffFile = path.join(dir, 'reports', 'signoff', 'signoff.json');
+    const signoffFile = path.join(dir, 'reports', 'latest', 'signoff', 'signoff.json');
     const first = JSON.parse(fs.readFileSync(signoffFile, 'utf8'));
     assert.equal(first.verdict, 'NO-GO');
     // Every other reason would hide the point of this test.
@@ -56,7 +56,7 @@ test('a failed normal criterion is NO-GO; waived it is GO WITH WAIVERS; an expir
     assert.equal(waived.status, 0, waived.output);
     assert.match(waived.output, /Verdict: GO WITH WAIVERS/);
     assert.match(waived.output, /waived: answers-come-from-ensemble-predictor \(normal\) by release.manager until 2099-12-31/);
-    const md = fs.readFileSync(path.join(dir, 'reports', 'signoff', 'signoff.md'), 'utf8');
+    const md = fs.readFileSync(path.join(dir, 'reports', 'latest', 'signoff', 'signoff.md'), 'utf8');
     assert.match(md, /\*\*Verdict: GO WITH WAIVERS\*\* for all categories \(profile ci; only scenarios named by --name [^\n]*\): not a release verdict: only the scenarios picked by --name ran; on the embedded Seldon-compatible stand-in, not a cluster\.\n[\s\S]*## Waived failures \(1\)/);
     assert.equal(JSON.parse(fs.readFileSync(signoffFile, 'utf8')).verdict, 'GO WITH WAIVERS');
 

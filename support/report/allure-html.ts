@@ -59,7 +59,8 @@ function writeReportMetadata(reportsDir: string, results: string): string {
   return name;
 }
 
-export function generateAllureHtml(reportsDir: string): AllureHtmlResult {
+/** `previousRun`: the run folder whose report's history carries over (default: this folder's own earlier report). */
+export function generateAllureHtml(reportsDir: string, previousRun: string = reportsDir): AllureHtmlResult {
   const results = path.join(reportsDir, ALLURE_RESULTS);
   const report = path.join(reportsDir, 'allure-report');
   const single = path.join(reportsDir, 'allure-report.html');
@@ -69,7 +70,7 @@ export function generateAllureHtml(reportsDir: string): AllureHtmlResult {
     return { ok: false, message: `Java is not installed, so the Allure HTML was not generated (results stay in ${results}). Install it with \`apt-get install -y default-jre-headless\`.` };
   }
   const name = writeReportMetadata(reportsDir, results);
-  const history = path.join(report, 'history');
+  const history = path.join(previousRun, 'allure-report', 'history');
   if (fs.existsSync(history)) fs.cpSync(history, path.join(results, 'history'), { recursive: true });
   const bin = path.join(PROJECT_ROOT, 'node_modules', 'allure-commandline', 'bin', 'allure');
   const generate = (out: string, extra: string[]): string | undefined => {

@@ -174,7 +174,7 @@ export async function startTarget(
   makeServing: (context: ServingContext) => Promise<Serving>,
   options: TargetOptions = {},
 ): Promise<RunningTarget> {
-  const uatRunId = randomUUID();
+  const uatRunId = config.runId ?? randomUUID();
   const cleanup: (() => Promise<unknown>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`stopping: ${error.message}`));
