@@ -214,7 +214,7 @@ export function buildSignOff(reportsDir: string, waiverFile?: string): SignOff {
     criteria = criteria.filter((c) => c.recordedAt < cut);
   }
   const shown = readShownFigures(reportsDir).filter((f) => !run || f.runId === run.runId);
-  const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter((c) => !run || c.runId === run.runId));
+  const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter((c) => (!run || c.runId === run.runId) && (!cut || c.recordedAt < cut)));
   const categories: SignOff['categories'] = {};
   for (const category of [...CATEGORIES, 'uncategorised']) {
     const mine = scenarios.filter((s) => s.category === category);
