@@ -12,17 +12,18 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
 import { resolveRunFolder } from '../support/report/run-folders.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
-import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
+import { verdictExitCode } from '../support/report/signoff.ts';
+import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 
 const { values } = parseArgs({ options: { open: { type: 'boolean', default: false }, run: { type: 'string' } } });
 const config = loadConfig();
 // the run folder given, else reports/latest
 const runDir = resolveRunFolder(config.reportsDir, values.run);
-const { signoff, markdown } = writeSignOff(runDir, config.waiversFile);
+const { signoff, markdown, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 const html = generateAllureHtml(runDir);
 console.log(html.message);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
-console.log(`Sign-off: ${markdown}`);
+console.log(`Sign-off: ${markdown} (PDF: ${pdf ?? pdfProblem})`);
 if (values.open && html.singleFile) {
   // the file opens from disk: no server needed
   const opener = spawn('xdg-open', [html.singleFile], { stdio: 'ignore', detached: true });

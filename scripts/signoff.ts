@@ -1,5 +1,5 @@
 /**
- * Rewrite the sign-off of a run (reports/latest, or `-- --run <folder>`) from its results
+ * Rewrite the sign-off documents (Markdown, JSON, HTML, PDF) of a run (reports/latest, or `-- --run <folder>`) from its results
  * (Cucumber messages, evidence ledger, Allure attachments, the suite's recorded outcome, the
  * business case's inputs) with the waiver file and the ROI assumptions as they stand now, without
  * running anything. Prints the verdict and exits as `npm run uat` did: 0 for GO and GO WITH
@@ -8,15 +8,16 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
 import { resolveRunFolder } from '../support/report/run-folders.ts';
-import { verdictExitCode, writeSignOff } from '../support/report/signoff.ts';
+import { verdictExitCode } from '../support/report/signoff.ts';
+import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 
 const { values } = parseArgs({ options: { run: { type: 'string' } } });
 const config = loadConfig();
 // the run folder given, else reports/latest
 const runDir = resolveRunFolder(config.reportsDir, values.run);
-const { signoff, markdown, json } = writeSignOff(runDir, config.waiversFile);
+const { signoff, markdown, json, html, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
-console.log(`Sign-off: ${markdown}\nSign-off (JSON): ${json}`);
+console.log(`Sign-off: ${markdown}\nSign-off (JSON): ${json}\nSign-off (HTML): ${html}\nSign-off (PDF): ${pdf ?? pdfProblem}`);
 process.exit(verdictExitCode(signoff.verdict));

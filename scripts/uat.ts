@@ -31,7 +31,8 @@ import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
 import { latestRun, newRunFolder, pointLatest } from '../support/report/run-folders.ts';
-import { SUITE_OUTCOME_FILE, verdictExitCode, writeSignOff, type SuiteOutcome } from '../support/report/signoff.ts';
+import { SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from '../support/report/signoff.ts';
+import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
@@ -127,7 +128,7 @@ const outcome: SuiteOutcome = {
 };
 fs.writeFileSync(path.join(runDir, SUITE_OUTCOME_FILE), JSON.stringify(outcome, null, 2));
 
-const { signoff, markdown, json } = writeSignOff(runDir, config.waiversFile);
+const { signoff, markdown, json, html: signoffHtml, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 const html = interrupted
   ? { ok: true, message: 'Allure HTML skipped (interrupted); run `npm run report` to build it from the finished scenarios' }
   : values.html && !values['no-html']
@@ -142,6 +143,8 @@ for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
 console.log(`Sign-off:        ${markdown}`);
 console.log(`Sign-off (JSON): ${json}`);
+console.log(`Sign-off (HTML): ${signoffHtml}`);
+console.log(pdf ? `Sign-off (PDF):  ${pdf}` : `Sign-off (PDF):  ${pdfProblem}`);
 console.log(`Allure results:  ${path.join(runDir, ALLURE_RESULTS)}`);
 console.log(`Run folder:      ${runDir} (also ${path.join(config.reportsDir, 'latest')})`);
 console.log(html.message);

@@ -88,13 +88,30 @@ const CASES: { title: string; defects: Defects; verdict: string; cause: RegExp }
   { title: 'evidence that disagrees with its Allure attachment', defects: { tamperedEvidence: true }, verdict: 'NO-GO', cause: /evidence mismatch: ledger criterion 'integration-criterion'/ },
 ];
 
-test('the recorded run without a defect is GO: exit 0, printed and written alike', () => {
+test('the recorded run without a defect is GO: exit 0, printed and written alike; the HTML and PDF carry the business case', () => {
   const dir = recordRun();
+  const measured = (value: number, label: string, source: string) => ({ value, label, source });
+  fs.writeFileSync(path.join(dir, 'business-case.json'), JSON.stringify({
+    baseline: 'baseline-predictor', challenger: 'enhanced-predictor', assumptionsFile: 'fixtures/roi-assumptions.yaml', measuredAt: iso(30),
+    baselineAccuracy: measured(0.782, 'baseline-predictor accuracy on held-out days', 'LIVE:mlflow-postgres'),
+    challengerAccuracy: measured(0.818, 'enhanced-predictor accuracy on held-out days', 'LIVE:mlflow-postgres'),
+    answeredShare: measured(1, 'share of requests answered', 'LIVE:prometheus'),
+    requestsInRun: measured(200, 'requests the platform answered in this run', 'LIVE:prometheus'),
+    p95LatencyMs: null,
+  }));
   try {
     const r = signOff(dir);
     assert.equal(r.written.verdict, 'GO', r.written.reasons.join('\n'));
     assert.equal(r.printed, 'GO', r.output);
     assert.equal(r.status, 0);
+    const html = fs.readFileSync(path.join(dir, 'signoff', 'signoff.html'), 'utf8');
+    assert.match(html, /<h2>Business case \(ROI\)<\/h2>/);
+    assert.match(html, /<td>accuracy uplift<\/td>\s*<td>3\.6 percentage points/);
+    assert.match(html, /<figure id="chart-businessCase"><svg/, 'the chart is inline: the file needs no other');
+    assert.doesNotMatch(html, /<(link|script)[^>]+(href|src)=/, 'nothing loaded from elsewhere');
+    const pdf = fs.readFileSync(path.join(dir, 'signoff', 'signoff.pdf'));
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    assert.ok(Number(/\/Count (\d+)/.exec(pdf.toString('latin1'))?.[1]) >= 1, 'the PDF has pages');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

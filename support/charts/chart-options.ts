@@ -131,3 +131,48 @@ export function driftChart(windows: { detector: string; offset: number; at: numb
     ...(windows.length === 0 ? { graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: 'No window checked yet', fontSize: 14, fill: '#374151' } }] } : {}),
   };
 }
+
+/** The sign-off's charts: scenarios per category (from the Cucumber results) and the business case over its period. */
+export function signoffCharts(
+  categories: Record<string, { passed: number; failed: number; skipped: number }>,
+  businessCase: { revenueIncrease: number; cost: number; currency: string; periodDays: number; sources: { measured: string; assumptions: string } } | null,
+): Record<string, ChartOption> {
+  const names = Object.keys(categories);
+  const charts: Record<string, ChartOption> = {
+    scenarios: {
+      ...base('Scenarios per category', 'Source: the Cucumber results of this run'),
+      color: ['#15803d', '#b91c1c', '#6b7280'],
+      legend: { bottom: 0, data: ['passed', 'failed', 'skipped'] },
+      grid: { left: 64, right: 24, top: 72, bottom: 72, containLabel: true },
+      xAxis: { type: 'category', data: names, name: 'category', nameLocation: 'middle', nameGap: 32, axisLabel: { interval: 0 } },
+      yAxis: { type: 'value', name: 'scenarios', minInterval: 1 },
+      series: (['passed', 'failed', 'skipped'] as const).map((status) => ({
+        name: status,
+        type: 'bar',
+        stack: 'scenarios',
+        // a zero draws no bar and no label
+        data: names.map((c) => ({ value: categories[c][status], label: { show: categories[c][status] > 0 } })),
+        label: { position: 'inside', formatter: '{c}' },
+      })),
+    },
+  };
+  if (businessCase) {
+    const { revenueIncrease, cost, currency, periodDays, sources } = businessCase;
+    charts.businessCase = {
+      ...base(`Business case over ${periodDays} days`, `Source: ${sources.measured}\nAssumptions: ${sources.assumptions}`),
+      grid: { left: 64, right: 24, top: 100, bottom: 64, containLabel: true },
+      xAxis: { type: 'category', data: ['revenue increase', 'cost', 'net benefit'], name: 'component', nameLocation: 'middle', nameGap: 32 },
+      yAxis: { type: 'value', name: `amount (${currency})` },
+      series: [
+        {
+          name: currency,
+          type: 'bar',
+          data: [revenueIncrease, cost, revenueIncrease - cost].map((v) => ({ value: Math.round(v), label: { formatter: Math.round(v).toLocaleString('en-US') } })),
+          label: { show: true, position: 'top' },
+        },
+      ],
+      tooltip: { trigger: 'item' },
+    };
+  }
+  return charts;
+}
