@@ -1,10 +1,20 @@
 /**
  * `npm run doctor`: check PostgreSQL and the MLflow schema, Prometheus, the inference stack and the
  * tools the suite uses; print a table; exit 1 when a required check fails (2 on bad configuration).
+ *
+ *   -- --fix            first install the system packages the suite needs and lacks (Debian, root;
+ *                       elsewhere it prints the command and exits 1)
+ *   -- --with-cluster   with --fix: also what the Kubernetes tests need (etcd, the kube-apiserver
+ *                       build tools, a deb-src entry)
+ *   -- --install-only   with --fix: install, then stop without the checks (CI's set-up)
  */
+import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { ConfigError, loadConfig } from '../support/config.ts';
 import { runDoctor } from '../support/doctor/checks.ts';
+import { clusterPackages, fixPackages, hasDebSrc, missingPackages, suitePackages } from '../support/doctor/preflight.ts';
+
+const { values } = parseArgs({ options: { fix: { type: 'boolean', default: false }, 'with-cluster': { type: 'boolean', default: false }, 'install-only': { type: 'boolean', default: false } } });
 
 let config;
 try {
@@ -12,6 +22,14 @@ try {
 } catch (error) {
   console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
   process.exit(2);
+}
+if (values.fix) {
+  const wanted = [...suitePackages(config), ...(values['with-cluster'] ? clusterPackages() : [])];
+  const missing = await missingPackages(wanted);
+  const fixed = fixPackages(missing, { debSrc: values['with-cluster'] && !hasDebSrc() });
+  console.log(`fix: ${fixed.message}`);
+  if (!fixed.ok) process.exit(1);
+  if (values['install-only']) process.exit(0);
 }
 const results = await runDoctor(config);
 const table = new Table({

@@ -14,10 +14,15 @@
  * the newest; the Allure history carries over from the run before. The sign-off's scope is the
  * categories the profile selects (all for `default` and `ci`).
  *
+ * Before anything starts, the preflight finds the system packages the suite needs (Chromium,
+ * Prometheus, Java, fonts): on Debian as root it installs what is missing with apt, saying what and
+ * why; elsewhere a missing Chromium or Prometheus stops the run with the command to install it.
+ *
  * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO or INCOMPLETE, and 2 before
  * anything starts when an option, the profile (one of the exports of cucumber.js) or a feature
- * file is unknown. Ctrl-C or SIGTERM stops the suite (it stops everything it started), keeps the
- * finished scenarios' results, writes an INCOMPLETE sign-off and exits 130 (143 for SIGTERM).
+ * file is unknown, or the preflight cannot provide what the suite needs. Ctrl-C or SIGTERM stops
+ * the suite (it stops everything it started), keeps the finished scenarios' results, writes an
+ * INCOMPLETE sign-off and exits 130 (143 for SIGTERM).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +39,7 @@ import { latestRun, newRunFolder, pointLatest } from '../support/report/run-fold
 import { SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from '../support/report/signoff.ts';
 import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
+import { fixPackages, missingPackages, suitePackages } from '../support/doctor/preflight.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
 
@@ -73,6 +79,14 @@ const missingFeature = positionals.find((f) => !fs.existsSync(path.resolve(f.rep
 if (missingFeature !== undefined) refuse(`no feature file '${missingFeature}'`);
 
 const config = loadConfig();
+// preflight: the system packages the suite needs, installed on Debian as root, else the command to run
+const lacking = await missingPackages(suitePackages(config));
+if (lacking.length > 0 && !values['dry-run']) {
+  const fixed = fixPackages(lacking);
+  if (fixed.ok) console.error(`uat: preflight ${fixed.message}`);
+  else if (lacking.some((p) => p.required)) refuse(`preflight: ${fixed.message}`);
+  else console.error(`uat: preflight: ${fixed.message}; the run goes on without them`);
+}
 if (values['dry-run']) {
   if (config.target !== 'kubernetes') {
     console.error('--dry-run applies the manifests with a server-side dry run on a Kubernetes API server: set UAT_TARGET=kubernetes (and KUBECONFIG, UAT_NAMESPACE)');
