@@ -6,14 +6,12 @@ import {
   checkDashboardBackOnPrometheus,
   checkDashboardFallsBack,
   checkDashboardCountsRequestsAnswered,
-  checkDoctorNamesDatabase,
   checkFallbackCountsRequestsAnswered,
   checkPrometheusCountsPerModel,
   checkStillAnswering,
   ensurePrometheusScraping,
   openDashboardForOutage,
   restartPrometheus,
-  runDoctorAgainstDeadDatabase,
   stopPrometheus,
 } from '../support/tasks/live-metrics.ts';
 import type { UatWorld } from '../support/world.ts';
@@ -50,10 +48,6 @@ When('Prometheus is started again', function (this: UatWorld) {
   return restartPrometheus(this);
 });
 
-When('the doctor checks a database address where nothing listens', function (this: UatWorld) {
-  return runDoctorAgainstDeadDatabase(this);
-});
-
 Then('within {int} seconds Prometheus counts each request under the model that answered it', function (this: UatWorld, seconds: number) {
   return checkPrometheusCountsPerModel(this, seconds);
 });
@@ -82,6 +76,3 @@ Then('within {int} seconds the dashboard labels its serving figures as Prometheu
   return checkDashboardBackOnPrometheus(this, seconds);
 });
 
-Then('it reports PostgreSQL as unreachable and fails without printing the password', function (this: UatWorld) {
-  return checkDoctorNamesDatabase(this);
-});

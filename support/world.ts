@@ -99,10 +99,6 @@ export interface SecurityState {
   refusals?: RefusalAccounting;
 }
 
-export interface DoctorState {
-  run?: { exitCode: number | null; output: string; secret: string };
-}
-
 export interface DeploymentState {
   /** A manifest folder this scenario deployed on its own (torn down after the scenario). */
   stack?: DeployedStack;
@@ -125,7 +121,6 @@ export class UatWorld extends World {
   readonly counters: CounterState = {};
   readonly mlflow: MlflowState = {};
   readonly security: SecurityState = {};
-  readonly doctor: DoctorState = {};
   readonly deployment: DeploymentState = {};
   readonly ui: UiState = {};
   readonly bandit: BanditState = {};

@@ -24,6 +24,12 @@ test('an unreachable PostgreSQL is named, with its masked URL and a fix, and the
   assert.ok(!out.includes(secret), 'the password was printed');
 });
 
+test('a doctor that reports the database without connecting to it passes where the test above fails: that test can fail', async () => {
+  const { code, out } = doctor({ MLFLOW_DB_URL: `postgres://mlflow:x@127.0.0.1:${await closedPort()}/mlflow`, UAT_STACK_FAULT: 'doctor-unchecked-database' });
+  assert.equal(code, 0, out);
+  assert.doesNotMatch(out, /PostgreSQL unreachable/);
+});
+
 test('a missing Prometheus binary is named with how to install it', () => {
   const { code, out } = doctor({ PROMETHEUS_BIN: '/nonexistent/prometheus' });
   assert.equal(code, 1, out);

@@ -299,16 +299,13 @@ test('a Space-deaf model checkbox, a fallback that keeps the Prometheus label an
   assert.match(JSON.stringify(runs.details), /"without":\["enhanced-predictor-v0"\]/);
 });
 
-test('a dashboard that overcounts by one and a doctor that never connects fail the dashboard-count, fallback-count and doctor criteria', { timeout: 200_000 }, async () => {
-  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-miscount,doctor-unchecked-database' }, [
-    'features/integration', '--name', `^(${FLOW}|${OUTAGE}|The doctor names an unreachable MLflow database)$`,
-  ]);
+test('a dashboard that overcounts by one fails the dashboard-count and fallback-count criteria', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-miscount' }, ['features/integration', '--name', `^(${FLOW}|${OUTAGE})$`]);
   assert.equal(run.status, 1, run.output);
   const counts = failedCriterion(run, 'dashboard-counts-requests-answered');
   assert.match(JSON.stringify(counts.details), /baseline-predictor grew by \d+, answered \d+/);
   assert.ok(Number(failedCriterion(run, 'fallback-counts-requests-answered').measured) > 0);
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-falls-back-when-prometheus-stops')?.passed, 'the fallback label is right');
-  assert.equal(failedCriterion(run, 'doctor-names-unreachable-database').measured, 'exit 0, PostgreSQL not named, no password');
 });
 
 const STARVED = 'The bandit stops feeding the predictor that earns the least';

@@ -36,7 +36,7 @@ test('a failed normal criterion is NO-GO; waived it is GO WITH WAIVERS; an expir
   const env = { UAT_REPORTS_DIR: path.join(dir, 'reports'), UAT_WAIVERS_FILE: waivers, UAT_TRAINING_CACHE: TEST_TRAINING_CACHE };
   try {
     // one short scenario of each category besides the failing one: every category ran, so the failed criterion is the only reason
-    const quick = '^(A request naming a predictor other than the experiment baseline reaches that predictor: enhanced-predictor|A burst of .* stays fast|The doctor names an unreachable MLflow database|The dashboard refreshes itself|A malformed request is refused cleanly: a tensor of the wrong shape|An answer expected from a predictor that was not asked)$';
+    const quick = '^(A request naming a predictor other than the experiment baseline reaches that predictor: enhanced-predictor|A burst of .* stays fast|The platform metrics count every request sent|The dashboard refreshes itself|A malformed request is refused cleanly: a tensor of the wrong shape|An answer expected from a predictor that was not asked)$';
     const uat = run('uat.ts', env, ['--profile', 'ci', '--name', quick, '--no-html', feature]);
     assert.equal(uat.status, 1, uat.output);
     assert.match(uat.output, /Verdict: NO-GO/);

@@ -29,8 +29,3 @@ Feature: Live metrics from the served models to the dashboard
     And the dashboard and the platform keep answering
     When Prometheus is started again
     Then within 15 seconds the dashboard labels its serving figures as Prometheus again
-
-  @severity:normal @story:database-outage
-  Scenario: The doctor names an unreachable MLflow database
-    When the doctor checks a database address where nothing listens
-    Then it reports PostgreSQL as unreachable and fails without printing the password

@@ -4,11 +4,8 @@
  * dashboard switches to the platform's own metrics, labelled, and comes back when it returns. Also
  * the doctor naming an unreachable database.
  */
-import { randomBytes } from 'node:crypto';
 import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
 import { OipClient } from '../clients/oip-client.ts';
-import { runDoctorProgram } from '../doctor/doctor-program.ts';
-import { freePort } from '../free-port.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { waitFor, WaitTimeoutError } from '../wait.ts';
@@ -348,26 +345,3 @@ export async function checkDashboardBackOnPrometheus(world: UatWorld, seconds: n
   });
 }
 
-export async function runDoctorAgainstDeadDatabase(world: UatWorld): Promise<void> {
-  // a throw-away password, only to prove the doctor never prints one
-  const secret = randomBytes(9).toString('hex');
-  const run = runDoctorProgram({ MLFLOW_DB_URL: `postgres://mlflow:${secret}@127.0.0.1:${await freePort()}/mlflow` });
-  world.doctor.run = { ...run, secret };
-  await world.attach(world.doctor.run.output, { mediaType: 'text/plain', fileName: 'doctor-output.txt' });
-}
-
-export async function checkDoctorNamesDatabase(world: UatWorld): Promise<void> {
-  const run = world.doctor.run;
-  if (!run) throw new Error('the doctor was not run in this scenario');
-  const names = /PostgreSQL\s+│ FAIL/.test(run.output) && /PostgreSQL unreachable/.test(run.output);
-  const leaks = run.output.includes(run.secret);
-  await world.check({
-    id: 'doctor-names-unreachable-database',
-    statement: 'the doctor names PostgreSQL as unreachable, fails, and does not print the password',
-    threshold: 'exit code 1, PostgreSQL FAIL, no password',
-    measured: `exit ${run.exitCode}, ${names ? 'PostgreSQL named' : 'PostgreSQL not named'}, ${leaks ? 'password printed' : 'no password'}`,
-    unit: '',
-    source: 'LIVE:doctor',
-    passed: run.exitCode === 1 && names && !leaks,
-  });
-}
