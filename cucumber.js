@@ -18,10 +18,8 @@ const base = {
   formatOptions: {
     resultsDir: `${reportsDir}/allure-results`,
     // The epic (the category tag) is set from support/hooks.ts: label patterns keep only what follows '@key:'.
-    labels: [
-      { name: 'story', pattern: [/^@story:(.*)$/] },
-      { name: 'severity', pattern: [/^@severity:(.*)$/] },
-    ],
+    // (the story is set there too, in words: support/hooks.ts storyName)
+    labels: [{ name: 'severity', pattern: [/^@severity:(.*)$/] }],
     // '@issue=<n>' tags become links when UAT_ISSUE_URL_TEMPLATE (e.g. https://tracker/issues/%s) is set.
     links: process.env.UAT_ISSUE_URL_TEMPLATE
       ? { issue: { pattern: [/^@issue=(.*)$/], urlTemplate: process.env.UAT_ISSUE_URL_TEMPLATE } }

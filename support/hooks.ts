@@ -12,6 +12,7 @@ import { loadConfig } from './config.ts';
 import { evidenceFile, figuresFile } from './evidence/ledger.ts';
 import { writeRunDescription } from './report/run-description.ts';
 import { startConfiguredTarget } from './targets/target.ts';
+import { storyName } from './report/story-name.ts';
 import { onInterrupt } from './interrupt.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
 
@@ -47,6 +48,8 @@ BeforeAll({ timeout: 180_000 }, async function () {
 Before(async function (this: UatWorld, { pickle, gherkinDocument }) {
   this.setScenario(pickle.name, gherkinDocument.feature?.name ?? path.basename(pickle.uri), pickle.tags.map((t) => t.name));
   await allure.epic(this.scenario.category);
+  const story = pickle.tags.find((t) => t.name.startsWith('@story:'));
+  if (story) await allure.story(storyName(story.name.slice('@story:'.length)));
 });
 
 After(async function (this: UatWorld, { result }) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { k6Percentile, runBuiltinLoad } from '../support/load/builtin-engine.ts';
+import { describeLoad, k6Percentile, runBuiltinLoad } from '../support/load/builtin-engine.ts';
 
 test('the built-in engine sends exactly the planned requests and summarises them the k6 way', async () => {
   let seen = 0;
@@ -27,6 +27,10 @@ test('the built-in engine sends exactly the planned requests and summarises them
     const trend = summary.metrics.http_req_duration.values;
     assert.ok(trend.min <= trend.med && trend.med <= trend['p(90)'] && trend['p(90)'] <= trend['p(95)'] && trend['p(95)'] <= trend.max);
     assert.ok(trend.max >= 19, `the slow answers show in the max: ${trend.max} ms`);
+    const text = describeLoad(summary, 3);
+    assert.match(text, /^requests: 100 from 3 virtual users in \d+\.\d\d s \(\d+\.\d requests\/s\)$/m);
+    assert.match(text, /^failed requests: 10 of 100$/m);
+    assert.match(text, /^status codes: 200: 90, 500: 10$/m);
   } finally {
     server.close();
   }

@@ -174,3 +174,11 @@ test('the project waiver file is valid', async () => {
   const { loadWaivers } = await import('../support/report/waivers.ts');
   assert.deepEqual(loadWaivers().errors, []);
 });
+
+test('story tags read as words in the Allure report', async () => {
+  const { storyName } = await import('../support/report/story-name.ts');
+  assert.equal(storyName('mlflow-seldon-prometheus'), 'MLflow Seldon Prometheus');
+  assert.equal(storyName('ab-dashboard'), 'A/B dashboard');
+  assert.equal(storyName('bad-input-accounting'), 'Bad input accounting');
+  assert.equal(storyName('roi'), 'ROI');
+});

@@ -30,6 +30,24 @@ export interface K6LikeSummary {
   errors: string[];
 }
 
+/**
+ * The summary as a person reads it. k6's rate metric counts a failed request as a "pass" of
+ * http_req_failed, which reads backwards: here it is "failed requests: N of M".
+ */
+export function describeLoad(summary: K6LikeSummary, virtualUsers: number): string {
+  const { http_reqs: reqs, http_req_failed: failed, http_req_duration: d } = summary.metrics;
+  const ms = (v: number): string => `${v.toFixed(1)} ms`;
+  const statuses = Object.entries(summary.statusCounts).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
+  return [
+    `engine: ${summary.engine === 'builtin' ? 'built-in load engine (the k6 profile)' : summary.engine}`,
+    `requests: ${reqs.values.count} from ${virtualUsers} virtual users in ${(summary.state.testRunDurationMs / 1000).toFixed(2)} s (${reqs.values.rate.toFixed(1)} requests/s)`,
+    `failed requests: ${failed.values.passes} of ${reqs.values.count}`,
+    `latency: median ${ms(d.values.med)}, p90 ${ms(d.values['p(90)'])}, p95 ${ms(d.values['p(95)'])}, p99 ${ms(d.values['p(99)'])}, max ${ms(d.values.max)}`,
+    `status codes: ${statuses}`,
+    ...(summary.errors.length > 0 ? [`errors: ${summary.errors.slice(0, 5).join('; ')}`] : []),
+  ].join('\n');
+}
+
 function runWorker(profile: WorkerProfile): Promise<WorkerResult> {
   const worker = new Worker(new URL('./load-worker-entry.mjs', import.meta.url), { workerData: profile });
   return new Promise((resolve, reject) => {

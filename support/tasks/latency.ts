@@ -2,7 +2,7 @@
  * A short load on an endpoint, decided by thresholds on the k6-shaped summary.
  */
 import { featuresRequest } from '../clients/oip-client.ts';
-import { runBuiltinLoad } from '../load/builtin-engine.ts';
+import { describeLoad, runBuiltinLoad } from '../load/builtin-engine.ts';
 import type { UatWorld } from '../world.ts';
 import { marketSnapshots } from './traffic.ts';
 
@@ -19,6 +19,7 @@ export async function runShortLoad(world: UatWorld, target: string, virtualUsers
     iterations: requests,
     maxDurationMs: MAX_LOAD_DURATION_MS,
   });
+  await world.attach(describeLoad(world.traffic.load, virtualUsers), { mediaType: 'text/plain', fileName: 'load-summary.txt' });
   await world.attach(JSON.stringify(world.traffic.load, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
 }
 
