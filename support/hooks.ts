@@ -67,6 +67,9 @@ After(async function (this: UatWorld, { result }) {
   if (this.ui.dashboard) {
     if (result?.status === Status.FAILED) {
       await this.attach(await this.ui.dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-on-failure.png' });
+      // the browser's steps, DOM snapshots and network: `npx playwright-core show-trace <file>`
+      const trace = await this.ui.dashboard.trace();
+      if (trace) await this.attach(trace, { mediaType: 'application/zip', fileName: 'playwright-trace.zip' });
     }
     await this.ui.dashboard.close();
   }

@@ -4,6 +4,8 @@
  * and an axe-core accessibility scan.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 
@@ -42,6 +44,8 @@ export class DashboardPage {
 
   static async open(browser: Browser, url: string, viewport = { width: 1280, height: 800 }): Promise<DashboardPage> {
     const page = await browser.newPage({ viewport });
+    // a Playwright trace of the whole visit, kept only when the scenario fails (trace())
+    await page.context().tracing.start({ screenshots: true, snapshots: true });
     const started = performance.now();
     const response = await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
     if (!response || !response.ok()) throw new Error(`dashboard ${url} answered ${response?.status() ?? 'nothing'}`);
@@ -189,7 +193,21 @@ export class DashboardPage {
     return this.page.screenshot({ fullPage: true });
   }
 
+  /** The Playwright trace of the visit so far (open it with `npx playwright-core show-trace <file>`); tracing stops. */
+  async trace(): Promise<Buffer | undefined> {
+    const file = path.join(os.tmpdir(), `uat-trace-${process.pid}-${Date.now()}.zip`);
+    try {
+      await this.page.context().tracing.stop({ path: file });
+      return fs.readFileSync(file);
+    } catch {
+      return undefined;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
   async close(): Promise<void> {
+    await this.page.context().tracing.stop().catch(() => undefined);
     await this.page.close();
   }
 }
