@@ -58,7 +58,11 @@ const fromRow = (r: Row): AuditRecord => ({
 });
 
 export class AuditStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    // an idle connection the server closes (PostgreSQL stopping, e.g. on Ctrl-C) is no query's
+    // error: without a listener the pool would take the whole process down with it
+    pool.on('error', () => undefined);
+  }
 
   static async connect(url: string): Promise<AuditStore> {
     const pool = new pg.Pool({ connectionString: url, max: 2 });

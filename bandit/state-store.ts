@@ -33,7 +33,11 @@ CREATE TABLE IF NOT EXISTS bandit_experiment_state (
 );`;
 
 export class BanditStateStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    // an idle connection the server closes (PostgreSQL stopping, e.g. on Ctrl-C) is no query's
+    // error: without a listener the pool would take the whole process down with it
+    pool.on('error', () => undefined);
+  }
 
   static async connect(url: string): Promise<BanditStateStore> {
     const pool = new pg.Pool({ connectionString: url, max: 2 });

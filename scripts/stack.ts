@@ -1,10 +1,12 @@
 /**
  * Start the local target alone (PostgreSQL with the MLflow store, training, the embedded stack,
- * Prometheus, the live dashboard) and print its URLs. Ctrl-C stops everything.
+ * Prometheus, the live dashboard) and print its URLs. Ctrl-C stops everything, with a message, and
+ * exits 130.
  */
 import { loadConfig } from '../support/config.ts';
 import { localServing } from '../support/targets/local-serving.ts';
 import { startTarget, type RunningTarget } from '../support/targets/target.ts';
+import { onInterrupt } from '../support/interrupt.ts';
 
 // The dashboard gets its usual port here (the test suite lets the system pick a free one).
 const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
@@ -12,6 +14,14 @@ const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });
 // with a non-zero exit code instead of running on without it.
 let stopping = false;
 let running: RunningTarget | undefined;
+// Ctrl-C or SIGTERM, during the start or after it: everything started so far is stopped, with a
+// message, and the command exits 130 (143 for SIGTERM)
+onInterrupt(async () => {
+  stopping = true;
+  console.log(`stopping ${running ? 'the stack, Prometheus, the dashboard and PostgreSQL' : 'what has started so far'}...`);
+  await running?.stop();
+  console.log('stopped');
+});
 const target = await startTarget(config, (line) => console.log(line), localServing, {
   onDeath: (part, cause) => {
     if (stopping) return;
@@ -32,10 +42,4 @@ Embedded stack is up (seed ${target.seed}):
   Prometheus      ${'url' in target.prometheus ? `${target.prometheus.url} (${target.prometheus.source})` : `unavailable: ${target.prometheus.problem}`}
   MLflow store    ${'source' in target.database ? `${target.database.maskedUrl} (${target.database.source})` : target.database.problem}
 Press Ctrl-C to stop.`);
-const stop = async (): Promise<void> => {
-  stopping = true;
-  await target.stop();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+

@@ -66,3 +66,35 @@ test('Ctrl-C during a run: INCOMPLETE sign-off listing what finished, nothing le
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Ctrl-C on npm run stack: a message, everything stopped, nothing left on disk, exit 130', { timeout: 150_000 }, async () => {
+  const dir = tempDir('interrupt-stack');
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp);
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(tmp, 0o777);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'stack.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, UAT_DASHBOARD_PORT: '0', UAT_REPORTS_DIR: path.join(dir, 'reports'), UAT_TRAINING_CACHE: TEST_TRAINING_CACHE, TMPDIR: tmp },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor('npm run stack to come up', 120_000, async () => (output.includes('Press Ctrl-C') ? true : undefined), 200);
+    assert.ok(groupMembers(child.pid!).length >= 4, 'PostgreSQL, the stack, Prometheus and the dashboard run');
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 15_000))]);
+    assert.equal(code, 130, output.slice(-3000));
+    assert.match(output, /stopping the stack, Prometheus, the dashboard and PostgreSQL\.\.\.\nstopped/);
+    assert.doesNotMatch(output, /DIED|Unhandled 'error' event/);
+    assert.deepEqual(groupMembers(child.pid!), []);
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('uat-')), []);
+  } finally {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
