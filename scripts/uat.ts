@@ -154,7 +154,9 @@ console.log(`\n${line}`);
 console.log(`Verdict: ${signoff.verdict}   (${signoff.scopeNote}; profile ${values.profile}, suite ${suiteSeconds.toFixed(1)} s, cucumber exit ${exitCode}${interrupted ? `, interrupted by ${interrupted}` : ''})`);
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
-for (const [category, c] of Object.entries(signoff.categories)) console.log(`  ${category.padEnd(12)} passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}`);
+for (const [category, c] of Object.entries(signoff.categories)) {
+  console.log(`  ${category.padEnd(12)} ${signoff.scope.includes(category) || category === 'uncategorised' ? `passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}` : 'not in scope'}`);
+}
 console.log(`Sign-off:        ${markdown}`);
 console.log(`Sign-off (JSON): ${json}`);
 console.log(`Sign-off (HTML): ${signoffHtml}`);

@@ -28,7 +28,7 @@ test('the scope: a profile of one category is GO for that category only; a categ
   const security = decide(allPassed.filter((x) => x.category === 'security'), [criterion({ category: 'security' })], { ...run, target: 'kubernetes' }, { suite });
   assert.equal(security.verdict, 'GO');
   assert.deepEqual(security.reasons, []);
-  assert.equal(security.scopeNote, 'not a release verdict: only security ran (profile security)');
+  assert.equal(security.scopeNote, 'not a release verdict: only security ran');
   const none = decide([], [], run, { suite: { ...suite, nameFilters: ['^nothing$'] } });
   assert.equal(none.verdict, 'INCOMPLETE');
   assert.match(none.reasons.join(), /category security: no scenario ran/);

@@ -190,7 +190,7 @@ function scopeNote(verdict: Verdict, scope: string[], run: RunDescription | null
   if (verdict === 'NO-GO') return 'not releasable: see the reasons';
   if (verdict === 'INCOMPLETE') return 'not a verdict: part of the scope did not run';
   const partial = [
-    ...(scope.length < CATEGORIES.length ? [`only ${scope.join(', ')} ran (profile ${suite?.profile ?? 'unknown'})`] : []),
+    ...(scope.length < CATEGORIES.length ? [`only ${scope.join(', ')} ran`] : []),
     ...(suite?.nameFilters?.length ? ['only the scenarios picked by --name ran'] : []),
     ...(run?.target !== 'kubernetes' ? ['on the embedded Seldon-compatible stand-in, not a cluster'] : []),
   ];
