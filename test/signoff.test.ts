@@ -21,6 +21,10 @@ test('GO when every category ran and every critical criterion passed; only on a 
   assert.deepEqual({ ...local, scopeNote: undefined }, { verdict: 'GO', reasons: [], waived: [], scope: categories, scopeNote: undefined });
   assert.equal(local.scopeNote, 'not a release verdict: on the embedded Seldon-compatible stand-in, not a cluster');
   assert.equal(decide(allPassed, [criterion()], { ...run, target: 'kubernetes' }).scopeNote, 'GO for release: every category passed on a cluster');
+  // an API server whose namespace runs no Seldon pod (the local kube-apiserver with the embedded operator) is no release target
+  const standIn = decide(allPassed, [criterion()], { ...run, target: 'kubernetes', notACluster: 'no pod runs in namespace x: the inference at http://127.0.0.1:1 is served from outside the cluster' });
+  assert.equal(standIn.verdict, 'GO');
+  assert.equal(standIn.scopeNote, 'not a release verdict: no pod runs in namespace x: the inference at http://127.0.0.1:1 is served from outside the cluster');
 });
 
 test('the scope: a profile of one category is GO for that category only; a category of the scope that ran nothing, or an interrupted run, is INCOMPLETE', () => {

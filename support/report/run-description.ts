@@ -27,6 +27,8 @@ export interface RunDescription {
   stackUrl: string;
   /** What served the stack: the embedded stack's address, or the API server, namespace and seldon-mesh address. */
   servedBy: string;
+  /** Kubernetes target: why it is not a Seldon cluster (no pod serves in the namespace), or absent. */
+  notACluster?: string | null;
   stackFault: string | null;
   targetError: string | null;
   versions: Record<string, string>;
@@ -80,6 +82,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     dashboardUrl: target?.dashboardUrl ?? 'none',
     stackUrl: target?.inferenceUrl ?? 'none',
     servedBy: target?.servedBy ?? 'none',
+    notACluster: target?.notACluster ?? null,
     stackFault: target?.stackFault ?? null,
     targetError: targetError?.message ?? null,
     versions: {

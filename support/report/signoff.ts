@@ -192,7 +192,7 @@ function scopeNote(verdict: Verdict, scope: string[], run: RunDescription | null
   const partial = [
     ...(scope.length < CATEGORIES.length ? [`only ${scope.join(', ')} ran`] : []),
     ...(suite?.nameFilters?.length ? ['only the scenarios picked by --name ran'] : []),
-    ...(run?.target !== 'kubernetes' ? ['on the embedded Seldon-compatible stand-in, not a cluster'] : []),
+    ...(run?.target !== 'kubernetes' ? ['on the embedded Seldon-compatible stand-in, not a cluster'] : run.notACluster ? [run.notACluster] : []),
   ];
   return partial.length === 0 ? 'GO for release: every category passed on a cluster' : `not a release verdict: ${partial.join('; ')}`;
 }
@@ -246,7 +246,8 @@ const percent = (share: number, digits = 1): string => `${number(share * 100, di
 
 /** Where the run ran, in words a release manager reads. */
 function targetInWords(run: RunDescription): string {
-  return run.target === 'kubernetes' ? `a Kubernetes cluster: ${run.servedBy}` : `the embedded Seldon-compatible stand-in on loopback (${run.servedBy}), not a cluster`;
+  if (run.target !== 'kubernetes') return `the embedded Seldon-compatible stand-in on loopback (${run.servedBy}), not a cluster`;
+  return run.notACluster ? `a Kubernetes API server, not a Seldon cluster: ${run.servedBy}; ${run.notACluster}` : `a Kubernetes cluster: ${run.servedBy}`;
 }
 
 function scopeInWords(signoff: SignOff): string {

@@ -250,10 +250,22 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
         // through a port-forward, the API server's own reason says more than the refused connection
         throw forwarded && forwarded.errors.length > 0 ? new KubernetesTargetError(`${error.message}; the port-forward reported: ${forwarded.errors.at(-1)}`) : error;
       });
+      // Seldon serves from pods in the namespace: without a running pod, what answers is outside the cluster
+      const running = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace }).then(
+        (list) => list.items.filter((p) => p.status?.phase === 'Running').length,
+        (error: unknown) => new Error(apiErrorMessage(error)),
+      );
+      const notACluster =
+        running instanceof Error
+          ? `the pods of namespace ${namespace} could not be listed (${running.message}), so no Seldon pod was seen serving`
+          : running === 0
+            ? `no pod runs in namespace ${namespace}: the inference at ${inferenceUrl} is served from outside the cluster (as by the embedded stack in operator mode), not by Seldon's pods`
+            : undefined;
       return {
         inferenceUrl,
         status,
         namespace,
+        notACluster,
         servedBy: `namespace ${namespace} of the Kubernetes API ${version} at ${server} (inference at ${inferenceUrl})`,
         experimentAccessArgs: ['--kubernetes', '--namespace', namespace, ...(config.kubeconfig && !config.kubeconfig.includes(path.delimiter) ? ['--kubeconfig', config.kubeconfig] : []), ...(config.kubeContext ? ['--context', config.kubeContext] : [])],
         deploy: async (folder): Promise<DeployedStack> => {

@@ -75,6 +75,8 @@ export interface RunningTarget {
   status: ResourceStatusClient;
   /** What serves the stack, for the reports: the embedded stack's address, or the API server and namespace. */
   servedBy: string;
+  /** On a Kubernetes target whose namespace runs no Seldon pod: why this is not a Seldon cluster (no verdict for release). */
+  notACluster?: string;
   /** The database, or why there is none. */
   database: Pick<Database, 'source' | 'maskedUrl' | 'serverVersion' | 'skipped'> | { problem: string };
   store?: MlflowStore;
@@ -130,6 +132,8 @@ export interface ServingUp {
   /** The namespace the stacks serve in, on a cluster (the Seldon series' namespace label there). */
   namespace?: string;
   servedBy: string;
+  /** Why what serves is not a Seldon cluster, when the target can tell (kubernetes: no pod runs in the namespace). */
+  notACluster?: string;
   /** The process serving the stack, when the harness runs it. */
   watch?: ChildWatch;
   /** How a program of its own (the bandit controller, bandit/main.ts) reaches the Experiments: its CLI arguments. */
@@ -383,6 +387,7 @@ export async function startTarget(
       dashboardUrl: dashboard.url,
       status: served.status,
       servedBy: served.servedBy,
+      notACluster: served.notACluster,
       database,
       store,
       prometheus,
