@@ -27,6 +27,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +37,7 @@ import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
 import { latestRun, newRunFolder, pointLatest } from '../support/report/run-folders.ts';
-import { SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from '../support/report/signoff.ts';
+import { inScope, SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from '../support/report/signoff.ts';
 import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
 import { fixPackages, missingPackages, suitePackages } from '../support/doctor/preflight.ts';
@@ -80,8 +81,9 @@ if (missingFeature !== undefined) refuse(`no feature file '${missingFeature}'`);
 
 const config = loadConfig();
 // preflight: the system packages the suite needs, installed on Debian as root, else the command to run
-const lacking = await missingPackages(suitePackages(config));
-if (lacking.length > 0 && !values['dry-run']) {
+// (a dry run only talks to the API server)
+const lacking = values['dry-run'] ? [] : await missingPackages(suitePackages(config));
+if (lacking.length > 0) {
   const fixed = fixPackages(lacking);
   if (fixed.ok) console.error(`uat: preflight ${fixed.message}`);
   else if (lacking.some((p) => p.required)) refuse(`preflight: ${fixed.message}`);
@@ -155,7 +157,7 @@ console.log(`Verdict: ${signoff.verdict}   (${signoff.scopeNote}; profile ${valu
 for (const w of signoff.waived) console.log(`  waived: ${w.criterion.id} (${w.criterion.severity}) by ${w.waiver.owner} until ${w.waiver.expires}: ${w.waiver.reason}`);
 for (const reason of signoff.reasons) console.log(`  - ${reason}`);
 for (const [category, c] of Object.entries(signoff.categories)) {
-  console.log(`  ${category.padEnd(12)} ${signoff.scope.includes(category) || category === 'uncategorised' ? `passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}` : 'not in scope'}`);
+  console.log(`  ${category.padEnd(12)} ${inScope(signoff, category) ? `passed ${c.passed}  failed ${c.failed}  skipped ${c.skipped}` : 'not in scope'}`);
 }
 console.log(`Sign-off:        ${markdown}`);
 console.log(`Sign-off (JSON): ${json}`);
@@ -168,4 +170,4 @@ console.log(line);
 
 // The exit code follows the verdict, whichever command writes it (failed scenarios are in the verdict);
 // an interrupted run ends as an interrupted command does.
-process.exit(interrupted ? 128 + (interrupted === 'SIGINT' ? 2 : interrupted === 'SIGHUP' ? 1 : 15) : verdictExitCode(signoff.verdict));
+process.exit(interrupted ? 128 + os.constants.signals[interrupted] : verdictExitCode(signoff.verdict));

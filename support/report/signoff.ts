@@ -139,10 +139,12 @@ export interface DecideOptions {
   shown?: ShownFigure[];
   waivers?: WaiverSet;
   suite?: SuiteOutcome | null;
+  /** Where the ledger and the Allure attachments disagree (allure-evidence.ts). */
+  evidenceMismatches?: string[];
 }
 
 export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: RunDescription | null, options: DecideOptions = {}): Pick<SignOff, 'verdict' | 'reasons' | 'waived' | 'scope' | 'scopeNote'> {
-  const { shown = [], waivers, suite } = options;
+  const { shown = [], waivers, suite, evidenceMismatches: mismatches = [] } = options;
   const scope = suite?.scope ?? [...CATEGORIES];
   const reasons: string[] = [...(waivers?.errors ?? [])];
   // what leaves the scope untested without anything failing
@@ -180,6 +182,7 @@ export function decide(scenarios: ScenarioResult[], criteria: Criterion[], run: 
   if (simulated.length > 0) {
     reasons.push(`${simulated.length} figure(s) shown in this run were simulated, e.g. ${simulated[0].label} in ${simulated[0].shownIn}${simulated[0].note ? ` (${simulated[0].note})` : ''}`);
   }
+  reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
   const blocking = [...new Set(reasons)];
   const verdict: Verdict = blocking.length > 0 ? 'NO-GO' : missing.length > 0 ? 'INCOMPLETE' : waived.length > 0 ? 'GO WITH WAIVERS' : 'GO';
   return { verdict, reasons: [...blocking, ...missing], waived, scope, scopeNote: scopeNote(verdict, scope, run, suite) };
@@ -206,15 +209,14 @@ export function buildSignOff(reportsDir: string, waiverFile?: string): SignOff {
   const run = readRunDescription(reportsDir) ?? null;
   const outcomeFile = path.join(reportsDir, SUITE_OUTCOME_FILE);
   const suite = fs.existsSync(outcomeFile) ? (JSON.parse(fs.readFileSync(outcomeFile, 'utf8')) as SuiteOutcome) : null;
-  let criteria = readLedger(reportsDir).filter((c) => !run || c.runId === run.runId);
   // what an interruption cut short is neither passed nor failed: the stop pulled the platform from under it
   const cut = suite?.interruptedAt;
-  if (cut) {
-    for (const s of scenarios) if (s.finishedAt && s.finishedAt >= cut) Object.assign(s, { status: 'skipped', message: 'cut short by the interruption' });
-    criteria = criteria.filter((c) => c.recordedAt < cut);
-  }
+  if (cut) for (const s of scenarios) if (s.finishedAt && s.finishedAt >= cut) Object.assign(s, { status: 'skipped', message: 'cut short by the interruption' });
+  // the evidence of this run, recorded before any interruption: the ledger and the Allure attachments alike
+  const counted = (c: Criterion): boolean => (!run || c.runId === run.runId) && (!cut || c.recordedAt < cut);
+  const criteria = readLedger(reportsDir).filter(counted);
   const shown = readShownFigures(reportsDir).filter((f) => !run || f.runId === run.runId);
-  const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter((c) => (!run || c.runId === run.runId) && (!cut || c.recordedAt < cut)));
+  const mismatches = evidenceMismatches(criteria, allureEvidence(reportsDir).filter(counted));
   const categories: SignOff['categories'] = {};
   for (const category of [...CATEGORIES, 'uncategorised']) {
     const mine = scenarios.filter((s) => s.category === category);
@@ -230,16 +232,14 @@ export function buildSignOff(reportsDir: string, waiverFile?: string): SignOff {
   const figureSources: Record<string, number> = {};
   for (const f of shown) figureSources[f.source] = (figureSources[f.source] ?? 0) + 1;
   const waivers = loadWaivers(waiverFile);
-  const decision = decide(scenarios, criteria, run, { shown, waivers, suite });
-  if (mismatches.length > 0) {
-    decision.verdict = 'NO-GO';
-    decision.scopeNote = 'not releasable: see the reasons';
-    decision.reasons.push(...mismatches.map((m) => `evidence mismatch: ${m}`));
-  }
+  const decision = decide(scenarios, criteria, run, { shown, waivers, suite, evidenceMismatches: mismatches });
   return { ...decision, waiverFile: waivers.file, suite, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, businessCase: businessCaseOf(reportsDir) };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** Whether a category's scenarios count toward the verdict (uncategorised ones always show). */
+export const inScope = (signoff: Pick<SignOff, 'scope'>, category: string): boolean => category === 'uncategorised' || signoff.scope.includes(category);
 
 const number = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const percent = (share: number, digits = 1): string => `${number(share * 100, digits)} %`;
@@ -323,7 +323,7 @@ export function renderMarkdown(signoff: SignOff): string {
     );
   }
   lines.push('## Categories', '', '| category | passed | failed | skipped |', '|---|---|---|---|');
-  for (const [category, c] of Object.entries(signoff.categories)) lines.push(`| ${category}${signoff.scope.includes(category) || category === 'uncategorised' ? '' : ' (not in scope)'} | ${c.passed} | ${c.failed} | ${c.skipped} |`);
+  for (const [category, c] of Object.entries(signoff.categories)) lines.push(`| ${category}${inScope(signoff, category) ? '' : ' (not in scope)'} | ${c.passed} | ${c.failed} | ${c.skipped} |`);
   lines.push(
     '',
     '## Acceptance criteria',

@@ -10,9 +10,8 @@ import { PROJECT_ROOT } from '../config.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { readRunDescription } from '../report/run-description.ts';
 import { businessCase, readRoiAssumptions, writeBusinessCaseInputs, type BusinessCaseInputs, type BusinessCaseReport } from '../report/roi.ts';
-import { waitFor, WaitTimeoutError } from '../wait.ts';
 import type { UatWorld } from '../world.ts';
-import { promTotals } from './live-metrics.ts';
+import { caughtUpBaseline, promTotals } from './live-metrics.ts';
 import { allResponses } from './traffic.ts';
 
 export interface BusinessState {
@@ -41,16 +40,8 @@ export async function computeBusinessCase(world: UatWorld, challenger: string, b
     const now = await promTotals(world);
     return [challenger, baseline].reduce((n, m) => n + (now[m] ?? 0) - (before[m] ?? 0), 0);
   };
-  let answered = 0;
-  try {
-    // bounded: a Prometheus that never catches up gives what it counted, and the share says so
-    answered = await waitFor(`Prometheus to count the ${answeredByHarness} answered requests`, 15_000, async () => {
-      answered = await counted();
-      return answered >= answeredByHarness ? answered : undefined;
-    }, 250);
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-  }
+  // bounded: a Prometheus that never catches up gives what it counted, and the share says so
+  const answered = await caughtUpBaseline(counted, async () => answeredByHarness, (prom, harness) => prom >= harness, 15_000);
   const prometheusUrl = world.prometheus.url;
   const runStarted = readRunDescription(world.run.config.reportsDir)?.startedAt;
   const runSeconds = runStarted ? Math.max(1, Math.ceil((Date.now() - Date.parse(runStarted)) / 1000)) : 60;

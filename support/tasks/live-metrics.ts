@@ -1,8 +1,7 @@
 /**
  * The live-data path end to end: Prometheus scrapes the platform, counts each request under the
  * model that answered it, the dashboard's counts grow by the requests the harness saw answered; when Prometheus stops the
- * dashboard switches to the platform's own metrics, labelled, and comes back when it returns. Also
- * the doctor naming an unreachable database.
+ * dashboard switches to the platform's own metrics, labelled, and comes back when it returns.
  */
 import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
 import { OipClient } from '../clients/oip-client.ts';
