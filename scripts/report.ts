@@ -1,7 +1,8 @@
 /**
  * Rebuild the Allure HTML report from reports/allure-results, carrying the previous report's
  * history over, and rewrite the sign-off from the same run. Exits 1 when the verdict is not GO or
- * GO WITH WAIVERS, or the HTML could not be built, so its exit code never contradicts the sign-off.
+ * GO WITH WAIVERS, or the HTML could not be built, so its exit code never contradicts the sign-off;
+ * 2 (with the reason) for an unknown option or a folder that holds no run.
  *
  *   npm run report [-- --open] [--run <folder>]
  *     --open: open the single-file report in the desktop's browser
@@ -10,15 +11,18 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../support/config.ts';
-import { resolveRunFolder } from '../support/report/run-folders.ts';
+import { runFolderOrExit } from '../support/report/run-folders.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { verdictExitCode } from '../support/report/signoff.ts';
 import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 
-const { values } = parseArgs({ options: { open: { type: 'boolean', default: false }, run: { type: 'string' } } });
-const config = loadConfig();
-// the run folder given, else reports/latest
-const runDir = resolveRunFolder(config.reportsDir, values.run);
+// the run folder given, else reports/latest; an unknown option or folder exits 2 with the reason
+let config!: ReturnType<typeof loadConfig>;
+const { values, runDir } = runFolderOrExit(
+  'usage: npm run report [-- --open] [--run <run folder>]',
+  () => parseArgs({ options: { open: { type: 'boolean', default: false }, run: { type: 'string' } } }).values,
+  () => (config = loadConfig()).reportsDir,
+);
 const { signoff, markdown, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 const html = generateAllureHtml(runDir);
 console.log(html.message);

@@ -43,8 +43,35 @@ export function pointLatest(root: string, folder: string): void {
 export function resolveRunFolder(root: string, given?: string): string {
   if (given) {
     const folder = path.resolve(given);
-    if (!fs.existsSync(folder)) throw new Error(`no run folder ${folder}`);
+    if (!fs.existsSync(folder)) throw new RunFolderError(`no run folder ${folder}${runsHint(root)}`);
+    if (!RUN_MARKERS.some((f) => fs.existsSync(path.join(folder, f)))) throw new RunFolderError(`${folder} is not a run folder (it holds none of ${RUN_MARKERS.join(', ')})${runsHint(root)}`);
     return folder;
   }
   return latestRun(root) ?? root;
+}
+
+/** A run folder that cannot be used, said in one line (the commands exit 2 with it, no stack trace). */
+export class RunFolderError extends Error {}
+
+/** What every run leaves in its folder, whatever became of it. */
+const RUN_MARKERS = ['cucumber-messages.ndjson', 'suite-outcome.json', 'evidence'];
+
+/** The newest run folders, to name in an error. */
+function runsHint(root: string): string {
+  const runs = fs.existsSync(path.join(root, RUNS)) ? fs.readdirSync(path.join(root, RUNS)).sort().slice(-3) : [];
+  return runs.length > 0 ? `; the newest runs: ${runs.map((r) => path.join(root, RUNS, r)).join(', ')}` : `; no run under ${path.join(root, RUNS)} yet (npm run uat writes one)`;
+}
+
+/**
+ * The run folder a command line names (`--run <folder>`, else latest), or exit 2 with the reason
+ * and the usage: for `npm run signoff` and `npm run report`, whose options are parsed by `parse`.
+ */
+export function runFolderOrExit<T extends { run?: string }>(usage: string, parse: () => T, root: () => string): { values: T; runDir: string } {
+  try {
+    const values = parse();
+    return { values, runDir: resolveRunFolder(root(), values.run) };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return process.exit(2);
+  }
 }
