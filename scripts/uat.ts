@@ -12,7 +12,9 @@
  *
  * Each run writes into its own folder, reports/runs/<time>-<run id>/, and reports/latest points at
  * the newest; the Allure history carries over from the run before. The sign-off's scope is the
- * categories the profile selects (all for `default` and `ci`).
+ * categories the profile selects (all for `default` and `ci`). Only the stacks the selected
+ * scenarios need are deployed (UAT_STACKS, unless set: support/scope/stacks.ts), so
+ * `--profile security` starts no bandit controller, drift monitor or explanation gateway.
  *
  * Before anything starts, the preflight finds the system packages the suite needs (Chromium,
  * Prometheus, Java, fonts): on Debian as root it installs what is missing with apt, saying what and
@@ -41,6 +43,7 @@ import { inScope, SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from 
 import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
 import { fixPackages, missingPackages, suitePackages } from '../support/doctor/preflight.ts';
+import { selectedStacks } from '../support/scope/selection.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
 
@@ -103,6 +106,17 @@ if (values['dry-run']) {
   console.log(`Server-side dry run of ${config.manifests.map((m) => path.relative(process.cwd(), m)).join(', ')} in namespace ${namespace} at ${server} (nothing stored):\n${table.toString()}`);
   process.exit(outcomes.some((o) => o.outcome === 'refused') ? 1 : 0);
 }
+// Start only what the selected scenarios need: the stacks their features exercise (UAT_STACKS, unless given).
+let stacks = process.env.UAT_STACKS;
+if (stacks === undefined) {
+  try {
+    const selection = await selectedStacks(PROJECT_ROOT, values.profile, values.name, positionals);
+    stacks = selection.stacks.join(',');
+    console.error(`uat: ${selection.scenarios} scenario${selection.scenarios === 1 ? '' : 's'} from ${selection.features.length} feature file${selection.features.length === 1 ? '' : 's'} selected; stacks to deploy: ${selection.stacks.join(', ')}`);
+  } catch (error) {
+    console.error(`uat: could not read the selected scenarios (${(error as Error).message}); every stack is deployed`);
+  }
+}
 const started = Date.now();
 // This run's own folder, never another's: reports/runs/<time>-<run id>, and reports/latest points at it.
 const runId = randomUUID();
@@ -114,7 +128,7 @@ pointLatest(config.reportsDir, runDir);
 const cucumber = spawn(process.execPath, [CUCUMBER_BIN, '-p', values.profile, ...values.name.flatMap((n) => ['--name', n]), ...positionals], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
-  env: { ...process.env, UAT_REPORTS_DIR: runDir, UAT_RUN_ID: runId },
+  env: { ...process.env, UAT_REPORTS_DIR: runDir, UAT_RUN_ID: runId, ...(stacks === undefined ? {} : { UAT_STACKS: stacks }) },
 });
 // Ctrl-C reaches the suite from the terminal too; a SIGTERM is passed on. The suite stops what it
 // started within its bound (support/interrupt.ts); past 10 s it is killed.

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseStorageMapping } from '../fixtures/storage-map.ts';
+import { parseStacks, STACKS, type Stack } from './scope/stacks.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -46,6 +47,8 @@ const schema = z.object({
   UAT_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   // set by `npm run uat` for the suite it starts: the run's id, also in its folder's name
   UAT_RUN_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID').optional(),
+  // the stacks (k8s/ folders) to deploy, comma-separated; ab-testing always; all when unset (npm run uat sets it from the selected scenarios)
+  UAT_STACKS: z.string().optional(),
   UAT_STORAGE_MAP: z
     .string()
     .regex(/^[^=]+=[^=]+(,[^=]+=[^=]+)*$/, 'must look like <uri-prefix>=<folder>[,<uri-prefix>=<folder>]')
@@ -135,6 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   if (e.UAT_RUNTIME_MANIFESTS && !namespacePerRun) throw new ConfigError('environment variable UAT_RUNTIME_MANIFESTS: applies only to the namespace a run creates; set UAT_NAMESPACE_PER_RUN=1 too');
   if (e.UAT_RUNTIME_MANIFESTS && !fs.existsSync(path.resolve(e.UAT_RUNTIME_MANIFESTS))) throw new ConfigError(`environment variable UAT_RUNTIME_MANIFESTS: ${path.resolve(e.UAT_RUNTIME_MANIFESTS)} does not exist`);
   const reportsDir = path.resolve(e.UAT_REPORTS_DIR);
+  let stacks: Stack[] = [...STACKS];
+  try {
+    if (e.UAT_STACKS !== undefined) stacks = parseStacks(e.UAT_STACKS);
+  } catch (error) {
+    throw new ConfigError(`environment variable UAT_STACKS: ${(error as Error).message}`);
+  }
   const storageMap: [string, string][] = (e.UAT_STORAGE_MAP ?? `gs://financial-mlops-models/=${path.join(reportsDir, 'model-store')}`)
     .split(',')
     .map((pair) => parseStorageMapping(pair) as [string, string]); // the schema's regex already admitted only well-formed pairs
@@ -161,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     inferenceUrl: e.UAT_INFERENCE_URL?.replace(/\/$/, ''),
     metricsUrl: e.UAT_METRICS_URL?.replace(/\/$/, ''),
     readyDeadlineSeconds: e.UAT_READY_DEADLINE_SECONDS,
-    manifests: [path.join(PROJECT_ROOT, 'k8s', 'ab-testing'), path.join(PROJECT_ROOT, 'k8s', 'mab'), path.join(PROJECT_ROOT, 'k8s', 'router'), path.join(PROJECT_ROOT, 'k8s', 'explainer'), path.join(PROJECT_ROOT, 'k8s', 'drift')],
+    manifests: stacks.map((s) => path.join(PROJECT_ROOT, 'k8s', s)),
     waiversFile: path.resolve(e.UAT_WAIVERS_FILE),
     trainingCache: e.UAT_TRAINING_CACHE ? path.resolve(e.UAT_TRAINING_CACHE) : undefined,
     runId: e.UAT_RUN_ID,

@@ -30,6 +30,8 @@ export interface RunDescription {
   /** Kubernetes target: why it is not a Seldon cluster (no pod serves in the namespace), or absent. */
   notACluster?: string | null;
   stackFault: string | null;
+  /** The stacks (k8s/ folders) this run deployed: those its scenarios need (UAT_STACKS). */
+  stacks?: string[];
   targetError: string | null;
   versions: Record<string, string>;
 }
@@ -84,6 +86,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     servedBy: target?.servedBy ?? 'none',
     notACluster: target?.notACluster ?? null,
     stackFault: target?.stackFault ?? null,
+    stacks: config.manifests.map((m) => path.basename(m)),
     targetError: targetError?.message ?? null,
     versions: {
       node: process.version,
@@ -110,6 +113,7 @@ export function writeRunDescription(config: HarnessConfig, target: RunningTarget
     'database.url': description.databaseUrl,
     'stack.url': description.stackUrl,
     'stack.served_by': description.servedBy,
+    'stack.deployed': (description.stacks ?? []).join(', '),
     prometheus: description.prometheus,
     'dashboard.url': description.dashboardUrl,
     ...(description.databaseProblem ? { 'database.problem': description.databaseProblem } : {}),

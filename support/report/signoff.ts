@@ -348,6 +348,7 @@ export function renderMarkdown(signoff: SignOff): string {
     `| Prometheus | ${run ? cell(run.prometheus) : 'none'} |`,
     `| dashboard | ${run?.dashboardUrl ?? 'none'} |`,
     `| stack | ${run ? cell(run.servedBy ?? run.stackUrl) : 'none'} |`,
+    ...(run?.stacks ? [`| stacks deployed | ${run.stacks.join(', ')} (what the selected scenarios need) |`] : []),
     `| suite | ${signoff.suite ? `profile ${signoff.suite.profile}, exit code ${signoff.suite.exitCode}${signoff.suite.interrupted ? `, interrupted (${signoff.suite.interrupted})` : ''}` : 'outcome not recorded (not run through npm run uat)'} |`,
     ...Object.entries(run?.versions ?? {}).map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`),
     '',

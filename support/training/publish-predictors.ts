@@ -16,6 +16,7 @@ import { defaultRouterArtifact, ROUTER_MODELS } from '../../fixtures/regime-rout
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { storageUris } from '../k8s/manifest-reader.ts';
 import { PROJECT_ROOT } from '../config.ts';
+import { STACKS } from '../scope/stacks.ts';
 
 export interface PublishedPredictor {
   name: string;
@@ -57,7 +58,11 @@ export async function publishPredictors(options: {
   const published: PublishedPredictor[] = [];
   for (const p of predictors) {
     const storageUri = uris.get(p.spec.name);
-    if (!storageUri) throw new Error(`no Model manifest names '${p.spec.name}'; cannot place its artifact`);
+    if (!storageUri) {
+      // a predictor of a stack this run does not deploy (UAT_STACKS) is not published; one no stack names is an error
+      if (everyStackUris().has(p.spec.name)) continue;
+      throw new Error(`no Model manifest names '${p.spec.name}'; cannot place its artifact`);
+    }
     const folder = artifactFolder(storageUri, options.storageMap);
     fs.mkdirSync(folder, { recursive: true });
     fs.writeFileSync(path.join(folder, ARTIFACT_FILE), JSON.stringify(p.artifact));
@@ -101,6 +106,11 @@ export async function publishPredictors(options: {
     }
   }
   return published;
+}
+
+/** The storage URIs of every stack's Models (k8s/<stack>), deployed in this run or not. */
+function everyStackUris(): Map<string, string> {
+  return storageUris(STACKS.map((s) => path.join(PROJECT_ROOT, 'k8s', s)));
 }
 
 /** The training's own code: a cached fit is reused only while these files are what fitted it. */
