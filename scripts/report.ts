@@ -23,8 +23,9 @@ const { values, runDir } = runFolderOrExit(
   () => parseArgs({ options: { open: { type: 'boolean', default: false }, run: { type: 'string' } } }).values,
   () => (config = loadConfig()).reportsDir,
 );
-const { signoff, markdown, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
+// the HTML first: the sign-off links each criterion to its test in the single-file report
 const html = generateAllureHtml(runDir);
+const { signoff, markdown, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 console.log(html.message);
 console.log(`Verdict: ${signoff.verdict} (${signoff.scopeNote})`);
 console.log(`Sign-off: ${markdown} (PDF: ${pdf ?? pdfProblem})`);

@@ -158,12 +158,13 @@ const outcome: SuiteOutcome = {
 };
 fs.writeFileSync(path.join(runDir, SUITE_OUTCOME_FILE), JSON.stringify(outcome, null, 2));
 
-const { signoff, markdown, json, html: signoffHtml, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
+// the Allure HTML first: the sign-off links each criterion to its test in the single-file report
 const html = interrupted
   ? { ok: true, message: 'Allure HTML skipped (interrupted); run `npm run report` to build it from the finished scenarios' }
   : values.html && !values['no-html']
     ? generateAllureHtml(runDir, previous)
     : { ok: true, message: 'Allure HTML skipped (--no-html); run `npm run report` to build it' };
+const { signoff, markdown, json, html: signoffHtml, pdf, pdfProblem } = await writeSignOffDocuments(runDir, config.waiversFile, config.chromiumPath);
 
 const line = '-'.repeat(72);
 console.log(`\n${line}`);

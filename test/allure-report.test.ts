@@ -9,6 +9,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { launchChromium } from '../support/browser/chromium.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
+import { allureTests, linkCriteria } from '../support/report/allure-links.ts';
+import type { Criterion } from '../support/evidence/ledger.ts';
 import { tempDir } from './helpers.ts';
 
 const NO_JAVA = spawnSync('java', ['-version']).status !== 0 ? 'Java is not installed (apt-get install -y default-jre-headless)' : false;
@@ -31,7 +33,12 @@ const result = (name: string, status: string, message?: string) => ({
   stop: 1_700_000_001_000,
 });
 
-test('the single-file report opens from disk with the release in its title; failures are sorted into categories', { skip: NO_JAVA, timeout: 120_000 }, async () => {
+const criterion: Criterion = {
+  id: 'latency', statement: 'a burst stays fast', threshold: 'P95 <= 250 ms', measured: 900, unit: 'ms', source: 'LIVE:load-engine', passed: false,
+  category: 'performance', feature: 'x', scenario: 'x', severity: 'critical', runId: 'run-1', recordedAt: '',
+};
+
+test('the single-file report opens from disk with the release in its title, a test by its link; failures are sorted into categories', { skip: NO_JAVA, timeout: 120_000 }, async () => {
   const reports = tempDir('allure');
   try {
     const results = path.join(reports, 'allure-results');
@@ -63,6 +70,11 @@ test('the single-file report opens from disk with the release in its title; fail
       await page.goto(`file://${html.singleFile}`);
       await page.getByText('financial-mlops-uat v9.9.9 (local, run run-1)').waitFor({ timeout: 20_000 });
       assert.doesNotMatch(await page.locator('body').innerText(), /Failed to fetch/);
+      // the sign-off's link to a criterion's test opens that test in the single file
+      const [uid] = Object.values(linkCriteria([{ ...criterion, scenario: 'latency', recordedAt: new Date(1_700_000_000_500).toISOString() }], allureTests(reports)));
+      assert.ok(uid, 'the latency test is found in the single file');
+      await page.goto(`file://${html.singleFile}#testresult/${uid}`);
+      await page.getByText('expected P95 <= 250 ms, measured 900 ms').first().waitFor({ timeout: 20_000 });
     } finally {
       await browser.close();
     }

@@ -98,7 +98,7 @@ test('the markdown lists every criterion with threshold, measured value and sour
   const md = renderMarkdown({
     ...decide(allPassed, [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], { ...run, release: 'v1.2.3', commit: 'abc123' }, { suite }),
     waiverFile: null, suite, run: { ...run, release: 'v1.2.3', commit: 'abc123' }, generatedAt: 'now', categories: { functional: { passed: 1, failed: 0, skipped: 0 } }, scenarios: allPassed,
-    criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 },
+    criteria: [criterion({ measured: 0.26174, test: 'Pearson chi-square, alpha 0.001' })], sources: { 'LIVE:oip': 1 }, figureSources: { 'LIVE:prometheus': 12 }, allureTests: { 'c@': '9f3a' },
     businessCase: { inputs, assumptions, assumptionsFile: 'fixtures/roi-assumptions.yaml', result: businessCase(0.538, 0.631, 1, assumptions) },
   });
   assert.match(md, /\*\*Verdict: GO\*\* for all categories \(profile ci\): not a release verdict: on the embedded Seldon-compatible stand-in, not a cluster\./);
@@ -110,7 +110,7 @@ test('the markdown lists every criterion with threshold, measured value and sour
   assert.match(md, /\| result \| ROI \| [\d,]+ % \| DERIVED \|/);
   assert.match(md, /## Skipped\n\nNothing: every scenario of every category ran\./);
   assert.match(md, /\| Prometheus \| http:\/\/127.0.0.1:2 \(local binary, 2.42.0\) \|/);
-  assert.match(md, /\| functional \| s \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
+  assert.match(md, /\| functional \| \[s\]\(\.\.\/allure-report\.html#testresult\/9f3a\) \| split matches weights \(Pearson chi-square, alpha 0.001\) \| p >= 0.001 \| 0.2617 p-value \| LIVE:oip \| critical \| passed \|/);
 });
 
 test('the ledger and the Allure attachments must say the same', async () => {
@@ -185,4 +185,21 @@ test('story tags read as words in the Allure report', async () => {
   assert.equal(storyName('ab-dashboard'), 'A/B dashboard');
   assert.equal(storyName('bad-input-accounting'), 'Bad input accounting');
   assert.equal(storyName('roi'), 'ROI');
+});
+
+test('each criterion links to the Allure test of its scenario that was running when it was recorded', async () => {
+  const { linkCriteria } = await import('../support/report/allure-links.ts');
+  const tests = [
+    { uid: 'row1', name: 'outline', start: 1000, stop: 2000 },
+    { uid: 'row2', name: 'outline', start: 2000, stop: 3000 },
+    { uid: 'only', name: 'single', start: 5000, stop: 6000 },
+  ];
+  const at = (ms: number): string => new Date(ms).toISOString();
+  const links = linkCriteria([
+    criterion({ id: 'a', scenario: 'outline', recordedAt: at(2500) }),
+    criterion({ id: 'b', scenario: 'single', recordedAt: at(9000) }),
+    criterion({ id: 'c', scenario: 'outline', recordedAt: at(9000) }),
+    criterion({ id: 'd', scenario: 'absent', recordedAt: at(1500) }),
+  ], tests);
+  assert.deepEqual(links, { [`a@${at(2500)}`]: 'row2', [`b@${at(9000)}`]: 'only' }, 'an outline row by time; the only test of a name; none when it cannot be told');
 });

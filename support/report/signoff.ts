@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { allureTests, criterionKey, linkCriteria, SINGLE_FILE_REPORT } from './allure-links.ts';
 import { CATEGORIES, formatMeasured, readLedger, readShownFigures, type Criterion, type ShownFigure } from '../evidence/ledger.ts';
 import { allureEvidence, evidenceMismatches } from './allure-evidence.ts';
 import { readRunDescription, type RunDescription } from './run-description.ts';
@@ -76,6 +77,8 @@ export interface SignOff {
   sources: Record<string, number>;
   /** Figures the run showed (dashboard, charts) per source. */
   figureSources: Record<string, number>;
+  /** Each criterion's test in the run's single-file Allure report (criterionKey to uid); empty when the report was not built. */
+  allureTests: Record<string, string>;
   /** The business case recomputed now from the run's measured inputs and the assumptions as they stand, or why there is none. */
   businessCase: BusinessCaseReport | { problem: string };
 }
@@ -233,7 +236,8 @@ export function buildSignOff(reportsDir: string, waiverFile?: string): SignOff {
   for (const f of shown) figureSources[f.source] = (figureSources[f.source] ?? 0) + 1;
   const waivers = loadWaivers(waiverFile);
   const decision = decide(scenarios, criteria, run, { shown, waivers, suite, evidenceMismatches: mismatches });
-  return { ...decision, waiverFile: waivers.file, suite, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, businessCase: businessCaseOf(reportsDir) };
+  const allureTestsOf = linkCriteria(criteria, allureTests(reportsDir));
+  return { ...decision, waiverFile: waivers.file, suite, generatedAt: new Date().toISOString(), run, categories, scenarios, criteria, sources, figureSources, allureTests: allureTestsOf, businessCase: businessCaseOf(reportsDir) };
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -330,12 +334,18 @@ export function renderMarkdown(signoff: SignOff): string {
     '',
     'Every measured value was read in this run from the source named beside it; the business case below also rests on stated assumptions.',
     '',
+    Object.keys(signoff.allureTests).length > 0
+      ? `Each scenario links to its test in the run's single-file Allure report (\`${SINGLE_FILE_REPORT}\`, beside this folder): steps, attachments, the evidence record.`
+      : `No Allure HTML was built for this run, so the criteria link to no test: \`npm run report\` builds it and rewrites this document with the links.`,
+    '',
     '| category | scenario | criterion | threshold | measured | source | severity | result |',
     '|---|---|---|---|---|---|---|---|',
   );
   for (const c of signoff.criteria) {
+    const uid = signoff.allureTests[criterionKey(c)];
+    const scenario = uid ? `[${cell(c.scenario)}](../${SINGLE_FILE_REPORT}#testresult/${uid})` : cell(c.scenario);
     lines.push(
-      `| ${c.category} | ${cell(c.scenario)} | ${cell(c.statement)}${c.test ? ` (${cell(c.test)})` : ''} | ${cell(c.threshold)} | ${cell(`${formatMeasured(c.measured)} ${c.unit}`.trim())} | ${c.source} | ${c.severity} | ${c.passed ? 'passed' : '**failed**'} |`,
+      `| ${c.category} | ${scenario} | ${cell(c.statement)}${c.test ? ` (${cell(c.test)})` : ''} | ${cell(c.threshold)} | ${cell(`${formatMeasured(c.measured)} ${c.unit}`.trim())} | ${c.source} | ${c.severity} | ${c.passed ? 'passed' : '**failed**'} |`,
     );
   }
   lines.push('', ...businessCaseLines(signoff));
