@@ -28,6 +28,7 @@ export const DASHBOARD_FAULTS = [
   'dashboard-bandit-swaps-weights', // the bandit view shows the first predictor's weight under the second, and the reverse
   'dashboard-explanations-undercount', // the explanation view shows one explained instance fewer than the audit trail holds
   'dashboard-drift-undercount', // the drift view shows one drifting window fewer than the detector reported
+  'dashboard-tabs-ignore-address', // the views do not follow the address: a tab's link changes the fragment, the view on screen stays
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
@@ -102,6 +103,9 @@ export function diesAfter(data: DashboardData, faults: ReadonlySet<DashboardFaul
   return faults.has('dashboard-dies-without-prometheus') && data.ab.figures.some((f) => f.source === 'LIVE:stack-metrics');
 }
 
+// stops the page's own fragment handler: the tabs change the address, the view on screen stays
+const IGNORE_ADDRESS = `<script>window.addEventListener('hashchange', (e) => e.stopImmediatePropagation(), true);</script>`;
+
 // swallows Space on the model checkboxes before the browser toggles them
 const SWALLOW_SPACE = `<script>for (const type of ['keydown', 'keyup', 'keypress']) document.addEventListener(type, (e) => { if (e.key === ' ' && e.target.closest('#model-filter')) e.preventDefault(); }, true);</script>`;
 
@@ -111,10 +115,12 @@ export function pageWithFaults(html: Buffer, faults: ReadonlySet<DashboardFault>
     faults.has('dashboard-wide-page') ? '<div style="width:3000px;height:4px;background:#ccc"></div>' : '',
     faults.has('dashboard-unlabelled-control') ? '<input type="text">' : '',
     faults.has('dashboard-ignore-space') ? SWALLOW_SPACE : '',
+    faults.has('dashboard-tabs-ignore-address') ? IGNORE_ADDRESS : '',
   ].join('');
   let text = html.toString('utf8');
-  if (faults.has('dashboard-skip-tab')) text = text.replace('<a href="#business">', '<a href="#business" tabindex="-1">');
-  if (faults.has('dashboard-ignore-enter')) text = text.replace('<a href="#business">', `<a tabindex="0" onclick="location.hash = 'business'">`);
+  const business = '<a href="#business" data-view="business">';
+  if (faults.has('dashboard-skip-tab')) text = text.replace(business, '<a href="#business" data-view="business" tabindex="-1">');
+  if (faults.has('dashboard-ignore-enter')) text = text.replace(business, `<a tabindex="0" data-view="business" onclick="location.hash = 'business'">`);
   if (faults.has('dashboard-no-chart-library')) text = text.replace('/assets/echarts.min.js', '/assets/echarts-missing.js');
   if (!extra && text === html.toString('utf8')) return html;
   return Buffer.from(extra ? text.replace(/(<body[^>]*>)/, `$1${extra}`) : text);

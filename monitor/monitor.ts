@@ -64,6 +64,8 @@ export interface WindowVerdict {
   drift: boolean;
   /** p-value per watched feature, or `all` for a multivariate detector's one p-value. */
   pValues: Record<string, number>;
+  /** The p-value below which the detector reports drift (its `threshold` output, after its correction), when it gave one. */
+  threshold?: number;
 }
 
 /** Verdicts kept per detector for /windows. */
@@ -190,14 +192,14 @@ export function createMonitor(options: MonitorOptions) {
     isDrift.set({ detector }, drift ? 1 : 0);
     const kept = history.get(detector)!;
     const multivariate = p.length === 1 && names.length !== 1;
-    kept.push({ detector, offset: record.offset, at: record.timestamp, drift, pValues: multivariate ? { all: p[0] } : Object.fromEntries(p.map((v, j) => [names[j] ?? String(j), v])) });
+    const bound = threshold.length === 1 ? threshold[0] : Math.max(...threshold);
+    kept.push({ detector, offset: record.offset, at: record.timestamp, drift, pValues: multivariate ? { all: p[0] } : Object.fromEntries(p.map((v, j) => [names[j] ?? String(j), v])), ...(threshold.length > 0 ? { threshold: bound } : {}) });
     if (kept.length > VERDICTS_KEPT) kept.splice(0, kept.length - VERDICTS_KEPT);
     if (multivariate) {
       pValue.set({ detector, feature: 'all' }, p[0]);
       return { drift, features: drift ? names : [] };
     }
     p.forEach((v, j) => pValue.set({ detector, feature: names[j] ?? String(j) }, v));
-    const bound = threshold.length === 1 ? threshold[0] : Math.max(...threshold);
     return { drift, features: drift ? names.filter((_, j) => p[j] < bound) : [] };
   };
 

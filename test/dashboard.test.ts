@@ -89,9 +89,9 @@ test("the split shows the experiment's candidates only: each one's share of the 
   assert.deepEqual([share.value, share.source, share.basis], [0.7, 'DERIVED', ['LIVE:prometheus']]);
   assert.match(share.note!, /direct requests included \(Seldon's metrics carry no experiment label\)/);
   assert.equal(data.ab.figures.find((f) => f.id === 'share:ensemble-predictor'), undefined);
-  const categories = (name: string): unknown => (data.ab.charts[name].xAxis as { data: string[] }).data;
-  assert.deepEqual(categories('split'), MODELS);
-  assert.deepEqual(categories('accuracy'), [...MODELS, 'ensemble-predictor']);
+  const categories = (name: string, axis: 'xAxis' | 'yAxis'): unknown => (data.ab.charts[name][axis] as { data: string[] }).data;
+  assert.deepEqual(categories('split', 'xAxis'), MODELS);
+  assert.deepEqual(categories('accuracy', 'yAxis'), [...MODELS, 'ensemble-predictor'], 'a horizontal bar per model, in the filter\'s order');
   // filtered to the challenger, its share still has the baseline's requests as denominator
   const asked: string[][] = [];
   const filtered = await dashboardData(sources({ live: { view: async (_w, m = []) => (asked.push(m), withOther) }, models: [...MODELS, 'ensemble-predictor'] }), '1m', ['enhanced-predictor']);
@@ -120,8 +120,8 @@ test('publication charts carry a title, axis units and a source caption; PNGs ar
   const charts = renderCharts(await dashboardData(sources(), '1m'), dir);
   assert.deepEqual(charts.map((c) => c.name), ['split', 'accuracy', 'requestRate', 'latency', 'impact']);
   const split = fs.readFileSync(path.join(dir, 'split.svg'), 'utf8');
-  assert.match(split, /Traffic split: observed share vs experiment weight/);
-  assert.match(split, /share of the candidates(&#39;|')? requests \(%\)/);
+  assert.match(split, /Traffic split: observed share of the candidates(&#39;|')? requests vs experiment weight/);
+  assert.match(split, /share of requests \(%\)/);
   assert.match(split, /Source: LIVE:prometheus/);
   assert.match(fs.readFileSync(path.join(dir, 'latency.svg'), 'utf8'), /P95 latency \(ms\)/);
   const impact = fs.readFileSync(path.join(dir, 'impact.svg'), 'utf8');
@@ -131,6 +131,47 @@ test('publication charts carry a title, axis units and a source caption; PNGs ar
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'charts.json'), 'utf8'));
   assert.equal(index.charts.length, 5);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('charts people can read: time axes span the data present, every series in a legend that is never paginated, the caption above the plot, one precision per unit, the drift threshold drawn', async () => {
+  const at = Date.parse('2026-11-28T10:00:00Z');
+  // a 15-minute window whose data are the last 2 minutes: the axis starts at the first sample
+  const view: ServingView = {
+    ...serving,
+    window: '15m',
+    observedAt: new Date(at).toISOString(),
+    rateSeries: { 'baseline-predictor': [{ time: at / 1000 - 120, value: 4.123456 }, { time: at / 1000 - 60, value: 3.3333333 }], 'enhanced-predictor': [{ time: at / 1000 - 120, value: 0 }] },
+    p95Series: [{ time: at / 1000 - 90, value: 0.0123456 }],
+  };
+  const data = await dashboardData(sources({ live: { view: async () => view } }), '15m');
+  const { requestRate, latency, split, accuracy } = data.ab.charts as Record<string, any>;
+  assert.equal(requestRate.xAxis.min, at - 120_000, 'from the first sample, not the window start');
+  assert.equal(requestRate.xAxis.max, at);
+  assert.deepEqual(requestRate.series.map((s: { name: string }) => s.name), ['baseline-predictor'], 'a model that answered nothing draws no line');
+  assert.match(requestRate.title.subtext, /no request in the window, so no line: enhanced-predictor/);
+  assert.equal(latency.xAxis.min, at - 120_000, 'both time charts share the span');
+  const charts = { ...data.ab.charts, ...data.business.charts } as Record<string, any>;
+  for (const [name, option] of Object.entries(charts)) {
+    assert.notEqual(option.legend?.type, 'scroll', `${name}: a paginated legend hides series`);
+    if (option.series.length > 1 || option.legend) assert.equal(option.legend.type, 'plain', `${name}: its series are named in a legend`);
+    const lines = option.title.subtext.split('\n').reduce((n: number, part: string) => n + Math.max(1, Math.ceil(part.length / 130)), 0);
+    assert.ok(option.grid.top >= 56 + 16 * lines, `${name}: the plot starts below its ${lines}-line caption`);
+  }
+  // one precision per unit: percentages to 0.1, rates and milliseconds to 0.01
+  assert.deepEqual(requestRate.series[0].data.map((p: number[]) => p[1]), [4.12, 3.33]);
+  assert.deepEqual(latency.series[0].data.map((p: number[]) => p[1]), [12.35]);
+  assert.deepEqual(split.series[0].data, [70, 30]);
+  assert.deepEqual(accuracy.series[0].data, [50, 60]);
+  const { driftChart } = await import('../support/charts/chart-options.ts');
+  const drift = driftChart([
+    { detector: 'ks', offset: 1, at: at - 60_000, pValues: { a: 0.5, b: 0.001 }, threshold: 0.002 },
+    { detector: 'ks', offset: 2, at, pValues: { a: 0.4, b: 0.0001 }, threshold: 0.002 },
+  ], 'note') as Record<string, any>;
+  const threshold = drift.series.find((s: { name: string }) => s.name === 'ks: drift threshold (p < 0.002)');
+  assert.ok(threshold, 'the detector\'s threshold is a named line');
+  assert.deepEqual(threshold.data, [[at - 60_000, 2.7], [at, 2.7]], '−log10(0.002) across the windows present');
+  assert.deepEqual([drift.xAxis.min, drift.xAxis.max], [at - 60_000, at]);
+  assert.equal(drift.legend.type, 'plain');
 });
 
 let base = '';

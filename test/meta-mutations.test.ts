@@ -283,7 +283,16 @@ test('a dashboard whose figures ignore the model filter and whose view link igno
   assert.equal(run.status, 1, run.output);
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-filter-changes-charts')?.passed, 'the charts still follow the filter');
   assert.ok(Number(failedCriterion(run, 'dashboard-filter-changes-figures').measured) > 0, 'figures of other models are shown');
-  assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '(no change)');
+  // the page went through its views by their tabs when it opened, and came back to the first
+  assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '#ab, the view not on screen');
+});
+
+test('a dashboard whose views do not follow the address fails the Enter criterion and every criterion that reads every view', { timeout: 200_000 }, async () => {
+  const run = await runSuiteWithFault('dashboard-tabs-ignore-address', 'usability', `^(${KEYBOARD}|The dashboard shows both predictors' accuracy with its source)$`);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '#business, the view not on screen', 'the address changes, the view does not');
+  assert.match(String(failedCriterion(run, 'dashboard-figures-name-source').measured), /^0 \(views not opened by their tabs: business, bandit, router, drift, explanations\)$/);
+  assert.ok(run.criteria.find((c) => c.id === 'dashboard-keyboard-order')?.passed, 'the links are still in the tab order');
 });
 
 test('a Space-deaf model checkbox, a fallback that keeps the Prometheus label and a left-over model answering the challenger\'s share fail the Space, fallback-label and MLflow-run criteria', { timeout: 200_000 }, async () => {

@@ -1,9 +1,12 @@
 // The dashboard page: polls /api/dashboard, draws every figure with its source badge and every
 // chart with ECharts (SVG renderer), and keeps the window and model filter in the address bar.
+// Each view (A/B testing, business impact, bandit, routing, drift, explanations) is a tab of its
+// own, chosen by the address's fragment, so `/?window=15m#drift` links to the drift view.
 /* global echarts */
 (function () {
   'use strict';
-  const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {}, requests: 0 };
+  const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {}, options: {}, requests: 0, view: 'ab' };
+  const VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations'];
   const $ = (selector) => document.querySelector(selector);
 
   function readAddress() {
@@ -59,26 +62,49 @@
     );
   }
 
-  // On a narrow screen: titles wrap, category labels slant and get room below them.
+  // The source caption is the figure's caption under the chart, not the chart's subtitle; on a
+  // narrow screen titles wrap, and category labels under the plot slant and get room below them.
   function fitToWidth(option, width) {
-    if (width >= 520) return option;
+    const title = option.title || {};
+    const narrow = width < 520;
+    // the title wraps within the chart; the plot starts below its lines
+    const fontSize = narrow ? 13 : 15;
+    const lines = Math.max(1, Math.ceil(((title.text || '').length * fontSize * 0.6) / (width - 24)));
     const fitted = {
       ...option,
-      // the source caption stays in the figure caption below the chart
-      title: { ...option.title, subtext: '', textStyle: { ...(option.title || {}).textStyle, fontSize: 13, width: width - 24, overflow: 'break' } },
-      grid: { ...option.grid, top: 96, left: 40, right: 12 },
+      title: { ...title, subtext: '', textStyle: { ...title.textStyle, fontSize, lineHeight: fontSize + 6, width: width - 24, overflow: 'break' } },
+      grid: { ...option.grid, top: 24 + lines * (fontSize + 6) },
     };
+    if (!narrow) return fitted;
+    fitted.grid = { ...fitted.grid, right: 12 };
     const axis = option.xAxis;
     if (axis && axis.type === 'category') {
-      fitted.grid.bottom = 120;
+      fitted.grid.bottom = Math.max(fitted.grid.bottom || 0, 120);
       fitted.xAxis = { ...axis, nameGap: 90, axisLabel: { ...axis.axisLabel, rotate: 45, fontSize: 10 } };
     }
     return fitted;
   }
 
+  // The view the address names (another fragment, such as the skip link's, keeps the current one).
+  function showView() {
+    const wanted = location.hash.slice(1);
+    if (VIEWS.includes(wanted)) state.view = wanted;
+    for (const view of VIEWS) document.getElementById(view).hidden = view !== state.view;
+    for (const link of document.querySelectorAll('#views a[data-view]')) {
+      if (link.dataset.view === state.view) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    document.body.dataset.view = state.view;
+    // a chart whose data came while its view was hidden is drawn now, at the size it has
+    for (const [name, option] of Object.entries(state.options)) renderChart(name, option);
+  }
+
   function renderChart(name, original) {
     const node = document.getElementById(`chart-${name}`);
     if (!node || !original) return;
+    state.options[name] = original;
+    // a hidden view has no size to draw in: its charts are drawn when it is shown
+    if (node.closest('section[id]').hidden) return;
     const option = fitToWidth(original, node.clientWidth);
     const caption = document.querySelector(`[data-chart-source="${name}"]`);
     if (caption) caption.textContent = (original.title || {}).subtext || '';
@@ -89,11 +115,13 @@
     }
     let chart = state.charts[name];
     if (!chart) chart = state.charts[name] = echarts.init(node, null, { renderer: 'svg' });
+    else chart.resize(); // the view may have been hidden while the window changed size
     chart.setOption(option, true);
     const title = option.title || {};
     node.setAttribute('role', 'img');
     node.setAttribute('aria-label', `${title.text || name}. ${title.subtext || ''}`);
-    const categories = option.xAxis && option.xAxis.data ? option.xAxis.data : null;
+    const categoryAxis = [option.xAxis, option.yAxis].find((a) => a && a.type === 'category' && a.data);
+    const categories = categoryAxis ? categoryAxis.data : null;
     node.dataset.charted = JSON.stringify({ window: state.window, categories, series: (option.series || []).map((s) => s.name) });
   }
 
@@ -190,6 +218,8 @@
   }
 
   readAddress();
+  showView();
+  window.addEventListener('hashchange', showView);
   $('#window').addEventListener('change', (event) => {
     state.window = event.target.value;
     writeAddress();
@@ -197,6 +227,8 @@
   });
   $('#auto-refresh').addEventListener('change', schedule);
   $('#refresh-now').addEventListener('click', () => void load());
-  window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
+  window.addEventListener('resize', () => Object.entries(state.charts).forEach(([name, c]) => {
+    if (!document.getElementById(`chart-${name}`).closest('section[id]').hidden) c.resize();
+  }));
   void load();
 })();

@@ -1,13 +1,20 @@
 /**
- * Page object of the live dashboard: opening it (timed until the first figures are drawn), reading
- * its figures and source badges, changing the window and the model filter, keyboard navigation,
- * and an axe-core accessibility scan.
+ * Page object of the live dashboard: opening it (timed until the first figures are drawn), its
+ * views (one tab each, chosen by the address's fragment), reading the figures and source badges a
+ * view shows, changing the window and the model filter, keyboard navigation, and an axe-core
+ * accessibility scan. Waits are Playwright's web-first assertions (`expect` of @playwright/test),
+ * which retry until the page agrees or the time is up.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { expect } from '@playwright/test';
 import type { Browser, Page } from 'playwright-core';
+
+/** The dashboard's views, in the order of its navigation: each a tab with its own address (`#<view>`). */
+export const DASHBOARD_VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations'] as const;
+export type DashboardView = (typeof DASHBOARD_VIEWS)[number];
 
 export interface DashboardFigure {
   id: string;
@@ -50,14 +57,72 @@ export class DashboardPage {
     const response = await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
     if (!response || !response.ok()) throw new Error(`dashboard ${url} answered ${response?.status() ?? 'nothing'}`);
     // loaded = the page has drawn its first figures from the API, not just fetched its HTML
-    await page.waitForSelector('body[data-generated-at]', { timeout: 15_000 });
+    await expect(page.locator('body'), 'the dashboard draws its first figures').toHaveAttribute('data-generated-at', /\S/, { timeout: 15_000 });
     const loadMs = performance.now() - started;
     return new DashboardPage(page, loadMs);
   }
 
+  /** The view on screen (null on a page that marks none). */
+  async currentView(): Promise<DashboardView | null> {
+    return (await this.page.getAttribute('body', 'data-view')) as DashboardView | null;
+  }
+
+  /** Open a view by its tab (its link in the views' navigation), as a stakeholder clicks it; resolves once it is on screen. */
+  async showView(view: DashboardView, timeoutMs = 5000): Promise<void> {
+    const tab = this.page.locator(`#views a[data-view="${view}"]`);
+    await tab.click({ timeout: timeoutMs });
+    await expect(tab, `the ${view} tab is marked current`).toHaveAttribute('aria-current', 'page', { timeout: timeoutMs });
+    await expect(this.page.locator(`section#${view}`), `the ${view} view is on screen`).toBeVisible({ timeout: timeoutMs });
+  }
+
+  /** Whether a view is on screen within `timeoutMs` (false when it is not). */
+  async viewShown(view: DashboardView, timeoutMs = 2000): Promise<boolean> {
+    return expect(this.page.locator(`section#${view}`)).toBeVisible({ timeout: timeoutMs }).then(() => true, () => false);
+  }
+
+  /**
+   * `read` on each view in turn, opened by its tab, then back to the view that was on screen;
+   * the views whose tab did not bring them on screen are named, not read.
+   */
+  async eachView<T>(read: (view: DashboardView | null) => Promise<T>): Promise<{ read: T[]; unreachable: DashboardView[] }> {
+    const was = await this.currentView();
+    const results: T[] = [];
+    const unreachable: DashboardView[] = [];
+    // a page that marks no view on screen is read as it stands too
+    if (!was) results.push(await read(null));
+    const tabs = await this.page.locator('#views').count();
+    for (const view of DASHBOARD_VIEWS) {
+      const shown = tabs > 0 && (await this.showView(view, 2000).then(() => true, () => false));
+      if (shown) results.push(await read(view));
+      else unreachable.push(view);
+    }
+    if (was) await this.showView(was, 2000).catch(() => undefined);
+    return { read: results, unreachable };
+  }
+
+  /** The figures of every view, and the views that could not be opened. */
+  async allFigures(): Promise<{ figures: DashboardFigure[]; unreachable: DashboardView[] }> {
+    const { read, unreachable } = await this.eachView(() => this.figures());
+    return { figures: read.flat(), unreachable };
+  }
+
+  /**
+   * Read the page until `probe` says it agrees (web-first: `expect.poll` retries, every `intervalMs`);
+   * false when it never did within `timeoutMs`.
+   */
+  async until(condition: string, timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 250): Promise<boolean> {
+    // one read always counts, however long it takes (a refresh that waits for a dead server); then retries while time is left
+    const started = Date.now();
+    if (await probe().catch(() => false)) return true;
+    const left = timeoutMs - (Date.now() - started);
+    if (left <= 0) return false;
+    return expect.poll(probe, { message: condition, timeout: left, intervals: [intervalMs] }).toBe(true).then(() => true, () => false);
+  }
+
+  /** The figures of the view on screen. */
   async figures(): Promise<DashboardFigure[]> {
     return this.page.$$eval('[data-figure]', (nodes) =>
-      nodes.map((node) => {
+      nodes.filter((node) => node.checkVisibility()).map((node) => {
         const valueNode = node.querySelector('.value');
         const raw = valueNode?.getAttribute('data-value') ?? '';
         return {
@@ -78,14 +143,15 @@ export class DashboardPage {
     return (await this.page.getAttribute('body', 'data-generated-at')) ?? '';
   }
 
-  /** Wait until the page has drawn figures newer than `after`. */
+  /** Wait until the page has drawn figures other than those generated at `after` (each refresh is later). */
   async waitForRefresh(after: string, timeoutMs = 15_000): Promise<void> {
-    await this.page.waitForFunction((previous) => (document.body.dataset.generatedAt ?? '') > previous, after, { timeout: timeoutMs });
+    await expect(this.page.locator('body'), 'the dashboard refreshes its figures').not.toHaveAttribute('data-generated-at', after, { timeout: timeoutMs });
   }
 
   /** Wait until the figures drawn were read for a selection without `model` (after a filter change). */
   async waitForModelDropped(model: string, timeoutMs = 15_000): Promise<void> {
-    await this.page.waitForFunction((m) => !(document.body.dataset.models ?? '').split(',').includes(m), model, { timeout: timeoutMs });
+    const listed = new RegExp(`(^|,)${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(,|$)`);
+    await expect(this.page.locator('body'), `the figures are read without ${model}`).not.toHaveAttribute('data-models', listed, { timeout: timeoutMs });
   }
 
   async refreshNow(timeoutMs?: number): Promise<void> {
@@ -113,29 +179,48 @@ export class DashboardPage {
     }
   }
 
+  /** What a chart draws, read on its view (opened first when another is on screen). */
   async chart(name: string): Promise<ChartState> {
-    const raw = await this.page.getAttribute(`#chart-${name}`, 'data-charted');
-    if (!raw) throw new Error(`chart ${name} has not been drawn`);
-    return JSON.parse(raw) as ChartState;
+    const node = this.page.locator(`#chart-${name}`);
+    const view = (await node.evaluate((n) => n.closest('section[id]')?.id)) as DashboardView;
+    if ((await this.currentView()) !== view) await this.showView(view);
+    await expect(node, `chart ${name} is drawn`).toHaveAttribute('data-charted', /\S/, { timeout: 5000 });
+    return JSON.parse((await node.getAttribute('data-charted'))!) as ChartState;
   }
 
-  /** Charts drawn on the page (ECharts containers with an SVG inside). */
+  /** Charts drawn on the view on screen (ECharts containers with an SVG inside). */
   async drawnCharts(): Promise<string[]> {
-    return this.page.$$eval('[data-chart]', (nodes) => nodes.filter((n) => n.querySelector('svg')).map((n) => n.getAttribute('data-chart') ?? ''));
+    return this.page.$$eval('[data-chart]', (nodes) => nodes.filter((n) => n.checkVisibility() && n.querySelector('svg')).map((n) => n.getAttribute('data-chart') ?? ''));
   }
 
-  /** Pixels the page is wider than the viewport (0 = no horizontal scrolling). */
-  async horizontalOverflow(): Promise<number> {
-    return this.page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+  /** Charts drawn on every view, and the views that could not be opened. */
+  async allDrawnCharts(): Promise<{ charts: string[]; unreachable: DashboardView[] }> {
+    const { read, unreachable } = await this.eachView(() => this.drawnCharts());
+    return { charts: read.flat(), unreachable };
   }
 
-  async axeViolations(): Promise<AxeViolation[]> {
+  /** Pixels the widest view is wider than the viewport (0 = no horizontal scrolling on any view it could open). */
+  async horizontalOverflow(): Promise<{ overflow: number; unreachable: DashboardView[] }> {
+    const { read, unreachable } = await this.eachView(() => this.page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)));
+    return { overflow: Math.max(0, ...read), unreachable };
+  }
+
+  /** axe-core's violations on every view it could open (each rule once, with the nodes of every view). */
+  async axeViolations(): Promise<{ violations: AxeViolation[]; unreachable: DashboardView[] }> {
     await this.page.addScriptTag({ content: AXE_SOURCE() });
-    return this.page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: unknown[] }[] }> } }).axe;
-      const result = await axe.run(document, { resultTypes: ['violations'] });
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-    });
+    const perView = await this.eachView(() =>
+      this.page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: unknown[] }[] }> } }).axe;
+        const result = await axe.run(document, { resultTypes: ['violations'] });
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+      }),
+    );
+    const merged = new Map<string, AxeViolation>();
+    for (const v of perView.read.flat()) {
+      const seen = merged.get(v.id);
+      merged.set(v.id, seen ? { ...seen, nodes: seen.nodes + v.nodes } : v);
+    }
+    return { violations: [...merged.values()], unreachable: perView.unreachable };
   }
 
   private async startFromTop(): Promise<void> {
@@ -182,11 +267,6 @@ export class DashboardPage {
   /** The URL fragment (the view a navigation link went to). */
   async locationHash(): Promise<string> {
     return this.page.evaluate(() => location.hash);
-  }
-
-  async setViewport(width: number, height: number): Promise<void> {
-    await this.page.setViewportSize({ width, height });
-    await this.page.waitForTimeout(300); // let the charts resize
   }
 
   async screenshot(): Promise<Buffer> {

@@ -280,7 +280,7 @@ export async function checkDashboardBandit(world: UatWorld, seconds: number): Pr
     fed.set(arm, { n: of.n + 1, sum: of.sum + replay.rewards[i] });
   });
   const expectedRegret = empiricalRegret([...fed.values()]);
-  const { after, last } = await untilViewAgrees(world, "the dashboard's bandit view to show the controller's allocation and the rewards fed back", at, seconds, 'dashboard-bandit.png', async (dashboard) => {
+  const { after, last } = await untilViewAgrees(world, 'bandit', "the dashboard's bandit view to show the controller's allocation and the rewards fed back", at, seconds, 'dashboard-bandit.png', async (dashboard) => {
     const [figures, state] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('bandit-'))), readBanditState(bandit.url)]);
     const problems: string[] = [];
     const expect = (id: string, want: number | null, what: string): void => {

@@ -378,7 +378,7 @@ export async function checkRetrainedOnce(world: UatWorld, seconds: number): Prom
 export async function checkDashboardDrift(world: UatWorld, detectors: string[], seconds: number): Promise<void> {
   const { pipeline } = streamed(world);
   const at = Date.now();
-  const { after, last } = await untilViewAgrees(world, "the dashboard's drift view to show the detectors' verdicts", at, seconds, 'dashboard-drift.png', async (dashboard) => {
+  const { after, last } = await untilViewAgrees(world, 'drift', "the dashboard's drift view to show the detectors' verdicts", at, seconds, 'dashboard-drift.png', async (dashboard) => {
     const figures = (await dashboard.figures()).filter((f) => f.id.startsWith('drift-'));
     const problems: string[] = [];
     for (const detector of detectors) {

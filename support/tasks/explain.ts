@@ -288,7 +288,7 @@ export async function checkDashboardExplanations(world: UatWorld, seconds: numbe
   const explained = explainedDays(world);
   const at = Date.now();
   const { audit } = world.explanations;
-  const { after, last } = await untilViewAgrees(world, "the dashboard's explanation view to show the audit trail", at, seconds, 'dashboard-explanations.png', async (dashboard) => {
+  const { after, last } = await untilViewAgrees(world, 'explanations', "the dashboard's explanation view to show the audit trail", at, seconds, 'dashboard-explanations.png', async (dashboard) => {
     const [figures, count, latest] = await Promise.all([dashboard.figures().then((all) => all.filter((f) => f.id.startsWith('explanation'))), audit.count(), audit.latest(50)]);
     const mean = new Map<string, number>();
     for (const row of latest) for (const f of row.topFeatures) mean.set(f.feature, (mean.get(f.feature) ?? 0) + Math.abs(f.shap) / latest.length);

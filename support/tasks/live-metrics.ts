@@ -3,7 +3,7 @@
  * model that answered it, the dashboard's counts grow by the requests the harness saw answered; when Prometheus stops the
  * dashboard switches to the platform's own metrics, labelled, and comes back when it returns.
  */
-import { DashboardPage, type DashboardFigure } from '../browser/dashboard-page.ts';
+import { DashboardPage, type DashboardFigure, type DashboardView } from '../browser/dashboard-page.ts';
 import { OipClient } from '../clients/oip-client.ts';
 import { readManifests } from '../k8s/manifest-reader.ts';
 import { PROMQL } from '../metrics/promql.ts';
@@ -161,23 +161,20 @@ export function figureProblem(figures: DashboardFigure[], id: string, want: numb
 }
 
 /**
- * Read a dashboard view in Chromium every 250 ms until a read has no problem, within `seconds` of
+ * Open a dashboard view's tab in Chromium and read it every 250 ms until a read has no problem, within `seconds` of
  * `since` (ms); attaches a screenshot. `after` is the seconds from `since` to the agreeing read, or
  * null when none agreed in time; `last` is the last read.
  */
-export async function untilViewAgrees(world: UatWorld, condition: string, since: number, seconds: number, screenshot: string, read: (dashboard: DashboardPage) => Promise<ViewRead>): Promise<{ after: number | null; last: ViewRead }> {
+export async function untilViewAgrees(world: UatWorld, view: DashboardView, condition: string, since: number, seconds: number, screenshot: string, read: (dashboard: DashboardPage) => Promise<ViewRead>): Promise<{ after: number | null; last: ViewRead }> {
   const dashboard = await openOrReuse(world);
+  // the view's tab, as a stakeholder opens it: only what is on screen is read
+  await dashboard.showView(view);
   let last: ViewRead = { figures: [], problems: ['not read yet'] };
-  let after: number | null = null;
-  try {
-    await waitFor(condition, Math.max(0, seconds * 1000 - (Date.now() - since)), async () => {
-      last = await read(dashboard);
-      return last.problems.length === 0 ? true : undefined;
-    }, 250);
-    after = (Date.now() - since) / 1000;
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-  }
+  const agreed = await dashboard.until(condition, seconds * 1000 - (Date.now() - since), async () => {
+    last = await read(dashboard);
+    return last.problems.length === 0;
+  });
+  const after = agreed ? (Date.now() - since) / 1000 : null;
   await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: screenshot });
   return { after, last };
 }
@@ -213,17 +210,14 @@ function countProblems(world: UatWorld, figures: DashboardFigure[], source: stri
 /** The dashboard's counts, refreshed until they match the requests answered (bounded), and what was last seen. */
 async function settledCounts(world: UatWorld, source: string, seconds: number): Promise<ReturnType<typeof countProblems> & { refreshed: boolean }> {
   const dashboard = await openOrReuse(world);
+  await dashboard.showView('ab');
   let result = { ...countProblems(world, [], source), refreshed: false };
-  try {
-    await waitFor(`the dashboard's counts to match the requests answered, labelled ${source}`, seconds * 1000, async () => {
-      // a dashboard that stopped answering leaves its last figures on screen: those are compared
-      const refreshed = await dashboard.refreshNow(5000).then(() => true, () => false);
-      result = { ...countProblems(world, await dashboard.figures(), source), refreshed };
-      return result.problems.length === 0 ? true : undefined;
-    }, 500);
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-  }
+  await dashboard.until(`the dashboard's counts to match the requests answered, labelled ${source}`, seconds * 1000, async () => {
+    // a dashboard that stopped answering leaves its last figures on screen: those are compared
+    const refreshed = await dashboard.refreshNow(5000).then(() => true, () => false);
+    result = { ...countProblems(world, await dashboard.figures(), source), refreshed };
+    return result.problems.length === 0;
+  }, 500);
   return result;
 }
 
@@ -257,20 +251,16 @@ export async function restartPrometheus(world: UatWorld): Promise<void> {
  */
 async function waitForServingSource(world: UatWorld, source: string, seconds: number, withCounts: boolean): Promise<{ after: number | null; figures: DashboardFigure[] }> {
   const dashboard = await openOrReuse(world);
+  await dashboard.showView('ab');
   const since = world.counters.prometheusStoppedAt ?? Date.now();
   let figures: DashboardFigure[] = [];
-  try {
-    await waitFor(`the dashboard's serving figures to be labelled ${source}`, seconds * 1000, async () => {
-      figures = (await dashboard.figures()).filter((f) => SERVING_FIGURE.test(f.id));
-      const counts = figures.filter((f) => f.id.startsWith('requests:'));
-      const labelled = counts.length > 0 && counts.every((f) => f.source === source) && figures.every((f) => f.source === source || f.source === 'UNAVAILABLE');
-      return labelled && (!withCounts || sameCounts(requestFigures(figures), mainStackOnly(world, await stackTotals(world)))) ? true : undefined;
-    }, 250);
-    return { after: (Date.now() - since) / 1000, figures };
-  } catch (error) {
-    if (error instanceof WaitTimeoutError) return { after: null, figures };
-    throw error;
-  }
+  const labelledSo = await dashboard.until(`the dashboard's serving figures to be labelled ${source}`, seconds * 1000, async () => {
+    figures = (await dashboard.figures()).filter((f) => SERVING_FIGURE.test(f.id));
+    const counts = figures.filter((f) => f.id.startsWith('requests:'));
+    const labelled = counts.length > 0 && counts.every((f) => f.source === source) && figures.every((f) => f.source === source || f.source === 'UNAVAILABLE');
+    return labelled && (!withCounts || sameCounts(requestFigures(figures), mainStackOnly(world, await stackTotals(world))));
+  });
+  return { after: labelledSo ? (Date.now() - since) / 1000 : null, figures };
 }
 
 export async function checkDashboardFallsBack(world: UatWorld, seconds: number): Promise<void> {

@@ -10,9 +10,7 @@ import { evaluationDays, type MarketRow, type Regime } from '../../fixtures/mark
 import { pairedRatioBound } from '../stats/ratio-bound.ts';
 import { servedPredictions } from '../clients/served-predictions.ts';
 import { marketContext } from '../../fixtures/regime-router.ts';
-import type { DashboardFigure } from '../browser/dashboard-page.ts';
-import { waitFor, WaitTimeoutError } from '../wait.ts';
-import { openOrReuse } from './live-metrics.ts';
+import { untilViewAgrees } from './live-metrics.ts';
 import { predictOutput, type OipClient, type OipResponse } from '../clients/oip-client.ts';
 import { marketSnapshots } from './traffic.ts';
 import type { UatWorld } from '../world.ts';
@@ -141,34 +139,25 @@ export async function checkDashboardRouting(world: UatWorld, seconds: number): P
   if (!sent) throw new Error('no days were sent to the router in this scenario');
   const shape = routerShape(world.run.config.manifests);
   if (!shape) throw new Error('the manifests hold no router pipeline');
-  const dashboard = await openOrReuse(world);
   const expectedFor = (id: string): string | undefined => (id === 'router-routed' ? shape.router : shape.routes.find((r) => `router-requests-${r.regime}` === id)?.predictor);
-  let last: { figures: DashboardFigure[]; platform: Record<string, number>; problems: string[] } = { figures: [], platform: {}, problems: ['not read yet'] };
-  let after: number | null = null;
-  try {
-    await waitFor(`the dashboard's routing view to show the platform's counts`, Math.max(0, seconds * 1000 - (Date.now() - sent.at)), async () => {
-      const figures = (await dashboard.figures()).filter((f) => f.id.startsWith('router-'));
-      const platform = (await world.metrics.snapshot()).answeredPerModel();
-      const problems: string[] = [];
-      const ids = ['router-routed', ...shape.routes.map((r) => `router-requests-${r.regime}`)];
-      for (const id of ids) {
-        const f = figures.find((x) => x.id === id);
-        const model = expectedFor(id)!;
-        if (!f) problems.push(`${id} not shown`);
-        else if (f.source !== 'LIVE:prometheus') problems.push(`${id} labelled ${f.source}`);
-        else if (f.value !== (platform[model] ?? 0)) problems.push(`${id} shows ${f.value}, the platform counted ${platform[model] ?? 0} for ${model}`);
-        const grew = (platform[model] ?? 0) - (sent.before[model] ?? 0);
-        if (grew !== (sent.answered[model] ?? 0)) problems.push(`${model} grew by ${grew}, the harness saw it answer ${sent.answered[model] ?? 0}`);
-      }
-      last = { figures, platform, problems };
-      return problems.length === 0 ? true : undefined;
-    }, 250);
-    // from the last day's answer: the page was opened within the time, not before it
-    after = (Date.now() - sent.at) / 1000;
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-  }
-  await world.attach(await dashboard.screenshot(), { mediaType: 'image/png', fileName: 'dashboard-routing.png' });
+  let platform: Record<string, number> = {};
+  // from the last day's answer: the page was opened within the time, not before it
+  const { after, last } = await untilViewAgrees(world, 'router', "the dashboard's routing view to show the platform's counts", sent.at, seconds, 'dashboard-routing.png', async (dashboard) => {
+    const figures = (await dashboard.figures()).filter((f) => f.id.startsWith('router-'));
+    platform = (await world.metrics.snapshot()).answeredPerModel();
+    const problems: string[] = [];
+    const ids = ['router-routed', ...shape.routes.map((r) => `router-requests-${r.regime}`)];
+    for (const id of ids) {
+      const f = figures.find((x) => x.id === id);
+      const model = expectedFor(id)!;
+      if (!f) problems.push(`${id} not shown`);
+      else if (f.source !== 'LIVE:prometheus') problems.push(`${id} labelled ${f.source}`);
+      else if (f.value !== (platform[model] ?? 0)) problems.push(`${id} shows ${f.value}, the platform counted ${platform[model] ?? 0} for ${model}`);
+      const grew = (platform[model] ?? 0) - (sent.before[model] ?? 0);
+      if (grew !== (sent.answered[model] ?? 0)) problems.push(`${model} grew by ${grew}, the harness saw it answer ${sent.answered[model] ?? 0}`);
+    }
+    return { figures, problems };
+  });
   await world.check({
     id: 'dashboard-shows-routing',
     statement: `the dashboard's routing view shows the days the router routed and each regime's requests, as the platform counted them`,
@@ -178,7 +167,7 @@ export async function checkDashboardRouting(world: UatWorld, seconds: number): P
     source: 'LIVE:browser',
     test: 'the figures read in Chromium against the platform\'s /metrics counters and the answers the harness saw (x-seldon-route)',
     passed: after !== null && after <= seconds,
-    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), platform: last.platform, answered: sent.answered, before: sent.before },
+    details: { problems: last.problems, figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source })), platform, answered: sent.answered, before: sent.before },
   });
 }
 
