@@ -43,7 +43,7 @@ say(`kube-apiserver ${seldon.cluster.version} at ${seldon.cluster.server}, Seldo
 let exitCode = 1;
 try {
   const t0 = Date.now();
-  const suite = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'uat.ts'), '--profile', values.profile!, '--no-html'], {
+  const suite = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'uat.ts'), '--profile', values.profile!], {
     cwd: PROJECT_ROOT,
     stdio: 'inherit',
     env: {
