@@ -1,4 +1,4 @@
-// Cucumber profiles: `default` (all categories), `ci`, and one per category.
+// Cucumber profiles: `default` (all categories), `ci`, one per category, and `soak` (the @soak loads).
 // Run one with `npx cucumber-js -p security`, or through `npm run uat -- --profile security`.
 const reportsDir = process.env.UAT_REPORTS_DIR ?? 'reports';
 
@@ -26,7 +26,8 @@ const base = {
       : {},
   },
   strict: true,
-  tags: 'not @wip',
+  // @soak scenarios run for many minutes: only the soak profile runs them
+  tags: 'not @wip and not @soak',
 };
 
 export default base;
@@ -38,3 +39,5 @@ export const performance = { ...base, paths: ['features/performance/**/*.feature
 export const integration = { ...base, paths: ['features/integration/**/*.feature'] };
 export const usability = { ...base, paths: ['features/usability/**/*.feature'] };
 export const security = { ...base, paths: ['features/security/**/*.feature'] };
+// the long steady loads (scenarios/soak.yaml): `npm run uat -- --profile soak`
+export const soak = { ...base, paths: ['features/performance/**/*.feature'], tags: '@soak and not @wip' };

@@ -15,6 +15,7 @@ import { featuresRequest } from '../support/clients/oip-client.ts';
 import { renderCharts } from '../support/charts/render-charts.ts';
 import { appendShownFigures } from '../support/evidence/ledger.ts';
 import { runBuiltinLoad } from '../support/load/builtin-engine.ts';
+import { loadProfile, withOverrides } from '../support/load/profile.ts';
 import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
 import { marketSnapshots } from '../support/tasks/traffic.ts';
 import { dashboardData, targetViewSources, viewSources, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
@@ -60,13 +61,10 @@ try {
   } else {
     target = await startConfiguredTarget(config, (line) => console.log(line));
     runId = target.uatRunId;
-    const load = await runBuiltinLoad({
-      url: `${target.inferenceUrl}/v2/models/baseline-predictor/infer`,
+    const load = await runBuiltinLoad(withOverrides(loadProfile('burst-experiment'), { vus: 4, iterations: requests }), {
+      url: `${target.inferenceUrl}/v2/models/${EXPERIMENT}/infer`,
       headers: { 'content-type': 'application/json', 'seldon-model': `${EXPERIMENT}.experiment` },
-      body: featuresRequest([marketSnapshots(config.seed)[0]]),
-      vus: 4,
-      iterations: requests,
-      maxDurationMs: 60_000,
+      bodies: [JSON.stringify(featuresRequest([marketSnapshots(config.seed)[0]]))],
     });
     console.log(`sent ${load.metrics.http_reqs.values.count} requests through ${EXPERIMENT} (built-in engine, 4 VUs)`);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // two scrapes at the 1 s interval

@@ -47,6 +47,7 @@ export const FAULTS = [
   'all-ready', // the status reports every resource ready
   'slow-inference', // every inference takes 150 ms more
   'fail-every-20th', // every 20th routed request is answered 503
+  'refuse-every-50th', // every 50th routed request is answered 429, as an overloaded rate limiter would
   'misroute-direct', // requests for decision-tree-predictor are answered by ensemble-predictor
   'uncounted-model', // the agent does not count enhanced-predictor's requests
   'stale-metrics-for-prometheus', // Prometheus is served the metrics as they were at start-up
@@ -480,6 +481,7 @@ export function createGateway(options: GatewayOptions): http.Server {
     const routed = routerNow().match(path, firstHeader(req.headers['seldon-model']), seldonRoute);
     if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
     if (has('fail-every-20th') && ++routedRequests % 20 === 0) return sendJson(res, 503, { error: 'upstream unavailable (fail-every-20th fault)' });
+    if (has('refuse-every-50th') && ++routedRequests % 50 === 0) return sendJson(res, 429, { error: 'rate limit exceeded (refuse-every-50th fault)' });
     if (routed.mirror) {
       const mirror = routed.mirror;
       // Fire and forget, as Envoy's shadow: the answer is discarded.

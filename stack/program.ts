@@ -14,7 +14,10 @@ export function fatal(message: string): never {
 /** Listen on host:port (0: any free port) and announce the URL with `details()`; failing to listen is fatal. */
 export function listenAndAnnounce(server: http.Server, host: string, port: number, details: () => Record<string, unknown>): void {
   server.once('error', (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`));
-  server.listen(port, host, () => {
+  // the queue of connections not yet accepted: as long as the connections the server takes (a burst of
+  // thousands of users connecting at once would overflow Node's default of 511, and be reset)
+  const backlog = Math.max(511, Number.isFinite(server.maxConnections) ? server.maxConnections : 511);
+  server.listen({ port, host, backlog }, () => {
     const address = server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
     const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

@@ -1,10 +1,23 @@
 import { Then, When } from '@cucumber/cucumber';
-import { checkNoFailedRequests, checkP95Below, runShortLoad } from '../support/tasks/latency.ts';
+import { checkConcurrentUsersAnswered, checkErrorRatio, checkNoFailedRequests, checkP95Below, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
 import { experimentTarget } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
 
 When('{int} virtual users send {int} market snapshots to the {string} experiment', function (this: UatWorld, vus: number, requests: number, experiment: string) {
   return runShortLoad(this, experimentTarget(experiment), vus, requests);
+});
+
+When('market snapshots arrive at the {string} experiment at {int} requests per second for {int} seconds', async function (this: UatWorld, experiment: string, rate: number, seconds: number) {
+  await runProfile(this, 'sustained-experiment', experimentTarget(experiment), { rate, duration: `${seconds}s` });
+});
+
+When('{int} users send market snapshots to the {string} experiment at once for {int} seconds', async function (this: UatWorld, users: number, experiment: string, seconds: number) {
+  await runProfile(this, 'concurrent-users', experimentTarget(experiment), { vus: users, duration: `${seconds}s` });
+});
+
+// a profile's own duration: the soak runs for minutes
+When('the {string} load profile runs against the {string} experiment', { timeout: 30 * 60_000 }, async function (this: UatWorld, profile: string, experiment: string) {
+  await runProfile(this, profile, experimentTarget(experiment), {});
 });
 
 Then('the 95th percentile latency is below {float} milliseconds', function (this: UatWorld, thresholdMs: number) {
@@ -13,4 +26,16 @@ Then('the 95th percentile latency is below {float} milliseconds', function (this
 
 Then('none of the {int} requests fails', function (this: UatWorld, requests: number) {
   return checkNoFailedRequests(this, requests);
+});
+
+Then('the load engine sent {int} requests per second for {int} seconds, none dropped', function (this: UatWorld, rate: number, seconds: number) {
+  return checkRateSustained(this, rate, seconds);
+});
+
+Then('less than {float} % of the requests fail', function (this: UatWorld, percent: number) {
+  return checkErrorRatio(this, percent);
+});
+
+Then('all {int} users are answered at once and none of their requests fails', function (this: UatWorld, users: number) {
+  return checkConcurrentUsersAnswered(this, users);
 });

@@ -10,7 +10,7 @@ import { OipClient, type OipResponse } from './clients/oip-client.ts';
 import type { DashboardPage } from './browser/dashboard-page.ts';
 import { launchChromium } from './browser/chromium.ts';
 import { appendCriterion, CATEGORIES, CriterionFailed, type Category, type Criterion, type CriterionInput } from './evidence/ledger.ts';
-import type { K6LikeSummary } from './load/builtin-engine.ts';
+import type { LoadSummary } from './load/builtin-engine.ts';
 import type { DeployedStack, RunningTarget } from './targets/target.ts';
 import type { LoggedAccuracy, MlflowStore } from './clients/mlflow-store.ts';
 import { PrometheusClient } from './clients/prometheus-client.ts';
@@ -68,7 +68,7 @@ export interface TrafficState {
   /** The last single response (the bad-input and direct-routing scenarios). */
   last?: OipResponse;
   /** The load profile's summary (k6 or the built-in engine). */
-  load?: K6LikeSummary;
+  load?: LoadSummary;
 }
 
 /** The experiment split under test. */

@@ -1,87 +1,143 @@
+/**
+ * The built-in load engine (support/load/builtin-engine.ts) against local servers whose behaviour
+ * is known: exact request counts, failures counted as k6 counts them (4xx, 5xx, no answer), the
+ * open model's schedule and dropped iterations, the closed model's concurrency, percentiles from
+ * HDR histograms within their stated precision, thresholds evaluated into the summary.
+ */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { describeLoad, k6Percentile, runBuiltinLoad } from '../support/load/builtin-engine.ts';
+import { describeLoad, metricValues, runBuiltinLoad } from '../support/load/builtin-engine.ts';
+import { activeVus, arrivalsBy, workerPlan } from '../support/load/plan.ts';
+import type { LoadProfile, ProfileScenario } from '../support/load/profile.ts';
 
-test('the built-in engine sends exactly the planned requests and summarises them the k6 way', async () => {
+const OIP = '{"outputs":[{"name":"p","shape":[1],"datatype":"FP32","data":[1]}]}';
+
+function profile(scenario: Partial<ProfileScenario> & { executor: ProfileScenario['executor'] }, thresholds: LoadProfile['thresholds'] = {}): LoadProfile {
+  return { name: 'test', file: 'test.yaml', description: 'test', payload: 'market-snapshots', scenario: { gracefulStop: '2s', ...scenario } as ProfileScenario, thresholds };
+}
+
+async function serve(handler: (n: number, res: http.ServerResponse) => void): Promise<{ url: string; seen: () => number; close: () => void; peak: () => number }> {
   let seen = 0;
+  let open = 0;
+  let peak = 0;
   const server = http.createServer((req, res) => {
+    open++;
+    peak = Math.max(peak, open);
+    res.on('finish', () => open--);
     req.resume();
-    req.on('end', () => {
-      seen++;
-      // every tenth request fails, and takes about 20 ms
-      if (seen % 10 === 0) setTimeout(() => res.writeHead(500).end('{"error":"x"}'), 20);
-      else res.end('{}');
-    });
+    req.on('end', () => handler(++seen, res));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/models/m/infer`, seen: () => seen, peak: () => peak, close: () => server.close() };
+}
+
+const target = (url: string) => ({ url, headers: { 'content-type': 'application/json' }, bodies: ['{"a":1}', '{"a":2}'] });
+
+test('shared iterations: exactly the planned requests; 4xx, 5xx and no answer all count as failed; thresholds evaluated as k6 does', async () => {
+  const server = await serve((n, res) => {
+    if (n % 10 === 0) setTimeout(() => res.writeHead(500).end('{"error":"x"}'), 20);
+    else if (n % 25 === 0) res.writeHead(422).end('{"detail":[]}');
+    else res.end(OIP);
+  });
   try {
-    const summary = await runBuiltinLoad({ url: `http://127.0.0.1:${port}/`, headers: { 'content-type': 'application/json' }, body: { a: 1 }, vus: 3, iterations: 100, maxDurationMs: 30_000 });
-    assert.equal(seen, 100);
-    assert.equal(summary.metrics.http_reqs.values.count, 100);
-    assert.equal(summary.metrics.http_req_failed.values.passes, 10);
-    assert.equal(summary.metrics.http_req_failed.values.rate, 0.1);
-    assert.deepEqual(summary.statusCounts, { '200': 90, '500': 10 });
-    const trend = summary.metrics.http_req_duration.values;
+    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 3, iterations: 100, maxDuration: '30s' }, { http_req_failed: ['rate<0.5', 'rate<0.01'], http_req_duration: ['p(95)<10000'] }), target(server.url), { workers: 2 });
+    assert.equal(server.seen(), 100);
+    assert.equal(metricValues(summary, 'http_reqs').count, 100);
+    // every 10th is a 500 and every 25th not a 10th (25, 75) a 422
+    assert.deepEqual(summary.statusCounts, { '200': 88, '422': 2, '500': 10 });
+    assert.equal(metricValues(summary, 'http_req_failed').passes, 12);
+    assert.equal(metricValues(summary, 'http_req_failed').rate, 0.12);
+    assert.equal(metricValues(summary, 'checks').passes, 88);
+    const trend = metricValues(summary, 'http_req_duration');
     assert.ok(trend.min <= trend.med && trend.med <= trend['p(90)'] && trend['p(90)'] <= trend['p(95)'] && trend['p(95)'] <= trend.max);
     assert.ok(trend.max >= 19, `the slow answers show in the max: ${trend.max} ms`);
-    const text = describeLoad(summary, 3);
-    assert.match(text, /^requests: 100 from 3 virtual users in \d+\.\d\d s \(\d+\.\d requests\/s\)$/m);
-    assert.match(text, /^failed requests: 10 of 100$/m);
-    assert.match(text, /^status codes: 200: 90, 500: 10$/m);
+    assert.deepEqual(summary.metrics.http_req_failed.thresholds, { 'rate<0.5': { ok: true }, 'rate<0.01': { ok: false } });
+    assert.deepEqual(summary.failedThresholds, ['http_req_failed: rate<0.01 (measured 0.12)']);
+    const text = describeLoad(summary);
+    assert.match(text, /^failed requests: 12 of 100$/m);
+    assert.match(text, /^status codes: 200: 88, 422: 2, 500: 10$/m);
+    assert.match(text, /^thresholds: crossed: http_req_failed: rate<0\.01/m);
   } finally {
     server.close();
   }
 });
 
-test('a profile without users or iterations is refused', async () => {
-  await assert.rejects(runBuiltinLoad({ url: 'http://127.0.0.1:1/', headers: {}, body: {}, vus: 0, iterations: 10, maxDurationMs: 1000 }), /at least 1 VU/);
+test('no answer at all is a failed request with its error', async () => {
+  const server = await serve((_, res) => res.end(OIP));
+  server.close();
+  const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 1, iterations: 5, maxDuration: '10s' }), target(server.url), { workers: 1 });
+  assert.equal(metricValues(summary, 'http_req_failed').passes, 5);
+  assert.deepEqual(summary.statusCounts, { '0': 5 });
+  assert.match(summary.errors[0], /ECONNREFUSED|connect/);
 });
 
-test("percentiles are k6's: linear interpolation at p·(n-1) of the sorted values, checked against exact values", async () => {
-  // 1..10: p(95) = 1 + 0.95·9 = 9.55, p(90) = 9.1, median 5.5 (k6 lib/metrics/sink.go TrendSink.P).
-  const ten = Array.from({ length: 10 }, (_, i) => i + 1);
-  assert.ok(Math.abs(k6Percentile(ten, 0.95) - 9.55) < 1e-12);
-  assert.ok(Math.abs(k6Percentile(ten, 0.9) - 9.1) < 1e-12);
-  assert.equal(k6Percentile(ten, 0.5), 5.5);
-  assert.equal(k6Percentile([7], 0.95), 7);
-  // Seeded data: the exact percentile from the sorted array, index by index.
-  const seedrandom = (await import('seedrandom')).default;
-  const random = seedrandom('durations');
-  const durations = Array.from({ length: 1001 }, () => Math.round(random() * 100000) / 1000).sort((a, b) => a - b);
-  // 1001 values: p(95) sits exactly on index 950, p(99) on 990, the median on 500.
-  assert.equal(k6Percentile(durations, 0.95), durations[950]);
-  assert.equal(k6Percentile(durations, 0.99), durations[990]);
-  assert.equal(k6Percentile(durations, 0.5), durations[500]);
-  const n = 200;
-  const some = durations.slice(0, n);
-  const i = 0.95 * (n - 1);
-  assert.ok(Math.abs(k6Percentile(some, 0.95) - (some[Math.floor(i)] + (some[Math.ceil(i)] - some[Math.floor(i)]) * (i - Math.floor(i)))) < 1e-9);
-});
-
-test('the engine summary reports the exact percentiles of the durations it measured', async () => {
-  // A server whose answer time is known: every fifth request waits 30 ms.
-  let seen = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen++;
-      const slow = seen % 5 === 0;
-      setTimeout(() => res.end('{}'), slow ? 30 : 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+test('open model: iterations start on schedule whatever the answers, and those with no free virtual user are dropped', async () => {
+  // answers take 300 ms; 100 arrivals a second for 2 s with at most 10 in flight: about 10 start per 300 ms, the rest are dropped
+  const slow = await serve((_, res) => setTimeout(() => res.end(OIP), 300));
   try {
-    const summary = await runBuiltinLoad({ url: `http://127.0.0.1:${port}/`, headers: {}, body: {}, vus: 1, iterations: 50, maxDurationMs: 30_000 });
-    const trend = summary.metrics.http_req_duration.values;
-    // 10 of 50 answers took >= 30 ms: p(90) interpolates between rank 44 (fast) and 45 (slow);
-    // p(95) lies among the slow ones, the median among the fast ones.
-    assert.ok(trend['p(95)'] >= 30 && trend.med < 30, JSON.stringify(trend));
-    assert.ok(trend.max >= 30 && trend.min < 30);
+    const summary = await runBuiltinLoad(profile({ executor: 'constant-arrival-rate', rate: 100, timeUnit: '1s', duration: '2s', preAllocatedVUs: 10, maxVUs: 10 }, { dropped_iterations: ['count<1'] }), target(slow.url), { workers: 1 });
+    const sent = metricValues(summary, 'http_reqs').count;
+    const dropped = summary.metrics.dropped_iterations?.values.count ?? 0;
+    assert.equal(sent + dropped, 200, `every planned iteration is sent or dropped: ${sent} + ${dropped}`);
+    assert.ok(dropped > 100, `most are dropped: ${dropped}`);
+    assert.ok(slow.peak() <= 10, `never more than maxVUs in flight: ${slow.peak()}`);
+    assert.deepEqual(summary.metrics.dropped_iterations?.thresholds, { 'count<1': { ok: false } });
+  } finally {
+    slow.close();
+  }
+  // a fast server keeps up: the planned count, on schedule, second by second
+  const fast = await serve((_, res) => res.end(OIP));
+  try {
+    const summary = await runBuiltinLoad(profile({ executor: 'constant-arrival-rate', rate: 150, timeUnit: '1s', duration: '2s', preAllocatedVUs: 10, maxVUs: 50 }), target(fast.url), { workers: 2 });
+    assert.equal(metricValues(summary, 'http_reqs').count, 300);
+    assert.deepEqual(summary.metrics.dropped_iterations.values.count, 0);
+    assert.deepEqual(summary.timeline.map((t) => t.requests), [150, 150]);
+  } finally {
+    fast.close();
+  }
+});
+
+test('closed model: each virtual user sends its next request when the last is answered; all of them at once', async () => {
+  const server = await serve((_, res) => setTimeout(() => res.end(OIP), 50));
+  try {
+    const summary = await runBuiltinLoad(profile({ executor: 'constant-vus', vus: 40, duration: '1s' }), target(server.url), { workers: 2 });
+    assert.equal(server.peak(), 40, 'all 40 in flight at once');
+    const sent = metricValues(summary, 'http_reqs').count;
+    // 40 users, 50 ms answers, 1 s: about 800
+    assert.ok(sent > 400 && sent <= 880, `sent ${sent}`);
+    assert.equal(summary.metrics.vus_max.values.value, 40);
   } finally {
     server.close();
   }
+});
+
+test('percentiles from the HDR histogram are within 0.1 % of the exact ones', async () => {
+  // answers whose time is known: every fifth waits 40 ms
+  const server = await serve((n, res) => setTimeout(() => res.end(OIP), n % 5 === 0 ? 40 : 0));
+  try {
+    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 1, iterations: 50, maxDuration: '30s' }), target(server.url), { workers: 1 });
+    const trend = metricValues(summary, 'http_req_duration');
+    assert.ok(trend['p(95)'] >= 40 && trend.med < 40, JSON.stringify(trend));
+    assert.ok(trend.max >= 40 && trend.min < 40);
+    const buckets = summary.latencyBuckets.reduce((s, b) => s + b.requests, 0);
+    assert.equal(buckets, 50, 'the histogram holds every request');
+  } finally {
+    server.close();
+  }
+});
+
+test('ramps are linear between stages, as k6 ramps; arrivals are the integral of the rate; work is dealt across workers', () => {
+  const ramp = workerPlan({ executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: 1, stages: [{ duration: '10s', target: 100 }, { duration: '10s', target: 100 }], gracefulStop: '1s' }, 1, 0);
+  // 0 -> 100/s over 10 s: 500 by 10 s, then 100 a second
+  assert.equal(arrivalsBy(ramp, 10_000), 500);
+  assert.equal(arrivalsBy(ramp, 5_000), 125);
+  assert.equal(arrivalsBy(ramp, 20_000), 1500);
+  const vus = workerPlan({ executor: 'ramping-vus', startVUs: 0, gracefulRampDown: '1s', stages: [{ duration: '10s', target: 10 }, { duration: '10s', target: 0 }], gracefulStop: '1s' }, 1, 0);
+  assert.deepEqual([0, 5_000, 10_000, 15_000, 20_000].map((t) => activeVus(vus, t)), [0, 5, 10, 5, 0]);
+  const dealt = [0, 1, 2].map((i) => workerPlan({ executor: 'shared-iterations', vus: 10, iterations: 100, maxDuration: '1m', gracefulStop: '1s' }, 3, i));
+  assert.deepEqual(dealt.map((p) => [p.maxConcurrency, p.iterations]), [[4, 34], [3, 33], [3, 33]]);
+  const rates = [0, 1].map((i) => workerPlan({ executor: 'constant-arrival-rate', rate: 300, timeUnit: '1s', duration: '10s', preAllocatedVUs: 5, gracefulStop: '1s' }, 2, i));
+  assert.equal(rates.reduce((s, p) => s + arrivalsBy(p, 10_000), 0), 3000);
 });

@@ -175,6 +175,19 @@ test('a platform that answers 503 to every 20th request fails the no-failed-requ
   assert.ok(Number(failedCriterion(run, 'every-request-answered').measured) > 100);
 });
 
+const SUSTAINED = '^200 requests a second for 15 seconds on the experiment endpoint stay fast and error-free$';
+
+test('under a sustained arrival rate, a platform 150 ms slower fails the P95 criterion and one that refuses every 50th request with 429 fails the error-ratio criterion, while the rate is still sustained', { timeout: 200_000 }, async () => {
+  const slow = await runSuiteWithFault('slow-inference', 'performance', SUSTAINED);
+  assert.equal(slow.status, 1, slow.output);
+  assert.ok(Number(failedCriterion(slow, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
+  assert.ok(slow.criteria.find((c) => c.id === 'load-rate-sustained')?.passed, 'requests still arrive on schedule: a slow platform shows as latency');
+  const refusing = await runSuiteWithFault('refuse-every-50th', 'performance', SUSTAINED);
+  assert.equal(refusing.status, 1, refusing.output);
+  assert.equal(failedCriterion(refusing, 'load-error-ratio').measured, 2, '1 in 50 refused: 2 %');
+  assert.ok(refusing.criteria.find((c) => c.id === 'p95-latency')?.passed, 'the refusals are quick: only the error criterion turns red');
+});
+
 test('a platform whose inference is 150 ms slower fails the P95 criterion; an explainer a second slower fails the explanation-time criterion; counterfactuals that stop short of the boundary fail the flip criterion', { timeout: 200_000 }, async () => {
   const run = await runSuite({ UAT_STACK_FAULT: 'slow-inference,slow-explainer,counterfactual-stops-short' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|An explanation comes back while the analyst waits|Each counterfactual is the smallest plausible change that flips the call)$']);
   assert.equal(run.status, 1, run.output);

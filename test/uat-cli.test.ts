@@ -17,7 +17,7 @@ test('an unknown profile, option or feature file is refused with exit code 2 bef
   fs.mkdirSync(path.dirname(earlier), { recursive: true });
   fs.writeFileSync(earlier, 'the previous run');
   for (const [args, message] of [
-    [['--profile', 'nonsense'], /unknown profile 'nonsense': the profiles are ci, default, functional, integration, performance, security, usability/],
+    [['--profile', 'nonsense'], /unknown profile 'nonsense': the profiles are ci, default, functional, integration, performance, security, soak, usability/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['features/no-such.feature:12'], /no feature file 'features\/no-such\.feature:12'/],
   ] as const) {

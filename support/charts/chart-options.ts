@@ -221,3 +221,35 @@ export function signoffCharts(
   }
   return charts;
 }
+
+/** A load run's latency over time: P95 per second, and requests per second on a second axis; the P95 threshold when the profile has one. */
+export function latencyTimelineChart(summary: { profile: string; engine: string; timeline: { second: number; requests: number; failed: number; p95Ms: number | null }[]; metrics: Record<string, { thresholds?: Record<string, { ok: boolean }> }> }): ChartOption {
+  const p95Threshold = Object.keys(summary.metrics.http_req_duration?.thresholds ?? {}).map((e) => /^\s*p\(95\)\s*<=?\s*([\d.]+)\s*$/.exec(e)?.[1]).find(Boolean);
+  const seconds = summary.timeline.map((t) => t.second);
+  const series: ChartOption[] = [
+    { name: 'P95 latency (ms)', type: 'line', showSymbol: seconds.length < 30, data: summary.timeline.map((t) => [t.second, t.p95Ms === null ? null : +t.p95Ms.toFixed(2)]) },
+    { name: 'requests started per second', type: 'bar', yAxisIndex: 1, barMaxWidth: 12, itemStyle: { opacity: 0.35 }, data: summary.timeline.map((t) => [t.second, t.requests]) },
+    { name: 'failed per second', type: 'bar', yAxisIndex: 1, barMaxWidth: 12, stack: 'failed', data: summary.timeline.map((t) => [t.second, t.failed]) },
+  ];
+  if (p95Threshold !== undefined && seconds.length > 0) {
+    series.push({ name: `P95 threshold (${p95Threshold} ms)`, type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: [[Math.min(...seconds), Number(p95Threshold)], [Math.max(...seconds), Number(p95Threshold)]] });
+  }
+  return legendBelow({
+    ...base(`Latency over time: ${summary.profile}`, `Source: LIVE:load-engine (${summary.engine})`),
+    xAxis: { type: 'value', name: 'seconds since the start', nameLocation: 'middle', nameGap: 28, min: 0, max: Math.max(0, ...seconds) },
+    yAxis: [valueAxis('P95 latency (ms)', { min: 0 }), { ...valueAxis('requests per second', { min: 0, splitLine: { show: false } }), nameRotate: -90 }],
+    series,
+  }, series.length, 2);
+}
+
+/** A load run's latency histogram: requests per latency bucket. */
+export function latencyHistogramChart(summary: { profile: string; engine: string; latencyBuckets: { upToMs: number; requests: number }[] }): ChartOption {
+  const labels = summary.latencyBuckets.map((b, i) => `${i === 0 ? 0 : +summary.latencyBuckets[i - 1].upToMs.toFixed(2)}–${+b.upToMs.toFixed(2)}`);
+  return {
+    ...base(`Latency histogram: ${summary.profile}`, `Source: LIVE:load-engine (${summary.engine}); the last bucket holds everything above the 99.9th percentile`),
+    xAxis: { type: 'category', data: labels, name: 'latency (ms)', nameLocation: 'middle', nameGap: 40, axisLabel: { rotate: 30, fontSize: 10 } },
+    yAxis: valueAxis('requests', { minInterval: 1 }),
+    series: [{ name: 'requests', type: 'bar', data: summary.latencyBuckets.map((b) => b.requests) }],
+    tooltip: { trigger: 'item' },
+  };
+}

@@ -1,101 +1,191 @@
 /**
- * The built-in load engine: runs a load profile in a worker thread and returns a k6-shaped summary
- * (the handleSummary `metrics` shape: http_reqs, http_req_duration, http_req_failed, iterations),
- * so k6 and this engine feed the same assertions.
+ * The built-in load engine: runs a load profile (support/load/profile.ts) across worker threads
+ * (support/load/load-worker.ts) and returns a k6-shaped summary (the handleSummary `metrics`:
+ * http_reqs, http_req_duration, http_req_failed, iterations, dropped_iterations, checks, vus_max,
+ * each threshold evaluated as k6 does), so k6 and this engine feed the same assertions. Latencies
+ * are merged from HDR histograms (3 significant digits: a percentile is within 0.1 % of the exact
+ * one) rather than kept; a latency timeline per second and a latency histogram come with it.
  */
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { quantileSorted } from 'd3-array';
-import { max, mean, min } from 'simple-statistics';
-import type { WorkerProfile, WorkerResult } from './load-worker.ts';
+import { SingleBar } from 'cli-progress';
+import * as hdr from 'hdr-histogram-js';
+import { evaluateThresholds, parseThresholds } from './thresholds.ts';
+import type { NormalizedMetric } from './k6-summary.ts';
+import type { LoadProfile } from './profile.ts';
+import { newHistogram, type WorkerInput, type WorkerOutput, type WorkerProgress, type WorkerTarget } from './load-worker.ts';
+import { workerPlan } from './plan.ts';
 
-export interface LoadProfile {
-  url: string;
-  headers: Record<string, string>;
-  body: unknown;
-  vus: number;
-  iterations: number;
-  maxDurationMs: number;
-}
+/** A metric of the summary, as k6's handleSummary has it. */
+export type SummaryMetric = NormalizedMetric;
 
-export interface K6LikeSummary {
-  engine: 'builtin';
+export interface LoadSummary {
+  engine: 'builtin' | 'k6' | 'k6-operator';
+  /** The profile that ran, and its executor. */
+  profile: string;
+  executor: string;
   state: { testRunDurationMs: number };
-  metrics: {
-    http_reqs: { type: 'counter'; contains: 'default'; values: { count: number; rate: number } };
-    iterations: { type: 'counter'; contains: 'default'; values: { count: number; rate: number } };
-    http_req_failed: { type: 'rate'; contains: 'default'; values: { rate: number; passes: number; fails: number } };
-    http_req_duration: { type: 'trend'; contains: 'time'; values: Record<'avg' | 'min' | 'med' | 'max' | 'p(90)' | 'p(95)' | 'p(99)', number> };
-  };
+  metrics: Record<string, SummaryMetric>;
+  /** Responses by HTTP status (0: no answer). */
   statusCounts: Record<string, number>;
   errors: string[];
+  /** Per second from the start: requests started, failed, and their P95 (ms). */
+  timeline: { second: number; requests: number; failed: number; p95Ms: number | null }[];
+  /** Latency histogram: requests per bucket (upper bound in ms). */
+  latencyBuckets: { upToMs: number; requests: number }[];
+  /** Thresholds that failed, as `metric: expression`. */
+  failedThresholds: string[];
+}
+
+export const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] as const;
+
+/** A metric's values, or an error naming it when the summary has none. */
+export function metricValues(summary: Pick<LoadSummary, 'metrics'>, name: string): Record<string, number> {
+  const m = summary.metrics[name];
+  if (!m) throw new Error(`the load summary has no metric ${name} (it has ${Object.keys(summary.metrics).join(', ')})`);
+  return m.values;
 }
 
 /**
  * The summary as a person reads it. k6's rate metric counts a failed request as a "pass" of
  * http_req_failed, which reads backwards: here it is "failed requests: N of M".
  */
-export function describeLoad(summary: K6LikeSummary, virtualUsers: number): string {
-  const { http_reqs: reqs, http_req_failed: failed, http_req_duration: d } = summary.metrics;
-  const ms = (v: number): string => `${v.toFixed(1)} ms`;
-  const statuses = Object.entries(summary.statusCounts).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
+export function describeLoad(summary: LoadSummary): string {
+  const reqs = metricValues(summary, 'http_reqs');
+  const failed = metricValues(summary, 'http_req_failed');
+  const d = metricValues(summary, 'http_req_duration');
+  const dropped = summary.metrics.dropped_iterations?.values.count ?? 0;
+  const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(1)} ms`);
+  const statuses = Object.entries(summary.statusCounts).map(([code, n]) => `${code === '0' ? 'no answer' : code}: ${n}`).join(', ') || 'none';
+  const engine = summary.engine === 'builtin' ? 'built-in load engine (the k6 profile)' : summary.engine === 'k6' ? 'k6' : 'k6 operator (distributed)';
   return [
-    `engine: ${summary.engine === 'builtin' ? 'built-in load engine (the k6 profile)' : summary.engine}`,
-    `requests: ${reqs.values.count} from ${virtualUsers} virtual users in ${(summary.state.testRunDurationMs / 1000).toFixed(2)} s (${reqs.values.rate.toFixed(1)} requests/s)`,
-    `failed requests: ${failed.values.passes} of ${reqs.values.count}`,
-    `latency: median ${ms(d.values.med)}, p90 ${ms(d.values['p(90)'])}, p95 ${ms(d.values['p(95)'])}, p99 ${ms(d.values['p(99)'])}, max ${ms(d.values.max)}`,
+    `engine: ${engine}; profile ${summary.profile} (${summary.executor})`,
+    `requests: ${reqs.count} in ${(summary.state.testRunDurationMs / 1000).toFixed(2)} s (${reqs.rate.toFixed(1)} requests/s), at most ${summary.metrics.vus_max?.values.value ?? 'n/a'} in flight`,
+    `failed requests: ${failed.passes} of ${reqs.count}${dropped > 0 ? `; iterations dropped (no free virtual user): ${dropped}` : ''}`,
+    `latency: median ${fmt(d.med)}, p90 ${fmt(d['p(90)'])}, p95 ${fmt(d['p(95)'])}, p99 ${fmt(d['p(99)'])}, max ${fmt(d.max)}`,
     `status codes: ${statuses}`,
+    `thresholds: ${summary.failedThresholds.length === 0 ? 'all passed' : `crossed: ${summary.failedThresholds.join('; ')}`}`,
     ...(summary.errors.length > 0 ? [`errors: ${summary.errors.slice(0, 5).join('; ')}`] : []),
   ].join('\n');
 }
 
-function runWorker(profile: WorkerProfile): Promise<WorkerResult> {
-  const worker = new Worker(new URL('./load-worker-entry.mjs', import.meta.url), { workerData: profile });
+/** Worker threads for a run: UAT_LOAD_WORKERS, else half the cores (the platform under test shares the machine on loopback). */
+export function defaultWorkers(): number {
+  const given = Number(process.env.UAT_LOAD_WORKERS);
+  return Number.isInteger(given) && given > 0 ? given : Math.max(1, Math.floor(os.availableParallelism() / 2));
+}
+
+function runWorker(input: WorkerInput, onProgress: (p: WorkerProgress) => void): Promise<WorkerOutput> {
+  const worker = new Worker(new URL('./load-worker-entry.mjs', import.meta.url), { workerData: input });
   return new Promise((resolve, reject) => {
-    worker.once('message', (message: { ok: boolean; result?: WorkerResult; error?: string }) => {
+    worker.on('message', (message: { type: 'progress'; progress: WorkerProgress } | { type: 'done'; output: WorkerOutput } | { type: 'error'; error: string }) => {
+      if (message.type === 'progress') return onProgress(message.progress);
       void worker.terminate();
-      if (message.ok && message.result) resolve(message.result);
+      if (message.type === 'done') resolve(message.output);
       else reject(new Error(`load worker failed: ${message.error}`));
     });
     worker.once('error', reject);
   });
 }
 
-/**
- * A percentile the way k6's trend sink computes it (lib/metrics/sink.go TrendSink.P): linear
- * interpolation at index p·(n-1) of the sorted values (R type 7), which is d3-array's
- * quantileSorted. The median is the same rule at 0.5. (jStat's percentile is not used: it returns
- * the second-highest value instead of interpolating near the top of the range.)
- */
-export function k6Percentile(sorted: number[], p: number): number {
-  return quantileSorted(sorted, p) ?? NaN;
+/** Requests per bucket of a latency histogram: about 20 buckets of equal width up to the P99.9 (the rest in the last). */
+function bucketsOf(h: hdr.Histogram): { upToMs: number; requests: number }[] {
+  if (h.totalCount === 0) return [];
+  const top = h.getValueAtPercentile(99.9);
+  const width = Math.max(1, Math.ceil(top / 20));
+  const buckets: { upToMs: number; requests: number }[] = [];
+  let below = 0;
+  for (let upTo = width; ; upTo += width) {
+    const last = upTo >= top;
+    const upToCount = last ? h.totalCount : countBelow(h, upTo);
+    buckets.push({ upToMs: +(upTo / 1000).toFixed(3), requests: upToCount - below });
+    below = upToCount;
+    if (last) return buckets;
+  }
 }
 
-export async function runBuiltinLoad(profile: LoadProfile): Promise<K6LikeSummary> {
-  if (profile.vus < 1 || profile.iterations < 1) throw new Error('a load profile needs at least 1 VU and 1 iteration');
-  const result = await runWorker({ ...profile, body: JSON.stringify(profile.body) });
-  const sorted = [...result.durationsMs].sort((a, b) => a - b);
-  const count = sorted.length;
-  const failed = result.statuses.filter((s) => s < 200 || s >= 400).length;
-  const seconds = result.elapsedMs / 1000;
+/** Recorded values at or below `micros`. */
+function countBelow(h: hdr.Histogram, micros: number): number {
+  // the histogram's percentile rank of a value, as a count
+  let low = 0;
+  let high = 100;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (h.getValueAtPercentile(mid) <= micros) low = mid;
+    else high = mid;
+  }
+  return Math.round((low / 100) * h.totalCount);
+}
+
+/** Run a profile against one endpoint with the built-in engine. */
+export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget, options: { workers?: number; progress?: boolean } = {}): Promise<LoadSummary> {
+  const thresholds = parseThresholds(profile.thresholds);
+  const workers = options.workers ?? defaultWorkers();
+  const plans = Array.from({ length: workers }, (_, i) => workerPlan(profile.scenario, workers, i)).filter((p) => p.maxConcurrency > 0);
+  const startAt = Date.now() + 200;
+  const latest = plans.map((): WorkerProgress => ({ requests: 0, failed: 0, dropped: 0, inFlight: 0 }));
+  const expectedMs = Math.max(...plans.map((p) => p.durationMs));
+  const bar = options.progress ?? process.stderr.isTTY ? new SingleBar({ format: `load ${profile.name} [{bar}] {percentage}% | {requests} requests, {failed} failed, {inFlight} in flight`, hideCursor: true, stream: process.stderr }) : undefined;
+  bar?.start(100, 0, { requests: 0, failed: 0, inFlight: 0 });
+  const ticker = bar ? setInterval(() => {
+    const sum = (k: keyof WorkerProgress): number => latest.reduce((s, p) => s + p[k], 0);
+    bar.update(Math.min(100, Math.round(((Date.now() - startAt) / expectedMs) * 100)), { requests: sum('requests'), failed: sum('failed'), inFlight: sum('inFlight') });
+  }, 250) : undefined;
+  let outputs: WorkerOutput[];
+  try {
+    outputs = await Promise.all(plans.map((plan, i) => runWorker({ plan, target, startAt }, (p) => (latest[i] = p))));
+  } finally {
+    if (ticker) clearInterval(ticker);
+    bar?.stop();
+  }
+  const all = newHistogram();
+  for (const o of outputs) all.add(hdr.decodeFromCompressedBase64(o.histogram));
+  const seconds = new Map<number, { requests: number; failed: number; histogram: hdr.Histogram }>();
+  for (const o of outputs) {
+    for (const s of o.seconds) {
+      const at = seconds.get(s.second) ?? { requests: 0, failed: 0, histogram: newHistogram() };
+      at.requests += s.requests;
+      at.failed += s.failed;
+      at.histogram.add(hdr.decodeFromCompressedBase64(s.histogram));
+      seconds.set(s.second, at);
+    }
+  }
+  const sum = (k: 'requests' | 'failed' | 'checksPassed' | 'iterations' | 'dropped'): number => outputs.reduce((s, o) => s + o[k], 0);
+  const count = sum('requests');
+  const failed = sum('failed');
+  const elapsedMs = Math.max(...outputs.map((o) => o.elapsedMs));
+  const perSecond = (n: number): number => n / (elapsedMs / 1000);
+  const ms = (micros: number): number => micros / 1000;
+  const trend: Record<string, number> = count === 0
+    ? Object.fromEntries(TREND_STATS.map((s) => [s, NaN]))
+    : { avg: ms(all.mean), min: ms(all.minNonZeroValue), med: ms(all.getValueAtPercentile(50)), max: ms(all.maxValue), 'p(90)': ms(all.getValueAtPercentile(90)), 'p(95)': ms(all.getValueAtPercentile(95)), 'p(99)': ms(all.getValueAtPercentile(99)) };
+  const metrics: Record<string, SummaryMetric> = {
+    http_reqs: { type: 'counter', contains: 'default', values: { count, rate: perSecond(count) } },
+    http_req_duration: { type: 'trend', contains: 'time', values: trend },
+    http_req_failed: { type: 'rate', contains: 'default', values: { rate: count === 0 ? 0 : failed / count, passes: failed, fails: count - failed } },
+    iterations: { type: 'counter', contains: 'default', values: { count: sum('iterations'), rate: perSecond(sum('iterations')) } },
+    checks: { type: 'rate', contains: 'default', values: { rate: count === 0 ? 0 : sum('checksPassed') / count, passes: sum('checksPassed'), fails: count - sum('checksPassed') } },
+    vus_max: { type: 'gauge', contains: 'default', values: { value: outputs.reduce((s, o) => s + o.maxInFlight, 0), min: 0, max: outputs.reduce((s, o) => s + o.maxInFlight, 0) } },
+  };
+  // arrival-rate executors count the iterations they could not start (0 too: a threshold on it holds then)
+  if (plans[0].model === 'open') metrics.dropped_iterations = { type: 'counter', contains: 'default', values: { count: sum('dropped'), rate: perSecond(sum('dropped')) } };
+  const evaluated = evaluateThresholds(thresholds, metrics);
+  for (const e of evaluated) {
+    const m = metrics[e.metric];
+    if (m) m.thresholds = { ...m.thresholds, [e.expression]: { ok: e.ok } };
+  }
   const statusCounts: Record<string, number> = {};
-  for (const s of result.statuses) statusCounts[String(s)] = (statusCounts[String(s)] ?? 0) + 1;
-  const q = (p: number): number => (count === 0 ? NaN : k6Percentile(sorted, p));
+  for (const o of outputs) for (const [k, n] of Object.entries(o.statusCounts)) statusCounts[k] = (statusCounts[k] ?? 0) + n;
   return {
     engine: 'builtin',
-    state: { testRunDurationMs: result.elapsedMs },
-    metrics: {
-      http_reqs: { type: 'counter', contains: 'default', values: { count, rate: count / seconds } },
-      iterations: { type: 'counter', contains: 'default', values: { count, rate: count / seconds } },
-      http_req_failed: { type: 'rate', contains: 'default', values: { rate: count === 0 ? 0 : failed / count, passes: failed, fails: count - failed } },
-      http_req_duration: {
-        type: 'trend',
-        contains: 'time',
-        values: count === 0
-          ? { avg: NaN, min: NaN, med: NaN, max: NaN, 'p(90)': NaN, 'p(95)': NaN, 'p(99)': NaN }
-          : { avg: mean(sorted), min: min(sorted), med: q(0.5), max: max(sorted), 'p(90)': q(0.9), 'p(95)': q(0.95), 'p(99)': q(0.99) },
-      },
-    },
+    profile: profile.name,
+    executor: profile.scenario.executor,
+    state: { testRunDurationMs: elapsedMs },
+    metrics,
     statusCounts,
-    errors: result.errors,
+    errors: [...new Set(outputs.flatMap((o) => o.errors))].slice(0, 5),
+    timeline: [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([second, s]) => ({ second, requests: s.requests, failed: s.failed, p95Ms: s.histogram.totalCount > 0 ? ms(s.histogram.getValueAtPercentile(95)) : null })),
+    latencyBuckets: bucketsOf(all),
+    failedThresholds: evaluated.filter((e) => !e.ok).map((e) => `${e.metric}: ${e.expression}${e.observed === null ? '' : ` (measured ${+e.observed.toPrecision(4)})`}`),
   };
 }

@@ -36,9 +36,16 @@ export interface LaunchOptions {
   onDeath?: (cause: string) => void;
 }
 
+/**
+ * Connections the stack takes when the harness runs it as the platform: seldon-mesh's Envoy takes
+ * thousands, and the performance feature has 2,500 users at once. (Run on its own, the stack keeps
+ * its smaller default, a protection of a development machine.)
+ */
+export const PLATFORM_MAX_CONNECTIONS = 5000;
+
 /** Spawn the stack with the given CLI arguments; resolves with its URL once it reports ready. */
 export function launchStack(options: LaunchOptions): Promise<StackProcess> {
-  return launchProgram('the embedded stack', path.join(PROJECT_ROOT, 'stack', 'main.ts'), options);
+  return launchProgram('the embedded stack', path.join(PROJECT_ROOT, 'stack', 'main.ts'), { ...options, args: ['--max-connections', String(PLATFORM_MAX_CONNECTIONS), ...options.args] });
 }
 
 /** Spawn the live dashboard; resolves with its URL once it reports ready. */

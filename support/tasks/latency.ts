@@ -1,49 +1,84 @@
 /**
- * A short load on an endpoint, decided by thresholds on the k6-shaped summary.
+ * Load on the platform's endpoints with a profile of scenarios/ (k6 when installed, else the
+ * built-in engine), decided by thresholds stated in the feature on the k6-shaped summary. The
+ * summary, readable by people, its JSON, and the latency over time and the latency histogram as
+ * charts are attached to the scenario.
  */
 import { featuresRequest } from '../clients/oip-client.ts';
-import { describeLoad, runBuiltinLoad } from '../load/builtin-engine.ts';
+import { writeChart } from '../charts/render-charts.ts';
+import { latencyHistogramChart, latencyTimelineChart } from '../charts/chart-options.ts';
+import { describeLoad, metricValues, type LoadSummary } from '../load/builtin-engine.ts';
+import { runLoad } from '../load/engine.ts';
+import { loadProfile, withOverrides, type ProfileOverrides } from '../load/profile.ts';
+import type { WorkerTarget } from '../load/load-worker.ts';
 import type { UatWorld } from '../world.ts';
 import { marketSnapshots } from './traffic.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-const MAX_LOAD_DURATION_MS = 60_000;
-
-export async function runShortLoad(world: UatWorld, target: string, virtualUsers: number, requests: number): Promise<void> {
+/** The endpoint of a `name.experiment` / `name.pipeline` / model, with the seeded market snapshots as payloads. */
+function endpoint(world: UatWorld, target: string): WorkerTarget {
   const name = target.replace(/\.(experiment|pipeline)$/, '');
-  const snapshot = marketSnapshots(world.target.seed)[0];
-  world.traffic.load = await runBuiltinLoad({
+  return {
     url: `${world.oip.baseUrl}/v2/models/${encodeURIComponent(name)}/infer`,
     headers: { 'content-type': 'application/json', 'seldon-model': target },
-    body: featuresRequest([snapshot]),
-    vus: virtualUsers,
-    iterations: requests,
-    maxDurationMs: MAX_LOAD_DURATION_MS,
-  });
-  await world.attach(describeLoad(world.traffic.load, virtualUsers), { mediaType: 'text/plain', fileName: 'load-summary.txt' });
-  await world.attach(JSON.stringify(world.traffic.load, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
+    bodies: marketSnapshots(world.target.seed).slice(0, 200).map((s) => JSON.stringify(featuresRequest([s]))),
+  };
+}
+
+/** Run a profile of scenarios/ with a feature's numbers against `target`; the summary is attached. */
+export async function runProfile(world: UatWorld, profileName: string, target: string, overrides: ProfileOverrides): Promise<LoadSummary> {
+  const profile = withOverrides(loadProfile(profileName), overrides);
+  const summary = await runLoad(profile, endpoint(world, target));
+  world.traffic.load = summary;
+  await world.attach(describeLoad(summary), { mediaType: 'text/plain', fileName: 'load-summary.txt' });
+  await world.attach(JSON.stringify(summary, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
+  // the charts of the run: latency over time and the latency histogram (the built-in engine keeps both)
+  if (summary.timeline.length > 0) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-load-charts-'));
+    try {
+      for (const [name, option] of [['load-latency-over-time', latencyTimelineChart(summary)], ['load-latency-histogram', latencyHistogramChart(summary)]] as const) {
+        const svg = writeChart(option, dir, name);
+        await world.attach(fs.readFileSync(svg.replace(/\.svg$/, '.png')), { mediaType: 'image/png', fileName: `${name}.png` });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return summary;
+}
+
+export async function runShortLoad(world: UatWorld, target: string, virtualUsers: number, requests: number): Promise<void> {
+  await runProfile(world, 'burst-experiment', target, { vus: virtualUsers, iterations: requests });
+}
+
+function summaryOf(world: UatWorld): LoadSummary {
+  if (!world.traffic.load) throw new Error('no load was run in this scenario');
+  return world.traffic.load;
 }
 
 export async function checkP95Below(world: UatWorld, thresholdMs: number): Promise<void> {
-  const summary = world.traffic.load;
-  if (!summary) throw new Error('no load was run in this scenario');
-  const p95 = summary.metrics.http_req_duration.values['p(95)'];
+  const summary = summaryOf(world);
+  const p95 = metricValues(summary, 'http_req_duration')['p(95)'];
+  const reqs = metricValues(summary, 'http_reqs');
   await world.check({
     id: 'p95-latency',
-    statement: '95th percentile of request latency under load',
+    statement: `95th percentile of request latency under the ${summary.profile} load (${summary.executor})`,
     threshold: `p(95) < ${thresholdMs} ms`,
     measured: p95,
     unit: 'ms',
     source: 'LIVE:load-engine',
+    test: summary.engine === 'builtin' ? 'built-in engine, HDR histogram at 3 significant digits' : `${summary.engine} end-of-test summary`,
     passed: Number.isFinite(p95) && p95 < thresholdMs,
-    details: { engine: summary.engine, requests: summary.metrics.http_reqs.values.count, rate: summary.metrics.http_reqs.values.rate, trend: summary.metrics.http_req_duration.values },
+    details: { engine: summary.engine, profile: summary.profile, requests: reqs.count, rate: reqs.rate, trend: metricValues(summary, 'http_req_duration') },
   });
 }
 
 export async function checkNoFailedRequests(world: UatWorld, expected: number): Promise<void> {
-  const summary = world.traffic.load;
-  if (!summary) throw new Error('no load was run in this scenario');
-  const { passes: failed } = summary.metrics.http_req_failed.values;
-  const completed = summary.metrics.http_reqs.values.count;
+  const summary = summaryOf(world);
+  const { passes: failed } = metricValues(summary, 'http_req_failed');
+  const completed = metricValues(summary, 'http_reqs').count;
   await world.check({
     id: 'load-no-failed-requests',
     statement: 'no request fails under load, and every planned request was sent',
@@ -53,5 +88,58 @@ export async function checkNoFailedRequests(world: UatWorld, expected: number): 
     source: 'LIVE:load-engine',
     passed: failed === 0 && completed === expected,
     details: { completed, failed, statusCounts: summary.statusCounts, errors: summary.errors },
+  });
+}
+
+/** The arrival rate was sustained: every planned iteration started (none dropped) and the achieved rate is within 5 % of the plan. */
+export async function checkRateSustained(world: UatWorld, rate: number, seconds: number): Promise<void> {
+  const summary = summaryOf(world);
+  const sent = metricValues(summary, 'http_reqs').count;
+  const dropped = summary.metrics.dropped_iterations?.values.count ?? 0;
+  const planned = rate * seconds;
+  await world.check({
+    id: 'load-rate-sustained',
+    statement: `the load engine sent the planned ${rate} requests per second for ${seconds} s, none dropped for want of a free virtual user`,
+    threshold: `>= ${Math.ceil(planned * 0.95)} of ${planned} requests sent, 0 dropped`,
+    measured: `${sent} sent, ${dropped} dropped`,
+    unit: '',
+    source: 'LIVE:load-engine',
+    passed: sent >= planned * 0.95 && dropped === 0,
+    details: { sent, dropped, planned, timeline: summary.timeline.map((t) => t.requests) },
+  });
+}
+
+/** The error ratio under load: failed requests (4xx, 5xx, no answer) over requests sent. */
+export async function checkErrorRatio(world: UatWorld, maxPercent: number): Promise<void> {
+  const summary = summaryOf(world);
+  const { rate, passes } = metricValues(summary, 'http_req_failed');
+  const count = metricValues(summary, 'http_reqs').count;
+  await world.check({
+    id: 'load-error-ratio',
+    statement: 'the share of failed requests under load (4xx, 5xx or no answer)',
+    threshold: `< ${maxPercent} %`,
+    measured: +(rate * 100).toFixed(4),
+    unit: '%',
+    source: 'LIVE:load-engine',
+    passed: count > 0 && rate * 100 < maxPercent,
+    details: { failed: passes, requests: count, statusCounts: summary.statusCounts, errors: summary.errors },
+  });
+}
+
+/** Every one of the concurrent users was answered: requests from all of them, none failed. */
+export async function checkConcurrentUsersAnswered(world: UatWorld, users: number): Promise<void> {
+  const summary = summaryOf(world);
+  const inFlight = summary.metrics.vus_max?.values.value ?? 0;
+  const { passes: failed } = metricValues(summary, 'http_req_failed');
+  const count = metricValues(summary, 'http_reqs').count;
+  await world.check({
+    id: 'load-concurrent-users-answered',
+    statement: `${users} users at once are all answered, none failed`,
+    threshold: `${users} requests in flight at once at the peak, 0 failed`,
+    measured: `${inFlight} in flight at the peak, ${failed} failed of ${count}`,
+    unit: '',
+    source: 'LIVE:load-engine',
+    passed: inFlight >= users && failed === 0 && count >= users,
+    details: { inFlight, failed, requests: count, statusCounts: summary.statusCounts, errors: summary.errors, p95Ms: metricValues(summary, 'http_req_duration')['p(95)'] },
   });
 }
