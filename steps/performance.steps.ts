@@ -1,5 +1,5 @@
 import { Then, When } from '@cucumber/cucumber';
-import { checkConcurrentUsersAnswered, checkErrorRatio, checkNoFailedRequests, checkP95Below, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
+import { checkConcurrentUsersAnswered, checkErrorRatio, checkNoFailedRequests, checkP95Below, checkPrometheusP95Agrees, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
 import { experimentTarget } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
 
@@ -38,4 +38,8 @@ Then('less than {float} % of the requests fail', function (this: UatWorld, perce
 
 Then('all {int} users are answered at once and none of their requests fails', function (this: UatWorld, users: number) {
   return checkConcurrentUsersAnswered(this, users);
+});
+
+Then("the platform's own P95 latency in Prometheus agrees with the load engine's within one bucket of its histogram", function (this: UatWorld) {
+  return checkPrometheusP95Agrees(this);
 });

@@ -177,11 +177,15 @@ test('a platform that answers 503 to every 20th request fails the no-failed-requ
 
 const SUSTAINED = '^200 requests a second for 15 seconds on the experiment endpoint stay fast and error-free$';
 
-test('under a sustained arrival rate, a platform 150 ms slower fails the P95 criterion and one that refuses every 50th request with 429 fails the error-ratio criterion, while the rate is still sustained', { timeout: 200_000 }, async () => {
+test('under a sustained arrival rate, a platform 150 ms slower fails the P95 criterion, one whose metrics stop reaching Prometheus fails the P95-agreement criterion, and one that refuses every 50th request with 429 fails the error-ratio criterion, while the rate is still sustained', { timeout: 300_000 }, async () => {
   const slow = await runSuiteWithFault('slow-inference', 'performance', SUSTAINED);
   assert.equal(slow.status, 1, slow.output);
   assert.ok(Number(failedCriterion(slow, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
   assert.ok(slow.criteria.find((c) => c.id === 'load-rate-sustained')?.passed, 'requests still arrive on schedule: a slow platform shows as latency');
+  const unseen = await runSuiteWithFault('stale-metrics-for-prometheus', 'performance', SUSTAINED);
+  assert.equal(unseen.status, 1, unseen.output);
+  assert.match(String(failedCriterion(unseen, 'load-p95-agrees-with-prometheus').measured), /^no P95 from Prometheus over \d+s$/, 'Prometheus saw none of the load');
+  assert.ok(unseen.criteria.find((c) => c.id === 'p95-latency')?.passed, 'the platform itself is fast');
   const refusing = await runSuiteWithFault('refuse-every-50th', 'performance', SUSTAINED);
   assert.equal(refusing.status, 1, refusing.output);
   assert.equal(failedCriterion(refusing, 'load-error-ratio').measured, 2, '1 in 50 refused: 2 %');

@@ -29,6 +29,7 @@ Feature: Inference latency under load
     Then the load engine sent <rate> requests per second for <seconds> seconds, none dropped
     And the 95th percentile latency is below <p95 ms> milliseconds
     And less than <failed %> % of the requests fail
+    And the platform's own P95 latency in Prometheus agrees with the load engine's within one bucket of its histogram
 
     Examples:
       | rate | seconds | p95 ms | failed % |

@@ -50,7 +50,7 @@ function legendBelow(option: ChartOption, names: number, perRow: number, axisNam
   const rows = Math.max(1, Math.ceil(names / perRow));
   return {
     ...option,
-    legend: { type: 'plain', bottom: 0, left: 'center', width: '92%', itemGap: 16, itemHeight: 10, textStyle: { fontSize: 12 } },
+    legend: { type: 'plain', bottom: 0, left: 'center', width: '92%', itemGap: 24, itemHeight: 10, textStyle: { fontSize: 12 } },
     grid: { ...(option.grid as ChartOption), bottom: axisNameRoom + 12 + 28 * rows },
   };
 }
@@ -234,8 +234,11 @@ export function latencyTimelineChart(summary: { profile: string; engine: string;
   if (p95Threshold !== undefined && seconds.length > 0) {
     series.push({ name: `P95 threshold (${p95Threshold} ms)`, type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: [[Math.min(...seconds), Number(p95Threshold)], [Math.max(...seconds), Number(p95Threshold)]] });
   }
+  const option = base(`Latency over time: ${summary.profile}`, `Source: LIVE:load-engine (${summary.engine})`);
   return legendBelow({
-    ...base(`Latency over time: ${summary.profile}`, `Source: LIVE:load-engine (${summary.engine})`),
+    ...option,
+    // room on the right for the second axis and its name
+    grid: { ...(option.grid as ChartOption), right: 72 },
     xAxis: { type: 'value', name: 'seconds since the start', nameLocation: 'middle', nameGap: 28, min: 0, max: Math.max(0, ...seconds) },
     yAxis: [valueAxis('P95 latency (ms)', { min: 0 }), { ...valueAxis('requests per second', { min: 0, splitLine: { show: false } }), nameRotate: -90 }],
     series,

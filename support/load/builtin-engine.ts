@@ -25,6 +25,9 @@ export interface LoadSummary {
   profile: string;
   executor: string;
   state: { testRunDurationMs: number };
+  /** When the load began and ended (ISO). */
+  startedAt: string;
+  endedAt: string;
   metrics: Record<string, SummaryMetric>;
   /** Responses by HTTP status (0: no answer). */
   statusCounts: Record<string, number>;
@@ -181,6 +184,8 @@ export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget,
     profile: profile.name,
     executor: profile.scenario.executor,
     state: { testRunDurationMs: elapsedMs },
+    startedAt: new Date(startAt).toISOString(),
+    endedAt: new Date(startAt + elapsedMs).toISOString(),
     metrics,
     statusCounts,
     errors: [...new Set(outputs.flatMap((o) => o.errors))].slice(0, 5),

@@ -47,6 +47,9 @@ export function fromK6Summary(json: unknown, origin: string, profile: LoadProfil
     profile: profile.name,
     executor: profile.scenario.executor,
     state: { testRunDurationMs: summary.testRunDurationMs ?? NaN },
+    // read as soon as k6 ended: its summary carries the duration, not the clock times
+    startedAt: new Date(Date.now() - (summary.testRunDurationMs ?? 0)).toISOString(),
+    endedAt: new Date().toISOString(),
     metrics,
     // k6's end-of-test summary has no per-status counts, timeline or histogram
     statusCounts: {},

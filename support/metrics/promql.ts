@@ -39,6 +39,8 @@ export const PROMQL = {
   /** 95th percentile of the agent's inference latency over the window, in seconds (no model label on this histogram). */
   p95LatencySeconds: (window: Window, scope: QueryScope = {}) =>
     `histogram_quantile(0.95, sum by (le) (rate(seldon_model_infer_api_seconds_bucket${matchers(scope, [], false)}[${window}])))`,
+  /** The agent's latency histogram over the window: requests per bucket (`le`, cumulative), for a quantile and the bucket that holds it. */
+  latencyBucketsIncrease: (window: Window, scope: QueryScope = {}) => `sum by (le) (increase(seldon_model_infer_api_seconds_bucket${matchers(scope, [], false)}[${window}]))`,
 } as const;
 
 export type QueryName = keyof typeof PROMQL;

@@ -13,6 +13,8 @@ import { loadProfile, withOverrides, type ProfileOverrides } from '../load/profi
 import type { WorkerTarget } from '../load/load-worker.ts';
 import type { UatWorld } from '../world.ts';
 import { marketSnapshots } from './traffic.ts';
+import { caughtUpBaseline, promTotals, sameCounts, stackTotals } from './live-metrics.ts';
+import { PROMQL } from '../metrics/promql.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,5 +143,39 @@ export async function checkConcurrentUsersAnswered(world: UatWorld, users: numbe
     source: 'LIVE:load-engine',
     passed: inFlight >= users && failed === 0 && count >= users,
     details: { inFlight, failed, requests: count, statusCounts: summary.statusCounts, errors: summary.errors, p95Ms: metricValues(summary, 'http_req_duration')['p(95)'] },
+  });
+}
+
+/**
+ * The platform's own P95 (Prometheus: histogram_quantile over the agent's latency histogram for the
+ * load's span) agrees with the load engine's. Prometheus cannot tell latencies apart within one
+ * bucket of the histogram, so the tolerance is the width of the bucket that holds its P95.
+ */
+export async function checkPrometheusP95Agrees(world: UatWorld): Promise<void> {
+  const summary = summaryOf(world);
+  const engineMs = metricValues(summary, 'http_req_duration')['p(95)'];
+  // Prometheus has scraped everything the load sent
+  await caughtUpBaseline(() => promTotals(world), () => stackTotals(world), sameCounts);
+  const end = new Date();
+  const window = `${Math.ceil((end.getTime() - Date.parse(summary.startedAt)) / 1000)}s`;
+  const scope = { namespace: world.target.namespace };
+  const buckets = PROMQL.latencyBucketsIncrease(window, scope);
+  const [quantile] = await world.prometheus.query(`histogram_quantile(0.95, ${buckets})`, end);
+  const promMs = quantile ? quantile.value * 1000 : NaN;
+  const bounds = (await world.prometheus.query(buckets, end)).map((b) => Number(b.metric.le)).filter(Number.isFinite).sort((a, b) => a - b).map((le) => le * 1000);
+  const upper = bounds.find((le) => le >= promMs);
+  const lower = upper === undefined ? undefined : ([...bounds].reverse().find((le) => le < upper) ?? 0);
+  const widthMs = upper === undefined || lower === undefined ? NaN : upper - lower;
+  const diff = Math.abs(engineMs - promMs);
+  await world.check({
+    id: 'load-p95-agrees-with-prometheus',
+    statement: "the platform's own P95 latency (Prometheus, over the load's span) agrees with the load engine's",
+    threshold: Number.isFinite(widthMs) ? `|engine - Prometheus| <= ${+widthMs.toFixed(3)} ms (the width of the histogram bucket holding Prometheus's P95, ${+lower!.toFixed(3)}-${+upper!.toFixed(3)} ms)` : "within the bucket of the platform's histogram that holds its P95",
+    measured: Number.isFinite(diff) ? +diff.toFixed(3) : `no P95 from Prometheus over ${window}`,
+    unit: 'ms',
+    source: 'LIVE:prometheus',
+    test: `histogram_quantile(0.95) of seldon_model_infer_api_seconds over ${window}, against the ${summary.engine} engine's P95`,
+    passed: Number.isFinite(diff) && Number.isFinite(widthMs) && diff <= widthMs,
+    details: { engineP95Ms: engineMs, prometheusP95Ms: promMs, bucketMs: [lower, upper], window, query: `histogram_quantile(0.95, ${buckets})` },
   });
 }

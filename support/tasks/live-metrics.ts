@@ -19,7 +19,7 @@ export async function promTotals(world: UatWorld): Promise<Record<string, number
   return Object.fromEntries(samples.map((s) => [s.metric.model, s.value]));
 }
 
-async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
+export async function stackTotals(world: UatWorld): Promise<Record<string, number>> {
   return (await world.metrics.snapshot()).answeredPerModel();
 }
 
@@ -29,7 +29,7 @@ const mainStackOnly = (world: UatWorld, counts: Record<string, number>): Record<
   return Object.fromEntries(Object.entries(counts).filter(([model]) => mine.has(model)));
 };
 
-const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {
+export const sameCounts = (a: Record<string, number>, b: Record<string, number>): boolean => {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
 };

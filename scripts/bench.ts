@@ -1,0 +1,163 @@
+/**
+ * Benchmarks, side by side in one run (results in reports/bench/*.json, a table printed):
+ *
+ *   (a) engines: the built-in load engine against wrk (Debian's package) and autocannon on the same
+ *       trivial endpoint, the same connections and duration: request rate and latency as ratios;
+ *   (b) platform: the embedded stack's experiment endpoint against a bare Node OIP echo server at
+ *       100 and 2,500 connections, both loaded by the built-in engine: rate, P95, failed requests.
+ *
+ *   npm run bench [-- --seconds 10] [--only engines|platform]
+ *
+ * Every endpoint runs in a process of its own on loopback. wrk and autocannon report the 50th, 90th
+ * and 99th percentiles but no 95th, so the engines are compared there. wrk is installed with apt on
+ * Debian as root; elsewhere its row says how to install it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import Table from 'cli-table3';
+import { loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { featuresRequest } from '../support/clients/oip-client.ts';
+import { fixPackages, missingPackages, type SystemPackage } from '../support/doctor/preflight.ts';
+import { metricValues, runBuiltinLoad, type LoadSummary } from '../support/load/builtin-engine.ts';
+import { loadProfile, withOverrides } from '../support/load/profile.ts';
+import { publishPredictors } from '../support/training/publish-predictors.ts';
+import { launchStack } from '../support/targets/stack-process.ts';
+import { marketSnapshots } from '../support/tasks/traffic.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, only: { type: 'string' } } });
+const seconds = Number(values.seconds);
+if (!Number.isInteger(seconds) || seconds < 2 || seconds > 120) {
+  console.error('--seconds must be an integer from 2 to 120');
+  process.exit(2);
+}
+const outDir = path.join(PROJECT_ROOT, 'reports', 'bench');
+fs.mkdirSync(outDir, { recursive: true });
+const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, at: new Date().toISOString() };
+const BODY = JSON.stringify(featuresRequest([marketSnapshots(42)[0]]));
+const OIP_ANSWER = JSON.stringify({ model_name: 'echo', outputs: [{ name: 'predict', shape: [1, 1], datatype: 'FP32', data: [1] }] });
+
+interface Row {
+  engine: string;
+  connections: number;
+  requestsPerSecond: number | null;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  failed: number | null;
+  note?: string;
+}
+
+/** A bare Node server answering every POST with a fixed OIP answer, in a process of its own. */
+async function echoServer(): Promise<{ url: string; child: ChildProcess }> {
+  const code = `const http=require('node:http');const body=${JSON.stringify(OIP_ANSWER)};const s=http.createServer((q,r)=>{q.resume();q.on('end',()=>r.writeHead(200,{'content-type':'application/json','content-length':Buffer.byteLength(body)}).end(body))});s.maxConnections=5000;s.listen({port:0,host:'127.0.0.1',backlog:5000},()=>console.log(s.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
+  return { url: `http://127.0.0.1:${port}/v2/models/echo/infer`, child };
+}
+
+function builtinRow(name: string, connections: number, s: LoadSummary): Row {
+  const d = metricValues(s, 'http_req_duration');
+  return { engine: name, connections, requestsPerSecond: metricValues(s, 'http_reqs').rate, p50Ms: d.med, p90Ms: d['p(90)'], p95Ms: d['p(95)'], p99Ms: d['p(99)'], failed: metricValues(s, 'http_req_failed').passes };
+}
+
+async function builtin(url: string, connections: number, headers: Record<string, string> = {}): Promise<LoadSummary> {
+  const profile = withOverrides(loadProfile('concurrent-users'), { vus: connections, duration: `${seconds}s` });
+  return runBuiltinLoad({ ...profile, thresholds: {} }, { url, headers: { 'content-type': 'application/json', ...headers }, bodies: [BODY] }, { progress: false });
+}
+
+async function autocannonRow(url: string, connections: number): Promise<Row> {
+  const r = await autocannon({ url, connections, duration: seconds, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+  return { engine: 'autocannon', connections, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p90Ms: r.latency.p90, p95Ms: null, p99Ms: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts };
+}
+
+const WRK: SystemPackage = { pkg: 'wrk', why: 'the engine benchmark compares the built-in engine with wrk', required: false, present: async () => spawnSync('sh', ['-c', 'command -v wrk']).status === 0 };
+
+/** wrk's latency in ms from its text (`1.23ms`, `850.00us`, `1.02s`). */
+const wrkMs = (text: string): number => {
+  const [, n, unit] = /([\d.]+)(us|ms|s|m)/.exec(text)!;
+  return Number(n) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 } as Record<string, number>)[unit];
+};
+
+function wrkRow(url: string, connections: number): Row {
+  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uat-wrk-')), 'post.lua');
+  fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["content-type"] = "application/json"\n`);
+  try {
+    const run = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+    if (run.status !== 0) return { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: run.stderr.trim() || `exit ${run.status}` };
+    const pct = (p: string): number | null => {
+      const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+\\w+)`, 'm').exec(run.stdout);
+      return m ? wrkMs(m[1]) : null;
+    };
+    const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(run.stdout);
+    const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
+    return {
+      engine: 'wrk',
+      connections,
+      requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1] ?? NaN),
+      p50Ms: pct('50'),
+      p90Ms: pct('90'),
+      p95Ms: null,
+      p99Ms: pct('99'),
+      failed: (errors ? errors.slice(1).reduce((s, n) => s + Number(n), 0) : 0) + Number(non2xx?.[1] ?? 0),
+    };
+  } finally {
+    fs.rmSync(path.dirname(script), { recursive: true, force: true });
+  }
+}
+
+const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null || !b ? null : a / b);
+
+function print(title: string, rows: Row[], baseline: (row: Row) => Row | undefined): void {
+  const table = new Table({ head: ['engine / endpoint', 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'failed', 'req/s ratio', 'p90 ratio', 'p99 ratio'], style: { head: [], border: [] } });
+  for (const r of rows) {
+    const b = baseline(r);
+    table.push([r.engine, r.connections, fmt(r.requestsPerSecond, 0), fmt(r.p50Ms), fmt(r.p90Ms), fmt(r.p95Ms), fmt(r.p99Ms), r.failed ?? r.note ?? 'n/a', b ? fmt(ratio(r.requestsPerSecond, b.requestsPerSecond)) : '', b ? fmt(ratio(r.p90Ms, b.p90Ms)) : '', b ? fmt(ratio(r.p99Ms, b.p99Ms)) : '']);
+  }
+  console.log(`\n${title}\n${table.toString()}`);
+}
+
+if (values.only !== 'platform') {
+  // (a) the engines on one trivial endpoint; wrk is the baseline of the ratios
+  const missing = await missingPackages([WRK]);
+  const wrk = missing.length === 0 || fixPackages(missing).ok;
+  const echo = await echoServer();
+  try {
+    const rows: Row[] = [];
+    const connections = 100;
+    rows.push(wrk ? wrkRow(echo.url, connections) : { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: 'not installed: apt-get install -y wrk' });
+    rows.push(await autocannonRow(echo.url, connections));
+    rows.push(builtinRow('built-in engine', connections, await builtin(echo.url, connections)));
+    fs.writeFileSync(path.join(outDir, 'engines.json'), JSON.stringify({ machine, seconds, endpoint: 'bare Node OIP echo server (a process of its own)', baseline: 'wrk', rows }, null, 2));
+    print(`(a) load engines on a bare OIP echo server, ${connections} connections, ${seconds} s each (ratios against wrk)`, rows, (r) => (r.engine === 'wrk' ? undefined : rows.find((x) => x.engine === 'wrk' && x.requestsPerSecond !== null)));
+  } finally {
+    echo.child.kill();
+  }
+}
+
+if (values.only !== 'engines') {
+  // (b) the stack's experiment endpoint against the bare echo server, both loaded by the built-in engine
+  const config = loadConfig({ ...process.env, UAT_REPORTS_DIR: path.join(outDir, 'run') });
+  const manifests = [path.join(PROJECT_ROOT, 'k8s', 'ab-testing')];
+  await publishPredictors({ seed: config.seed, manifests, storageMap: config.storageMap, experimentName: config.mlflowExperiment, uatRunId: 'bench', cacheDir: config.trainingCache });
+  const stack = await launchStack({ args: [...manifests.flatMap((m) => ['--manifests', m]), ...config.storageMap.flatMap(([p, d]) => ['--storage-map', `${p}=${d}`]), '--seed', String(config.seed)] });
+  const echo = await echoServer();
+  try {
+    const rows: Row[] = [];
+    for (const connections of [100, 2500]) {
+      rows.push(builtinRow('bare OIP echo server', connections, await builtin(echo.url, connections)));
+      rows.push(builtinRow('embedded stack, financial-ab-test experiment', connections, await builtin(`${stack.url}/v2/models/financial-ab-test/infer`, connections, { 'seldon-model': 'financial-ab-test.experiment' })));
+    }
+    fs.writeFileSync(path.join(outDir, 'platform.json'), JSON.stringify({ machine, seconds, engine: 'built-in', baseline: 'bare OIP echo server', rows }, null, 2));
+    print(`(b) the stack's experiment endpoint against a bare OIP echo server, built-in engine, ${seconds} s each (ratios against the echo server at the same connections)`, rows, (r) => (r.engine.startsWith('bare') ? undefined : rows.find((x) => x.engine.startsWith('bare') && x.connections === r.connections)));
+  } finally {
+    echo.child.kill();
+    await stack.stop();
+  }
+}
+console.log(`\nresults: ${outDir}/*.json (${machine.cpus} cores, ${machine.model}, Node ${machine.node})`);
