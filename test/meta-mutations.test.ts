@@ -177,7 +177,7 @@ test('a platform that answers 503 to every 20th request fails the no-failed-requ
 
 const SUSTAINED = '^200 requests a second for 15 seconds on the experiment endpoint stay fast and error-free$';
 
-test('under a sustained arrival rate, a platform 150 ms slower fails the P95 criterion, one whose metrics stop reaching Prometheus fails the P95-agreement criterion, and one that refuses every 50th request with 429 fails the error-ratio criterion, while the rate is still sustained', { timeout: 300_000 }, async () => {
+test('under a sustained arrival rate, a platform 150 ms slower fails the P95 criterion, one whose metrics stop reaching Prometheus fails the P95-agreement criterion, and one that refuses every 50th request with 429 fails the error-ratio and 2,500-user criteria, while the rate is still sustained', { timeout: 300_000 }, async () => {
   const slow = await runSuiteWithFault('slow-inference', 'performance', SUSTAINED);
   assert.equal(slow.status, 1, slow.output);
   assert.ok(Number(failedCriterion(slow, 'p95-latency').measured) > 150, 'P95 above the injected 150 ms');
@@ -186,9 +186,10 @@ test('under a sustained arrival rate, a platform 150 ms slower fails the P95 cri
   assert.equal(unseen.status, 1, unseen.output);
   assert.match(String(failedCriterion(unseen, 'load-p95-agrees-with-prometheus').measured), /^no P95 from Prometheus over \d+s$/, 'Prometheus saw none of the load');
   assert.ok(unseen.criteria.find((c) => c.id === 'p95-latency')?.passed, 'the platform itself is fast');
-  const refusing = await runSuiteWithFault('refuse-every-50th', 'performance', SUSTAINED);
+  const refusing = await runSuiteWithFault('refuse-every-50th', 'performance', `${SUSTAINED.slice(0, -1)}|^2500 users at once are all answered$`);
   assert.equal(refusing.status, 1, refusing.output);
   assert.equal(failedCriterion(refusing, 'load-error-ratio').measured, 2, '1 in 50 refused: 2 %');
+  assert.match(String(failedCriterion(refusing, 'load-concurrent-users-answered').measured), /^2500 in flight at the peak, [1-9]\d* failed of \d+$/, 'every user was in flight, and some of their requests were refused');
   assert.ok(refusing.criteria.find((c) => c.id === 'p95-latency')?.passed, 'the refusals are quick: only the error criterion turns red');
 });
 
