@@ -20,7 +20,7 @@ import { workerPlan } from './plan.ts';
 export type SummaryMetric = NormalizedMetric;
 
 export interface LoadSummary {
-  engine: 'builtin' | 'k6' | 'k6-operator';
+  engine: 'builtin' | 'k6';
   /** The profile that ran, and its executor. */
   profile: string;
   executor: string;
@@ -60,7 +60,7 @@ export function describeLoad(summary: LoadSummary): string {
   const dropped = summary.metrics.dropped_iterations?.values.count ?? 0;
   const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(1)} ms`);
   const statuses = Object.entries(summary.statusCounts).map(([code, n]) => `${code === '0' ? 'no answer' : code}: ${n}`).join(', ') || 'none';
-  const engine = summary.engine === 'builtin' ? 'built-in load engine (the k6 profile)' : summary.engine === 'k6' ? 'k6' : 'k6 operator (distributed)';
+  const engine = summary.engine === 'builtin' ? 'built-in load engine (the k6 profile)' : 'k6';
   return [
     `engine: ${engine}; profile ${summary.profile} (${summary.executor})`,
     `requests: ${reqs.count} in ${(summary.state.testRunDurationMs / 1000).toFixed(2)} s (${reqs.rate.toFixed(1)} requests/s), at most ${summary.metrics.vus_max?.values.value ?? 'n/a'} in flight`,
@@ -157,6 +157,7 @@ export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget,
   const count = sum('requests');
   const failed = sum('failed');
   const elapsedMs = Math.max(...outputs.map((o) => o.elapsedMs));
+  const peakInFlight = outputs.reduce((s, o) => s + o.maxInFlight, 0);
   const perSecond = (n: number): number => n / (elapsedMs / 1000);
   const ms = (micros: number): number => micros / 1000;
   const trend: Record<string, number> = count === 0
@@ -168,7 +169,7 @@ export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget,
     http_req_failed: { type: 'rate', contains: 'default', values: { rate: count === 0 ? 0 : failed / count, passes: failed, fails: count - failed } },
     iterations: { type: 'counter', contains: 'default', values: { count: sum('iterations'), rate: perSecond(sum('iterations')) } },
     checks: { type: 'rate', contains: 'default', values: { rate: count === 0 ? 0 : sum('checksPassed') / count, passes: sum('checksPassed'), fails: count - sum('checksPassed') } },
-    vus_max: { type: 'gauge', contains: 'default', values: { value: outputs.reduce((s, o) => s + o.maxInFlight, 0), min: 0, max: outputs.reduce((s, o) => s + o.maxInFlight, 0) } },
+    vus_max: { type: 'gauge', contains: 'default', values: { value: peakInFlight, min: 0, max: peakInFlight } },
   };
   // arrival-rate executors count the iterations they could not start (0 too: a threshold on it holds then)
   if (plans[0].model === 'open') metrics.dropped_iterations = { type: 'counter', contains: 'default', values: { count: sum('dropped'), rate: perSecond(sum('dropped')) } };

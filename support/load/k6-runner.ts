@@ -38,12 +38,12 @@ export function k6Binary(env: NodeJS.ProcessEnv = process.env): string | undefin
 }
 
 /** A k6 summary (either shape) as the harness's load summary. */
-export function fromK6Summary(json: unknown, origin: string, profile: LoadProfile, engine: LoadSummary['engine'] = 'k6'): LoadSummary {
+export function fromK6Summary(json: unknown, origin: string, profile: LoadProfile): LoadSummary {
   const summary = parseK6Summary(json, origin);
   const { metrics } = summary;
   const failedThresholds = Object.entries(metrics).flatMap(([name, m]) => Object.entries(m.thresholds ?? {}).filter(([, t]) => !t.ok).map(([expr]) => `${name}: ${expr}`));
   return {
-    engine,
+    engine: 'k6',
     profile: profile.name,
     executor: profile.scenario.executor,
     state: { testRunDurationMs: summary.testRunDurationMs ?? NaN },

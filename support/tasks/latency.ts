@@ -5,7 +5,7 @@
  * charts are attached to the scenario.
  */
 import { featuresRequest } from '../clients/oip-client.ts';
-import { writeChart } from '../charts/render-charts.ts';
+import { renderSvg, svgToPng } from '../charts/render-charts.ts';
 import { latencyHistogramChart, latencyTimelineChart } from '../charts/chart-options.ts';
 import { describeLoad, metricValues, type LoadSummary } from '../load/builtin-engine.ts';
 import { runLoad } from '../load/engine.ts';
@@ -15,9 +15,6 @@ import type { UatWorld } from '../world.ts';
 import { marketSnapshots } from './traffic.ts';
 import { caughtUpBaseline, promTotals, sameCounts, stackTotals } from './live-metrics.ts';
 import { PROMQL } from '../metrics/promql.ts';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 /** The endpoint of a `name.experiment` / `name.pipeline` / model, with the seeded market snapshots as payloads. */
 function endpoint(world: UatWorld, target: string): WorkerTarget {
@@ -38,14 +35,8 @@ export async function runProfile(world: UatWorld, profileName: string, target: s
   await world.attach(JSON.stringify(summary, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
   // the charts of the run: latency over time and the latency histogram (the built-in engine keeps both)
   if (summary.timeline.length > 0) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-load-charts-'));
-    try {
-      for (const [name, option] of [['load-latency-over-time', latencyTimelineChart(summary)], ['load-latency-histogram', latencyHistogramChart(summary)]] as const) {
-        const svg = writeChart(option, dir, name);
-        await world.attach(fs.readFileSync(svg.replace(/\.svg$/, '.png')), { mediaType: 'image/png', fileName: `${name}.png` });
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+    for (const [name, option] of [['load-latency-over-time', latencyTimelineChart(summary)], ['load-latency-histogram', latencyHistogramChart(summary)]] as const) {
+      await world.attach(svgToPng(renderSvg(option)), { mediaType: 'image/png', fileName: `${name}.png` });
     }
   }
   return summary;
