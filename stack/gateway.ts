@@ -46,6 +46,7 @@ export const FAULTS = [
   'count-errors-as-answered', // the agent counts every answer under code 200
   'all-ready', // the status reports every resource ready
   'slow-inference', // every inference takes 150 ms more
+  'stalled-inference', // every inference takes 2 s more: a sustained arrival rate outruns the connections the load may hold
   'fail-every-20th', // every 20th routed request is answered 503
   'refuse-every-50th', // every 50th routed request is answered 429, as an overloaded rate limiter would
   'misroute-direct', // requests for decision-tree-predictor are answered by ensemble-predictor
@@ -320,6 +321,7 @@ export function createGateway(options: GatewayOptions): http.Server {
           if (request.outputs?.some((o) => o.name === 'predict_proba')) throw new OipError(400, `model ${name} answers predict or predict_proba, one per request`);
           const predictions = await predict(model, rows);
           if (has('slow-inference')) await new Promise((resolve) => setTimeout(resolve, 150));
+          if (has('stalled-inference')) await new Promise((resolve) => setTimeout(resolve, 2000));
           return answered({ name: 'predict', shape: [rows.length, 1], data: predictions });
         } catch (error) {
           metrics.modelInferred(name, false);

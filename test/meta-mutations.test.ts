@@ -193,6 +193,12 @@ test('under a sustained arrival rate, a platform 150 ms slower fails the P95 cri
   assert.ok(refusing.criteria.find((c) => c.id === 'p95-latency')?.passed, 'the refusals are quick: only the error criterion turns red');
 });
 
+test('a platform that stalls for 2 s a request cannot take 200 requests a second within the 200 requests the load may hold: iterations are dropped and the sustained-rate criterion fails', { timeout: 200_000 }, async () => {
+  const stalled = await runSuiteWithFault('stalled-inference', 'performance', SUSTAINED);
+  assert.equal(stalled.status, 1, stalled.output);
+  assert.match(String(failedCriterion(stalled, 'load-rate-sustained').measured), /^\d+ sent, [1-9]\d* dropped$/);
+});
+
 test('a platform whose inference is 150 ms slower fails the P95 criterion; an explainer a second slower fails the explanation-time criterion; counterfactuals that stop short of the boundary fail the flip criterion', { timeout: 200_000 }, async () => {
   const run = await runSuite({ UAT_STACK_FAULT: 'slow-inference,slow-explainer,counterfactual-stops-short' }, ['--name', '^(A burst of 600 requests from 4 users on the experiment endpoint stays fast|An explanation comes back while the analyst waits|Each counterfactual is the smallest plausible change that flips the call)$']);
   assert.equal(run.status, 1, run.output);
