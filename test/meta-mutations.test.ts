@@ -4,7 +4,7 @@
  * database that does not answer), runs the scenarios that guard against them, and asserts that the
  * criterion each defect breaks failed with the right measured value, while the scenarios that do
  * not depend on the broken part still pass. Faults that break different scenarios share one run.
- * Two runs go at a time: each waits mostly on its own servers.
+ * Three runs go at a time: each waits mostly on its own servers.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -79,10 +79,25 @@ async function runSuite(env: Record<string, string>, args: string[]): Promise<Su
   return { status, output, scenarios, criteria };
 }
 
+/**
+ * Why a run recorded no such criterion, said first (a CI log keeps only the start of a long
+ * message): each step that failed with the first line of its error, and the criteria recorded.
+ */
+function whyNotRecorded(run: SuiteRun): string {
+  const lines = run.output.split('\n');
+  const failedSteps = lines.flatMap((line, i) => {
+    if (!line.trimStart().startsWith('✖')) return [];
+    const error = lines.slice(i + 1, i + 8).find((l) => l.trim() !== '' && !l.trimStart().startsWith('Attachment'));
+    return [`${line.trim()} -> ${error?.trim() ?? '?'}`];
+  });
+  const recorded = run.criteria.map((c) => `${c.id}=${c.passed ? 'passed' : 'FAILED'} (${JSON.stringify(c.measured)})`);
+  return `Steps failed: ${failedSteps.join(' | ') || 'none'}. Criteria recorded: ${recorded.join(', ') || 'none'}.`;
+}
+
 /** The criterion with this id was recorded and failed; returns it for checks on its measured value. */
 function failedCriterion(run: SuiteRun, id: string) {
   const found = run.criteria.filter((c) => c.id === id);
-  assert.ok(found.length > 0, `criterion ${id} was not recorded:\n${run.output.slice(-3000)}`);
+  assert.ok(found.length > 0, `criterion ${id} was not recorded. ${whyNotRecorded(run)}\n${run.output.slice(-3000)}`);
   const failed = found.find((c) => !c.passed);
   assert.ok(failed, `criterion ${id} passed: ${JSON.stringify(found.map((c) => c.measured))}`);
   return failed;
