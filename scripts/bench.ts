@@ -70,6 +70,12 @@ async function builtin(url: string, connections: number, headers: Record<string,
   return runBuiltinLoad({ ...profile, thresholds: {} }, { url, headers: { 'content-type': 'application/json', ...headers }, bodies: [BODY] }, { progress: false });
 }
 
+/** A constant arrival rate (the sustained-experiment profile's executor and its maxVUs, 200) for the bench's duration. */
+async function arrivals(url: string, rate: number, headers: Record<string, string> = {}): Promise<LoadSummary> {
+  const profile = withOverrides(loadProfile('sustained-experiment'), { rate, duration: `${seconds}s` });
+  return runBuiltinLoad({ ...profile, thresholds: {} }, { url, headers: { 'content-type': 'application/json', ...headers }, bodies: [BODY] }, { progress: false });
+}
+
 async function autocannonRow(url: string, connections: number): Promise<Row> {
   const r = await autocannon({ url, connections, duration: seconds, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
   return { engine: 'autocannon', connections, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p90Ms: r.latency.p90, p95Ms: null, p99Ms: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts };
@@ -129,12 +135,13 @@ if (values.only !== 'platform') {
   const echo = await echoServer();
   try {
     const rows: Row[] = [];
-    const connections = 100;
-    rows.push(wrk ? wrkRow(echo.url, connections) : { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: 'not installed: apt-get install -y wrk' });
-    rows.push(await autocannonRow(echo.url, connections));
-    rows.push(builtinRow('built-in engine', connections, await builtin(echo.url, connections)));
+    for (const connections of [100, 2500]) {
+      rows.push(wrk ? wrkRow(echo.url, connections) : { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: 'not installed: apt-get install -y wrk' });
+      rows.push(await autocannonRow(echo.url, connections));
+      rows.push(builtinRow('built-in engine', connections, await builtin(echo.url, connections)));
+    }
     fs.writeFileSync(path.join(outDir, 'engines.json'), JSON.stringify({ machine, seconds, endpoint: 'bare Node OIP echo server (a process of its own)', baseline: 'wrk', rows }, null, 2));
-    print(`(a) load engines on a bare OIP echo server, ${connections} connections, ${seconds} s each (ratios against wrk)`, rows, (r) => (r.engine === 'wrk' ? undefined : rows.find((x) => x.engine === 'wrk' && x.requestsPerSecond !== null)));
+    print(`(a) load engines on a bare OIP echo server, ${seconds} s each (ratios against wrk at the same connections)`, rows, (r) => (r.engine === 'wrk' ? undefined : rows.find((x) => x.engine === 'wrk' && x.connections === r.connections && x.requestsPerSecond !== null)));
   } finally {
     echo.child.kill();
   }
@@ -149,12 +156,17 @@ if (values.only !== 'engines') {
   const echo = await echoServer();
   try {
     const rows: Row[] = [];
+    const stackUrl = `${stack.url}/v2/models/financial-ab-test/infer`;
+    const stackHeaders = { 'seldon-model': 'financial-ab-test.experiment' };
     for (const connections of [100, 2500]) {
       rows.push(builtinRow('bare OIP echo server', connections, await builtin(echo.url, connections)));
-      rows.push(builtinRow('embedded stack, financial-ab-test experiment', connections, await builtin(`${stack.url}/v2/models/financial-ab-test/infer`, connections, { 'seldon-model': 'financial-ab-test.experiment' })));
+      rows.push(builtinRow('embedded stack, financial-ab-test experiment', connections, await builtin(stackUrl, connections, stackHeaders)));
     }
+    // the open model: a steady 1,000 requests a second, whatever the answers (connections: at most 200 in flight)
+    rows.push(builtinRow('bare OIP echo server, 1,000 req/s (open model)', 200, await arrivals(echo.url, 1000)));
+    rows.push(builtinRow('embedded stack, 1,000 req/s (open model)', 200, await arrivals(stackUrl, 1000, stackHeaders)));
     fs.writeFileSync(path.join(outDir, 'platform.json'), JSON.stringify({ machine, seconds, engine: 'built-in', baseline: 'bare OIP echo server', rows }, null, 2));
-    print(`(b) the stack's experiment endpoint against a bare OIP echo server, built-in engine, ${seconds} s each (ratios against the echo server at the same connections)`, rows, (r) => (r.engine.startsWith('bare') ? undefined : rows.find((x) => x.engine.startsWith('bare') && x.connections === r.connections)));
+    print(`(b) the stack's experiment endpoint against a bare OIP echo server, built-in engine, ${seconds} s each (ratios against the echo server at the same connections)`, rows, (r) => (r.engine.startsWith('bare') ? undefined : rows.find((x) => x.engine.startsWith('bare') && x.connections === r.connections && x.engine.includes('open model') === r.engine.includes('open model'))));
   } finally {
     echo.child.kill();
     await stack.stop();

@@ -113,6 +113,40 @@ test('closed model: each virtual user sends its next request when the last is an
   }
 });
 
+test('constant VUs: 4xx, 5xx and dropped connections count as failed; every answer the server gave is counted, those in flight at the end included', async () => {
+  let answered = 0;
+  let dropped = 0;
+  const server = await serve((n, res) => {
+    // slow enough that requests are in flight when the 1 s ends: gracefulStop lets them finish
+    const answer = (): void => {
+      if (n % 10 === 0) res.writeHead(500).end('{"error":"x"}');
+      else if (n % 25 === 0) res.writeHead(422).end('{"detail":[]}');
+      else if (n % 7 === 0) res.end('{"id":"no outputs"}');
+      else res.end(OIP);
+      answered++;
+    };
+    if (n % 33 === 0) {
+      dropped++;
+      res.socket?.destroy();
+    } else setTimeout(answer, 40);
+  });
+  try {
+    const summary = await runBuiltinLoad(profile({ executor: 'constant-vus', vus: 20, duration: '1s' }), target(server.url), { workers: 2 });
+    const count = metricValues(summary, 'http_reqs').count;
+    const codes = summary.statusCounts;
+    assert.equal(count, answered + dropped, `every request the server saw is counted (server: ${answered} answered, ${dropped} dropped)`);
+    assert.equal(codes['0'], dropped, 'a dropped connection is a request with no answer');
+    assert.equal(metricValues(summary, 'http_req_failed').passes, (codes['500'] ?? 0) + (codes['422'] ?? 0) + dropped);
+    assert.ok((codes['500'] ?? 0) > 0 && (codes['422'] ?? 0) > 0, JSON.stringify(codes));
+    // the check: 200 with OIP outputs (a 200 without outputs fails it)
+    const withoutOutputs = Array.from({ length: server.seen() }, (_, i) => i + 1).filter((n) => n % 7 === 0 && n % 10 !== 0 && n % 25 !== 0 && n % 33 !== 0).length;
+    assert.equal(metricValues(summary, 'checks').passes, codes['200'] - withoutOutputs);
+    assert.match(summary.errors.join(' '), /socket|closed|ECONNRESET|hang up/i);
+  } finally {
+    server.close();
+  }
+});
+
 test('percentiles from the HDR histogram are within 0.1 % of the exact ones', async () => {
   // answers whose time is known: every fifth waits 40 ms
   const server = await serve((n, res) => setTimeout(() => res.end(OIP), n % 5 === 0 ? 40 : 0));
