@@ -47,6 +47,8 @@ export const FAULTS = [
   'all-ready', // the status reports every resource ready
   'slow-inference', // every inference takes 150 ms more
   'stalled-inference', // every inference takes 2 s more: a sustained arrival rate outruns the connections the load may hold
+  'drifting-inference', // every inference takes 1 ms more for each 2 s since the first: latency drifts upward under a long load
+  'leaky-inference', // every inference keeps 16 KiB it never frees: memory grows with the requests served
   'fail-every-20th', // every 20th routed request is answered 503
   'refuse-every-50th', // every 50th routed request is answered 429, as an overloaded rate limiter would
   'misroute-direct', // requests for decision-tree-predictor are answered by ensemble-predictor
@@ -70,6 +72,10 @@ export const FAULTS = [
   'drift-pvalues-misordered', // the feature-wise detectors report each feature's p-value under the next feature
 ] as const;
 export type Fault = (typeof FAULTS)[number];
+
+/** What the drifting-inference and leaky-inference faults keep between requests. */
+let firstInferenceAt: number | undefined;
+const leaked: Buffer[] = [];
 
 /** A counterfactual explainer's outputs: name, datatype, one value per feature (else one per day), and its data. */
 const COUNTERFACTUAL_OUTPUTS: [string, string, boolean, (c: Counterfactual) => unknown][] = [
@@ -322,6 +328,11 @@ export function createGateway(options: GatewayOptions): http.Server {
           const predictions = await predict(model, rows);
           if (has('slow-inference')) await new Promise((resolve) => setTimeout(resolve, 150));
           if (has('stalled-inference')) await new Promise((resolve) => setTimeout(resolve, 2000));
+          if (has('drifting-inference')) {
+            firstInferenceAt ??= Date.now();
+            await new Promise((resolve) => setTimeout(resolve, Math.floor((Date.now() - firstInferenceAt!) / 2000)));
+          }
+          if (has('leaky-inference')) leaked.push(Buffer.alloc(16 * 1024, 1));
           return answered({ name: 'predict', shape: [rows.length, 1], data: predictions });
         } catch (error) {
           metrics.modelInferred(name, false);

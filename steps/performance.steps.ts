@@ -1,5 +1,5 @@
 import { Then, When } from '@cucumber/cucumber';
-import { checkConcurrentUsersAnswered, checkErrorRatio, checkNoFailedRequests, checkP95Below, checkPrometheusP95Agrees, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
+import { checkConcurrentUsersAnswered, checkErrorRatio, checkLatencyDoesNotDrift, checkMemoryDoesNotGrow, checkNoFailedRequests, checkP95Below, checkPrometheusP95Agrees, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
 import { experimentTarget } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
 
@@ -15,9 +15,17 @@ When('{int} users send market snapshots to the {string} experiment at once for {
   await runProfile(this, 'concurrent-users', experimentTarget(experiment), { vus: users, duration: `${seconds}s` });
 });
 
-// a profile's own duration: the soak runs for minutes
-When('the {string} load profile runs against the {string} experiment', { timeout: 30 * 60_000 }, async function (this: UatWorld, profile: string, experiment: string) {
-  await runProfile(this, profile, experimentTarget(experiment), {});
+// the soak runs for minutes
+When('the {string} load profile runs against the {string} experiment for {int} minutes', { timeout: 120 * 60_000 }, async function (this: UatWorld, profile: string, experiment: string, minutes: number) {
+  await runProfile(this, profile, experimentTarget(experiment), { duration: `${minutes}m` });
+});
+
+Then('the 95th percentile latency rises by less than {float} milliseconds over the run', function (this: UatWorld, ms: number) {
+  return checkLatencyDoesNotDrift(this, ms);
+});
+
+Then("the inference servers' memory grows by less than {float} % over the run", function (this: UatWorld, percent: number) {
+  return checkMemoryDoesNotGrow(this, percent);
 });
 
 Then('the 95th percentile latency is below {float} milliseconds', function (this: UatWorld, thresholdMs: number) {

@@ -45,7 +45,13 @@ Feature: Inference latency under load
       | 2500  | 10      |
 
   @soak @severity:normal @story:soak
-  Scenario: A steady load for ten minutes stays fast and error-free
-    When the "soak" load profile runs against the "financial-ab-test" experiment
+  Scenario Outline: A steady load for <minutes> minutes stays fast and error-free, with no drift in latency and no growth in memory
+    When the "soak" load profile runs against the "financial-ab-test" experiment for <minutes> minutes
     Then the 95th percentile latency is below 100 milliseconds
     And less than 0.1 % of the requests fail
+    And the 95th percentile latency rises by less than <latency rise ms> milliseconds over the run
+    And the inference servers' memory grows by less than <memory growth %> % over the run
+
+    Examples:
+      | minutes | latency rise ms | memory growth % |
+      | 10      | 10              | 10              |

@@ -41,6 +41,8 @@ export const PROMQL = {
     `histogram_quantile(0.95, sum by (le) (rate(seldon_model_infer_api_seconds_bucket${matchers(scope, [], false)}[${window}])))`,
   /** The agent's latency histogram over the window: requests per bucket (`le`, cumulative), for a quantile and the bucket that holds it. */
   latencyBucketsIncrease: (window: Window, scope: QueryScope = {}) => `sum by (le) (increase(seldon_model_infer_api_seconds_bucket${matchers(scope, [], false)}[${window}]))`,
+  /** The inference servers' memory: the working set of their `mlserver` containers (cAdvisor's name, as the kubelet exposes it), summed over replicas, in bytes. */
+  serverMemoryBytes: (scope: QueryScope = {}) => `sum(container_memory_working_set_bytes${matchers(scope, ['container="mlserver"'], false)})`,
 } as const;
 
 export type QueryName = keyof typeof PROMQL;

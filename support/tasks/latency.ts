@@ -15,6 +15,7 @@ import type { UatWorld } from '../world.ts';
 import { marketSnapshots } from './traffic.ts';
 import { caughtUpBaseline, promTotals, sameCounts, stackTotals } from './live-metrics.ts';
 import { PROMQL } from '../metrics/promql.ts';
+import { blockMeans, linearTrend } from '../stats/trend.ts';
 
 /** The endpoint of a `name.experiment` / `name.pipeline` / model, with the seeded market snapshots as payloads. */
 function endpoint(world: UatWorld, target: string): WorkerTarget {
@@ -168,5 +169,69 @@ export async function checkPrometheusP95Agrees(world: UatWorld): Promise<void> {
     test: `histogram_quantile(0.95) of seldon_model_infer_api_seconds over ${window}, against the ${summary.engine} engine's P95`,
     passed: Number.isFinite(diff) && Number.isFinite(widthMs) && diff <= widthMs,
     details: { engineP95Ms: engineMs, prometheusP95Ms: promMs, bucketMs: [lower, upper], window, query: `histogram_quantile(0.95, ${buckets})` },
+  });
+}
+
+/** Soak: the first tenth of the run is warm-up (compilation, pools, caches) and is left out of the trends. */
+const WARM_UP_SHARE = 0.1;
+/** Points of a trend are averaged over blocks of 10 s, so neighbouring points are nearly independent. */
+const BLOCK_SECONDS = 10;
+const TREND_ALPHA = 0.01;
+
+/** The trend's test, said in the evidence. */
+const trendTest = (what: string): string =>
+  `least-squares trend of ${what} (10-s block means, first ${WARM_UP_SHARE * 100} % of the run left out as warm-up); one-sided ${100 - TREND_ALPHA * 100} % upper bound of the rise over the run (Student's t)`;
+
+function trendOrReason(points: { x: number; y: number }[]): ReturnType<typeof linearTrend> | string {
+  const blocks = blockMeans(points, BLOCK_SECONDS);
+  if (blocks.length < 5) return `too short for a trend: ${blocks.length} blocks of ${BLOCK_SECONDS} s after the warm-up (at least 5)`;
+  return linearTrend(blocks.map((b) => b.x), blocks.map((b) => b.y), TREND_ALPHA);
+}
+
+/**
+ * Latency does not drift upward over a long load: the per-second P95 (the engine's HDR histograms)
+ * rises by less than the tolerance, in milliseconds: a relative tolerance on a P95 of a millisecond
+ * or two would judge jitter of a fraction of a millisecond, not a drift towards the latency bar.
+ */
+export async function checkLatencyDoesNotDrift(world: UatWorld, maxRiseMs: number): Promise<void> {
+  const summary = summaryOf(world);
+  const seconds = summary.timeline.filter((t) => t.p95Ms !== null);
+  const last = summary.timeline.length;
+  const points = seconds.filter((t) => t.second >= last * WARM_UP_SHARE).map((t) => ({ x: t.second, y: t.p95Ms! }));
+  const trend = summary.timeline.length === 0 ? `the ${summary.engine} summary has no per-second latencies (run the soak with UAT_LOAD_ENGINE=builtin)` : trendOrReason(points);
+  await world.check({
+    id: 'load-latency-no-drift',
+    statement: `the 95th percentile latency does not drift upward over the ${summary.profile} load`,
+    threshold: `upper bound of the P95's rise over the run < ${maxRiseMs} ms`,
+    measured: typeof trend === 'string' ? trend : +trend.riseUpper.toFixed(3),
+    unit: 'ms',
+    source: 'LIVE:load-engine',
+    test: trendTest('the per-second P95'),
+    passed: typeof trend !== 'string' && Number.isFinite(trend.riseUpper) && trend.riseUpper < maxRiseMs,
+    details: typeof trend === 'string' ? { reason: trend } : { ...trend, startP95Ms: trend.start, riseMs: trend.rise, points: points.length },
+  });
+}
+
+/** Memory does not grow over a long load: the inference servers' working set (Prometheus) has no rise beyond the tolerance. */
+export async function checkMemoryDoesNotGrow(world: UatWorld, maxGrowthPercent: number): Promise<void> {
+  const summary = summaryOf(world);
+  const start = Date.parse(summary.startedAt);
+  const end = Date.parse(summary.endedAt);
+  const from = new Date(start + (end - start) * WARM_UP_SHARE);
+  const query = PROMQL.serverMemoryBytes({ namespace: world.target.namespace });
+  // every 5 s (a cluster scrapes cAdvisor every 15-30 s: the steps then repeat the latest sample, which the blocks average)
+  const series = await world.prometheus.queryRange(query, from, new Date(end), 5);
+  const points = (series[0]?.points ?? []).map((p) => ({ x: p.time - from.getTime() / 1000, y: p.value / 2 ** 20 }));
+  const trend = series.length === 0 ? `no ${query} in Prometheus over the load` : trendOrReason(points);
+  await world.check({
+    id: 'load-memory-no-growth',
+    statement: `the inference servers' memory does not grow over the ${summary.profile} load`,
+    threshold: `upper bound of the working set's growth over the run < ${maxGrowthPercent} %`,
+    measured: typeof trend === 'string' ? trend : +(trend.relativeRiseUpper * 100).toFixed(2),
+    unit: '%',
+    source: 'LIVE:prometheus',
+    test: trendTest(`${query} (MiB)`),
+    passed: typeof trend !== 'string' && Number.isFinite(trend.relativeRiseUpper) && trend.relativeRiseUpper * 100 < maxGrowthPercent,
+    details: typeof trend === 'string' ? { reason: trend, query } : { ...trend, startMiB: trend.start, growthPercent: trend.relativeRise * 100, samples: points.length, query },
   });
 }
