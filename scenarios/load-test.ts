@@ -9,6 +9,8 @@
  *   SELDON_MODEL the seldon-model header (for example financial-ab-test.experiment)
  *   PAYLOADS     a JSON file holding the payload set (an array of OIP request bodies)
  *   SUMMARY_FILE where handleSummary writes the end-of-test summary (JSON)
+ *   SUMMARY_STDOUT 1: also print the summary to standard output between marker lines (a k6
+ *                operator runner, whose pod log the harness reads)
  *
  * Each iteration sends the next payload and checks the answer is 200 with OIP outputs, as the
  * built-in engine does.
@@ -27,6 +29,14 @@ export default function (): void {
   check(res, { 'answered with OIP outputs': (r) => r.status === 200 && String(r.body).includes('"outputs"') });
 }
 
+// the same markers as support/load/k6-operator.ts
+const SUMMARY_BEGIN = '----- k6 end-of-test summary (JSON) -----';
+const SUMMARY_END = '----- end of k6 summary -----';
+
 export function handleSummary(data: Record<string, unknown>): Record<string, string> {
-  return { [__ENV.SUMMARY_FILE]: JSON.stringify(data) };
+  const json = JSON.stringify(data);
+  // a runner of the k6 operator: its pod's log is where the harness reads the summary, between these lines
+  if (__ENV.SUMMARY_STDOUT === '1') return { [__ENV.SUMMARY_FILE]: json, stdout: `\n${SUMMARY_BEGIN}\n${json}\n${SUMMARY_END}\n` };
+  return { [__ENV.SUMMARY_FILE]: json };
 }
+

@@ -76,7 +76,8 @@ test("any other k6 exit code is an error with the code's meaning and k6's own me
     const profile = loadProfile('burst-experiment');
     await assert.rejects(runLoad(profile, endpoint, { ...process.env, K6_BIN: bin, FAKE_K6_EXIT: '107', FAKE_K6_NO_SUMMARY: '1' }), /k6 exited with code 107 \(script exception\) and wrote no summary: .*something k6 said/);
     await assert.rejects(runLoad(profile, endpoint, { ...process.env, K6_BIN: path.join(dir, 'absent'), UAT_LOAD_ENGINE: 'k6' }), /k6 is not installed: install it from Grafana/);
-    await assert.rejects(runLoad(profile, endpoint, { ...process.env, UAT_LOAD_ENGINE: 'jmeter' }), /UAT_LOAD_ENGINE: must be auto, k6 or builtin, not 'jmeter'/);
+    await assert.rejects(runLoad(profile, endpoint, { ...process.env, UAT_LOAD_ENGINE: 'jmeter' }), /UAT_LOAD_ENGINE: must be auto, k6, builtin, k6-operator, not 'jmeter'/);
+    await assert.rejects(runLoad(profile, endpoint, { ...process.env, UAT_LOAD_ENGINE: 'k6-operator' }), /k6-operator runs the load in a Kubernetes cluster: it needs UAT_TARGET=kubernetes/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

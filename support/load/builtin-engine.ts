@@ -38,6 +38,8 @@ export interface LoadSummary {
   latencyBuckets: { upToMs: number; requests: number }[];
   /** Thresholds that failed, as `metric: expression`. */
   failedThresholds: string[];
+  /** How the figures were obtained, when not from one engine's run (k6 operator runners merged). */
+  note?: string;
 }
 
 export const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] as const;
@@ -69,6 +71,7 @@ export function describeLoad(summary: LoadSummary): string {
     `status codes: ${statuses}`,
     `thresholds: ${summary.failedThresholds.length === 0 ? 'all passed' : `crossed: ${summary.failedThresholds.join('; ')}`}`,
     ...(summary.errors.length > 0 ? [`errors: ${summary.errors.slice(0, 5).join('; ')}`] : []),
+    ...(summary.note ? [`note: ${summary.note}`] : []),
   ].join('\n');
 }
 

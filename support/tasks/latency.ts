@@ -8,7 +8,8 @@ import { featuresRequest } from '../clients/oip-client.ts';
 import { renderSvg, svgToPng } from '../charts/render-charts.ts';
 import { latencyHistogramChart, latencyTimelineChart } from '../charts/chart-options.ts';
 import { describeLoad, metricValues, type LoadSummary } from '../load/builtin-engine.ts';
-import { runLoad } from '../load/engine.ts';
+import { runLoad, type LoadCluster } from '../load/engine.ts';
+import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { loadProfile, withOverrides, type ProfileOverrides } from '../load/profile.ts';
 import type { WorkerTarget } from '../load/load-worker.ts';
 import type { UatWorld } from '../world.ts';
@@ -27,10 +28,18 @@ function endpoint(world: UatWorld, target: string): WorkerTarget {
   };
 }
 
+/** The cluster a distributed load (UAT_LOAD_ENGINE=k6-operator) runs in: the Kubernetes target's namespace. */
+function loadCluster(world: UatWorld): LoadCluster {
+  const config = world.run.config;
+  if (config.target !== 'kubernetes') throw new Error('UAT_LOAD_ENGINE=k6-operator runs the load in a Kubernetes cluster: it needs UAT_TARGET=kubernetes');
+  const kubeConfig = loadKubeConfig(config);
+  return { kubeConfig, namespace: world.target.namespace ?? targetNamespace(config, kubeConfig) };
+}
+
 /** Run a profile of scenarios/ with a feature's numbers against `target`; the summary is attached. */
 export async function runProfile(world: UatWorld, profileName: string, target: string, overrides: ProfileOverrides): Promise<LoadSummary> {
   const profile = withOverrides(loadProfile(profileName), overrides);
-  const summary = await runLoad(profile, endpoint(world, target));
+  const summary = await runLoad(profile, endpoint(world, target), process.env, () => loadCluster(world));
   world.traffic.load = summary;
   await world.attach(describeLoad(summary), { mediaType: 'text/plain', fileName: 'load-summary.txt' });
   await world.attach(JSON.stringify(summary, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
@@ -63,7 +72,7 @@ export async function checkP95Below(world: UatWorld, thresholdMs: number): Promi
     measured: p95,
     unit: 'ms',
     source: 'LIVE:load-engine',
-    test: summary.engine === 'builtin' ? 'built-in engine, HDR histogram at 3 significant digits' : `${summary.engine} end-of-test summary`,
+    test: summary.engine === 'builtin' ? 'built-in engine, HDR histogram at 3 significant digits' : (summary.note ?? `${summary.engine} end-of-test summary`),
     passed: Number.isFinite(p95) && p95 < thresholdMs,
     details: { engine: summary.engine, profile: summary.profile, requests: reqs.count, rate: reqs.rate, trend: metricValues(summary, 'http_req_duration') },
   });
