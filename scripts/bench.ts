@@ -65,8 +65,8 @@ function builtinRow(name: string, connections: number, s: LoadSummary): Row {
   return { engine: name, connections, requestsPerSecond: metricValues(s, 'http_reqs').rate, p50Ms: d.med, p90Ms: d['p(90)'], p95Ms: d['p(95)'], p99Ms: d['p(99)'], failed: metricValues(s, 'http_req_failed').passes };
 }
 
-async function builtin(url: string, connections: number, headers: Record<string, string> = {}): Promise<LoadSummary> {
-  const profile = withOverrides(loadProfile('concurrent-users'), { vus: connections, duration: `${seconds}s` });
+async function builtin(url: string, connections: number, headers: Record<string, string> = {}, forSeconds = seconds): Promise<LoadSummary> {
+  const profile = withOverrides(loadProfile('concurrent-users'), { vus: connections, duration: `${forSeconds}s` });
   return runBuiltinLoad({ ...profile, thresholds: {} }, { url, headers: { 'content-type': 'application/json', ...headers }, bodies: [BODY] }, { progress: false });
 }
 
@@ -158,6 +158,9 @@ if (values.only !== 'engines') {
     const rows: Row[] = [];
     const stackUrl = `${stack.url}/v2/models/financial-ab-test/infer`;
     const stackHeaders = { 'seldon-model': 'financial-ab-test.experiment' };
+    // a warm-up of each endpoint (its code compiled, its pools filled), not measured
+    await builtin(echo.url, 100, {}, 3);
+    await builtin(stackUrl, 100, stackHeaders, 3);
     for (const connections of [100, 2500]) {
       rows.push(builtinRow('bare OIP echo server', connections, await builtin(echo.url, connections)));
       rows.push(builtinRow('embedded stack, financial-ab-test experiment', connections, await builtin(stackUrl, connections, stackHeaders)));
