@@ -86,8 +86,12 @@ export function sendJson(res: http.ServerResponse, status: number, payload: unkn
     return;
   }
   const body = JSON.stringify(payload);
-  const extra = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  res.writeHead(status, { ...extra, ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
+  const all: http.OutgoingHttpHeaders = {};
+  for (const name in headers) if (Object.hasOwn(headers, name)) all[name.toLowerCase()] = headers[name];
+  all['content-type'] = JSON_HEADERS['content-type'];
+  all['x-content-type-options'] = JSON_HEADERS['x-content-type-options'];
+  all['content-length'] = Buffer.byteLength(body);
+  res.writeHead(status, all);
   res.end(body);
 }
 

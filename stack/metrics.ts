@@ -18,6 +18,8 @@ export const REST_METHOD = 'post';
 const SERVER = 'mlserver';
 export const INFER_PATH = '/v2/models/{model_name}/infer';
 const REPLICA = '0';
+/** The agent's aggregate series' labels (REST calls of the one server replica). */
+const AGGREGATE_LABELS: Readonly<Record<string, string>> = { server: SERVER, server_replica: REPLICA, method_type: 'rest' };
 
 export class SeldonMetrics {
   readonly registry = new Registry();
@@ -189,29 +191,39 @@ export class SeldonMetrics {
   requestStarted(method: string, path: string): (status: number) => void {
     if (path === INFER_PATH) this.queue.observe(this.inFlight);
     this.inFlight += 1;
-    this.restInProgress.inc({ method, app_name: APP_NAME });
-    const end = this.restDuration.startTimer({ method, path, app_name: APP_NAME });
+    const progress = this.labelSet(`progress\u0000${method}`, () => ({ method, app_name: APP_NAME }));
+    this.restInProgress.inc(progress);
+    const started = process.hrtime();
     return (status) => {
       this.inFlight -= 1;
-      this.restInProgress.dec({ method, app_name: APP_NAME });
-      end({ status_code: String(status) });
-      this.restTotal.inc({ method, path, status_code: String(status), app_name: APP_NAME });
+      this.restInProgress.dec(progress);
+      // as prom-client's startTimer measures: seconds from process.hrtime, observed under the start and end labels
+      const delta = process.hrtime(started);
+      this.restDuration.observe(this.labelSet(`duration\u0000${method}\u0000${path}\u0000${status}`, () => ({ method, path, app_name: APP_NAME, status_code: String(status) })), delta[0] + delta[1] / 1e9);
+      this.restTotal.inc(this.labelSet(`total\u0000${method}\u0000${path}\u0000${status}`, () => ({ method, path, status_code: String(status), app_name: APP_NAME })));
     };
   }
 
+  /** Label sets reused across requests (a request adds no allocation or key per series it touches). */
+  private readonly labelSets = new Map<string, Record<string, string>>();
+  private labelSet(key: string, make: () => Record<string, string>): Record<string, string> {
+    let labels = this.labelSets.get(key);
+    if (labels === undefined) this.labelSets.set(key, (labels = make()));
+    return labels;
+  }
   /** MLServer's data-plane counters for one inference that reached a model's handler. */
   modelInferred(modelInternal: string, succeeded: boolean): void {
-    (succeeded ? this.modelSuccess : this.modelFailure).inc({ model: modelInternal, version: 'None' });
+    (succeeded ? this.modelSuccess : this.modelFailure).inc(this.labelSet(`model\u0000${modelInternal}`, () => ({ model: modelInternal, version: 'None' })));
   }
 
   /** One REST request the agent proxied to a model (inference, metadata or readiness), under its answer's code. */
   observeInfer(model: string, modelInternal: string, code: number, seconds: number, method: string = REST_METHOD): void {
-    const labels = { server: SERVER, server_replica: REPLICA, model, model_internal: modelInternal, method_type: 'rest', code: String(code) };
+    const labels = this.labelSet(`infer\u0000${model}\u0000${modelInternal}\u0000${code}`, () => ({ server: SERVER, server_replica: REPLICA, model, model_internal: modelInternal, method_type: 'rest', code: String(code) }));
     this.inferTotal.inc(labels);
     this.inferSeconds.inc(labels, seconds);
-    this.aggregateTotal.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' });
-    this.aggregateSeconds.inc({ server: SERVER, server_replica: REPLICA, method_type: 'rest' }, seconds);
-    this.apiSeconds.observe({ server: SERVER, server_replica: REPLICA, method, code: String(code) }, seconds);
+    this.aggregateTotal.inc(AGGREGATE_LABELS);
+    this.aggregateSeconds.inc(AGGREGATE_LABELS, seconds);
+    this.apiSeconds.observe(this.labelSet(`api\u0000${method}\u0000${code}`, () => ({ server: SERVER, server_replica: REPLICA, method, code: String(code) })), seconds);
   }
 
   /** The pipeline gateway's series (server `pipeline-gateway`): one per synchronous pipeline request; each step is also a model call. */
