@@ -19,10 +19,11 @@ import { loadProfile, profileNames, type LoadProfile } from '../support/load/pro
 import { FIELD_MANAGER } from '../support/targets/kubernetes-deploy.ts';
 import type { LocalCluster } from '../support/cluster/local-cluster.ts';
 import { clusterWithCrds, NO_CLUSTER } from './cluster-helpers.ts';
+import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
 
-const REFERENCE = path.resolve(process.env.UAT_REFERENCE_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'reference'));
-const SUMMARIES = path.join(REFERENCE, 'conformance', 'k6-summaries');
-const NO_SUMMARIES = fs.existsSync(SUMMARIES) ? false : `k6 summaries not found under ${REFERENCE} (set UAT_REFERENCE_DIR to ../shared/reference)`;
+const REFERENCE = referenceDir();
+const SUMMARIES = path.join(REFERENCE ?? '', 'conformance', 'k6-summaries');
+const NO_SUMMARIES = REFERENCE ? false : SKIP_NO_REFERENCE;
 
 const TARGET = { url: 'http://seldon-mesh.seldon-mesh.svc.cluster.local/v2/models/financial-ab-test/infer', headers: { 'content-type': 'application/json', 'seldon-model': 'financial-ab-test.experiment' }, bodies: ['{"inputs":[1]}', '{"inputs":[2]}'] };
 
