@@ -69,6 +69,7 @@ for (const flag of ['prometheus-url', 'metrics-url', 'bandit-url', 'drift-url'] 
 }
 
 const dbUrl = process.env.MLFLOW_DB_URL || undefined;
+if (dbUrl && faults.has('dashboard-logs-database-url')) console.log(`MLflow store at ${dbUrl}`);
 const store = dbUrl ? MlflowStore.connect(dbUrl) : undefined;
 let sources: ReturnType<typeof viewSources>;
 try {

@@ -1,4 +1,5 @@
-import { Then, When, type DataTable } from '@cucumber/cucumber';
+import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import { checkDatabaseAuthentication, checkAccessMatrix, checkManifestPolicy, checkNoCredentialInOutput, checkPolicyViolations, useAccessMatrix } from '../support/tasks/access-control.ts';
 import {
   checkPlatformCountsRefusals,
   checkPrometheusCountsRefusals,
@@ -34,4 +35,33 @@ Then('the platform counts each refused request under its own status code and non
 Then('within {int} seconds Prometheus counts the refused requests the same way', function (this: UatWorld, seconds: number) {
   if (!this.security.refusals) throw new Error('no malformed requests were sent in this scenario');
   return checkPrometheusCountsRefusals(this, this.security.refusals, seconds);
+});
+
+When('every manifest under k8s\\/ is checked against the security policy', function (this: UatWorld) {
+  checkManifestPolicy(this);
+});
+
+Then('no manifest breaks a rule of the policy', function (this: UatWorld) {
+  return checkPolicyViolations(this);
+});
+
+Given("the platform's identities on the Kubernetes API server of the target", async function (this: UatWorld) {
+  const api = await this.target.kubernetesApi();
+  if ('problem' in api) throw new Error(`no Kubernetes API server to prove the access matrix on: ${api.problem}`);
+});
+
+When('the API server is asked about each line of this access matrix', function (this: UatWorld, table: DataTable) {
+  return useAccessMatrix(this, table.hashes());
+});
+
+Then("the API server answers every line as declared, to an access review and to the request made with the identity's own token", function (this: UatWorld) {
+  return checkAccessMatrix(this);
+});
+
+Then('the MLflow database asks for SCRAM-SHA-256 authentication, never a password in clear', function (this: UatWorld) {
+  return checkDatabaseAuthentication(this);
+});
+
+Then("no file under the run's reports holds a credential of the run, nor does any process's command line", function (this: UatWorld) {
+  return checkNoCredentialInOutput(this);
 });

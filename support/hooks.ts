@@ -14,6 +14,7 @@ import { writeRunDescription } from './report/run-description.ts';
 import { startConfiguredTarget } from './targets/target.ts';
 import { storyName } from './report/story-name.ts';
 import { onInterrupt } from './interrupt.ts';
+import { rescanAtEnd } from './tasks/access-control.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
 
 /** Helper waits stay below this; the run deadline (CI) stays above it. */
@@ -83,6 +84,9 @@ After({ tags: '@prometheus-outage', timeout: 30_000 }, async function (this: Uat
 AfterAll({ timeout: 60_000 }, async function () {
   const context = getRunContext();
   if (context.browser) await (await context.browser.catch(() => undefined))?.close();
+  // everything the run wrote, once the last scenario has ended (and before its processes stop)
+  const scan = rescanAtEnd(context);
+  if (scan) log(`credentials of the run looked for again in the run's reports and command lines: ${scan.measured} ${scan.unit}${scan.passed ? '' : ` (FAILED: ${JSON.stringify(scan.details?.hits)})`}`);
   if (context.target && !context.config.keep) await context.target.stop();
   if (context.target && context.config.keep) log(`UAT_KEEP set: the stack stays at ${context.target.inferenceUrl} (${context.target.servedBy})`);
   setRunContext(undefined);

@@ -17,6 +17,7 @@ import { PrometheusClient } from './clients/prometheus-client.ts';
 import type { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
+import type { AccessState, PolicyState } from './tasks/access-control.ts';
 import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
 import type { ExplainState } from './tasks/explain.ts';
@@ -36,6 +37,8 @@ export interface RunContext {
    * (the bandit's seeded replays, keyed by what was replayed); each scenario that reuses one says so.
    */
   shared?: Map<string, unknown>;
+  /** The scenario that scanned the run's output for credentials: the scan is made again, on everything, once the last scenario has ended. */
+  secretScanBy?: ScenarioInfo;
 }
 
 let runContext: RunContext | undefined;
@@ -97,6 +100,10 @@ export interface MlflowState {
 export interface SecurityState {
   /** Malformed requests this scenario sent, with the counters' baselines. */
   refusals?: RefusalAccounting;
+  /** The API server the access matrix is proven on, and the matrix this scenario declared. */
+  access?: AccessState;
+  /** The static policy's report on the manifests this scenario checked. */
+  policy?: PolicyState;
 }
 
 export interface DeploymentState {

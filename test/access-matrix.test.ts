@@ -1,8 +1,8 @@
 /**
  * The platform's RBAC on a real kube-apiserver (`npm run cluster`'s, RBAC authorisation,
  * ServiceAccount token signing): every object of k8s/security applies by server-side apply; the
- * API server's SubjectAccessReview answers equal the declared matrix
- * (k8s/security/access-matrix/expected-access.yaml) cell by cell; real requests made with a
+ * API server's SubjectAccessReview answers equal the declared matrix (the table of
+ * features/security/access-control.feature) cell by cell; real requests made with a
  * ServiceAccount's own token (TokenRequest) are refused with 403 where the matrix says denied and
  * succeed where it says allowed; a Role widened to a wildcard flips exactly the denied cells it
  * reaches, and the comparison names each one. NetworkPolicies are stored, not enforced (no CNI):
@@ -15,12 +15,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { installSeldonCrds } from '../support/cluster/crd-install.ts';
 import { cachedBinary } from '../support/cluster/kube-apiserver-build.ts';
 import { startLocalCluster, type LocalCluster } from '../support/cluster/local-cluster.ts';
 import { PROJECT_ROOT } from '../support/config.ts';
-import { applyObjects, describeCell, evaluateMatrix, kubeConfigWithToken, matrixDifferences, readAccessMatrix, securityObjects, serviceAccountToken, statusOf, type AccessCell } from '../support/security/access-matrix.ts';
+import { ACCESS_MATRIX_FEATURE, applyObjects, cellsFromRows, describeCell, evaluateMatrix, kubeConfigWithToken, matrixDifferences, readAccessMatrix, securityObjects, serviceAccountToken, statusOf, type AccessCell } from '../support/security/access-matrix.ts';
 import { checkPolicies } from '../support/security/policy.ts';
 import { NO_CLUSTER } from './cluster-helpers.ts';
 import { tempDir } from './helpers.ts';
@@ -60,12 +60,21 @@ test('the declared matrix covers the cases the security review asked for, with n
   assert.deepEqual(checkPolicies(path.join(PROJECT_ROOT, 'k8s', 'security')).violations, []);
 });
 
-test('a matrix cell that is not well formed is refused naming the cell and the field', () => {
+test('a matrix table that is not well formed is refused naming where it is, the row, the column and the value', () => {
+  const row = { subject: 'seldon-mesh/bandit-controller', verb: 'patch', resource: 'mlops.seldon.io/experiments', name: '', namespace: 'seldon-mesh', expected: 'allowed' };
+  assert.throws(() => cellsFromRows([{ ...row, verb: '*' }, { ...row, subject: 'bandit', resource: 'experiments', expected: 'maybe' }], 'the table', [30, 31]), (error: Error) => {
+    assert.match(error.message, /^the table: row 1 \(line 30\): column verb: a Kubernetes verb \(no wildcard\) \(value "\*"\); row 2 \(line 31\): column subject: namespace\/serviceaccount \(value "bandit"\); row 2 \(line 31\): column resource: group\/resource\[\/subresource\].*\(value "experiments"\); row 2 \(line 31\): column expected: .*\(value "maybe"\)$/);
+    return true;
+  });
+  const { expected: _dropped, ...noExpected } = row;
+  assert.throws(() => cellsFromRows([{ ...noExpected, verbs: 'get' }], 'the table'), /: the table: column expected missing \(the columns are subject, verb, resource, name, namespace, expected\); unknown column verbs/);
+  // the feature file itself: a broken line is named by its line in the file
   const dir = tempDir('matrix');
   try {
-    const file = path.join(dir, 'm.yaml');
-    fs.writeFileSync(file, stringify({ cells: [{ subject: 'seldon-mesh/bandit-controller', verb: '*', resource: 'mlops.seldon.io/experiments', namespace: 'seldon-mesh', expected: 'allowed' }, { subject: 'bandit', verb: 'get', resource: 'experiments', namespace: 'seldon-mesh', expected: 'maybe' }] }));
-    assert.throws(() => readAccessMatrix(file), /cells\.0\.verb: a Kubernetes verb \(no wildcard\); cells\.1\.subject: namespace\/serviceaccount; cells\.1\.resource: group\/resource\[\/subresource\].*; cells\.1\.expected: /);
+    const feature = path.join(dir, 'access.feature');
+    fs.writeFileSync(feature, fs.readFileSync(ACCESS_MATRIX_FEATURE, 'utf8').replace('| seldon-mesh/bandit-controller        | get    |', '| seldon-mesh/bandit-controller        | GET    |'));
+    const line = fs.readFileSync(feature, 'utf8').split('\n').findIndex((l) => l.includes('| GET ')) + 1;
+    assert.throws(() => readAccessMatrix(feature), new RegExp(`: row 1 \\(line ${line}\\): column verb: a Kubernetes verb \\(no wildcard\\) \\(value "GET"\\)$`));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

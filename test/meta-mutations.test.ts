@@ -529,6 +529,36 @@ test('an explainer whose SHAP values do not add up and that samples 40 coalition
   assert.ok(Number(failedCriterion(run, 'counterfactuals-minimal').measured) >= 10);
 });
 
+const POLICY = 'Every manifest of the platform follows the security policy';
+const ACCESS = 'Each platform identity has exactly the declared access through the Kubernetes API';
+const CREDENTIALS = 'No credential of the run is written to its reports or shown on a command line';
+
+test("a bandit Role widened to a wildcard fails the access matrix, to the access reviews and to the identity's own token; a manifest that writes a token as a literal value fails the policy; a dashboard that logs its database URL fails both credential scans", { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'rbac-wildcard-role,manifests-literal-password,dashboard-logs-database-url' }, ['-p', 'security', '--name', `^(${POLICY}|${ACCESS}|${CREDENTIALS})$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed', 'failed', 'failed']);
+  const policy = failedCriterion(run, 'manifests-follow-security-policy');
+  assert.equal(policy.measured, 1);
+  const violations = (policy.details as { violations: string[] }).violations;
+  assert.match(violations[0], /^security\/deployment-bandit-controller\.yaml: Deployment\/seldon-mesh\/bandit-controller: spec\.template\.spec\.containers\[0\]\.env\[\d\]\.value: \[secret-literal\]/);
+  assert.doesNotMatch(JSON.stringify(policy), /seeded-/, 'the literal value is not repeated');
+  // the wildcard reaches the four writes the bandit may not make in its own namespace, nothing across namespaces
+  const matrix = failedCriterion(run, 'access-matrix-as-declared');
+  assert.equal(matrix.measured, 4);
+  assert.deepEqual((matrix.details as { differences: string[] }).differences.map((d) => d.replace(/: expected.*/, '')), [
+    'seldon-mesh/bandit-controller create mlops.seldon.io/experiments in seldon-mesh',
+    'seldon-mesh/bandit-controller delete mlops.seldon.io/experiments in seldon-mesh',
+    'seldon-mesh/bandit-controller patch mlops.seldon.io/experiments/status in seldon-mesh',
+    'seldon-mesh/bandit-controller patch mlops.seldon.io/models in seldon-mesh',
+  ]);
+  const tokens = failedCriterion(run, 'identity-tokens-refused-where-denied');
+  assert.equal((tokens.details as { wrong: string[] }).wrong.length, 4, JSON.stringify(tokens.details));
+  for (const id of ['no-credential-in-run-output', 'no-credential-in-run-output-at-end']) {
+    const scan = failedCriterion(run, id);
+    assert.ok((scan.details as { hits: string[] }).hits.includes('the MLflow database password in logs/dashboard.log'), JSON.stringify(scan.details));
+  }
+});
+
 describe('meta tests', { concurrency: 3 }, () => {
   for (const [name, options, body] of tests) nodeTest(name, options, body);
 });

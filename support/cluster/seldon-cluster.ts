@@ -4,7 +4,8 @@
  * (k8s/rbac/harness-role.yaml) bound to the identity the suite runs as, and the embedded stack in
  * operator mode as Seldon's control plane and seldon-mesh for that namespace. With `namespacePerRun`,
  * the harness ClusterRole (k8s/rbac/harness-clusterrole.yaml) is bound too, and the stack serves
- * every namespace (one mesh for all). Used by `npm run cluster` and by the suite's run on
+ * every namespace (one mesh for all). The platform's k8s/security is installed as its operators would,
+ * with the harness's auditor ClusterRole (k8s/rbac/harness-security-auditor.yaml). Used by `npm run cluster` and by the suite's run on
  * UAT_TARGET=kubernetes in `npm test`.
  */
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import type { HarnessConfig } from '../config.ts';
 import { HARNESS_CLUSTER_ROLE_FILE, HARNESS_ROLE_FILE } from '../doctor/kubernetes-checks.ts';
 import { launchStack, type StackProcess } from '../targets/stack-process.ts';
 import { installSeldonCrds } from './crd-install.ts';
+import { installPlatformSecurity } from '../security/access-matrix.ts';
 import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
 
 /** The group the harness Role's binding names (k8s/rbac/harness-role.yaml). */
@@ -71,6 +73,8 @@ export async function startSeldonCluster(options: {
       for (const o of harnessRbac(HARNESS_CLUSTER_ROLE_FILE)) await objects.create(o);
       progress(`the harness ClusterRole (a namespace per run) bound to group ${HARNESS_GROUP}`);
     }
+    // the platform's security manifests, as its operators install them, and the harness's auditor ClusterRole
+    progress(`k8s/security installed (${(await installPlatformSecurity(kc)).length} objects), the security auditor ClusterRole bound to group ${HARNESS_GROUP}`);
     const stack = await launchStack({
       args: ['--kubeconfig', adminKubeconfig, '--watch-namespace', options.namespacePerRun ? '*' : options.namespace, ...options.config.storageMap.flatMap(([prefix, folder]) => ['--storage-map', `${prefix}=${folder}`]), '--seed', String(options.config.seed), ...(options.resyncSeconds === undefined ? [] : ['--resync-seconds', String(options.resyncSeconds)])],
       log: fs.createWriteStream(path.join(cluster.dir, 'stack.log'), { flags: 'a' }),

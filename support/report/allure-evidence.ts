@@ -3,6 +3,7 @@
  * the same measured value and verdict, as an `evidence-*.json` attachment in the Allure results,
  * and the other way round.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Criterion } from '../evidence/ledger.ts';
@@ -40,4 +41,29 @@ export function evidenceMismatches(ledger: Criterion[], allure: Criterion[]): st
     ...ledger.filter((c) => !inAllure.has(key(c))).map((c) => `ledger criterion '${c.id}' of '${c.scenario}' has no identical Allure attachment`),
     ...allure.filter((c) => !inLedger.has(key(c))).map((c) => `Allure attachment for '${c.id}' of '${c.scenario}' is not in the ledger`),
   ];
+}
+
+/**
+ * Add a criterion decided after its scenario ended (the run's last secret scan) to that scenario's
+ * Allure result, as its other criteria are attached: an `evidence-<id>.json` attachment, and the
+ * result marked failed with the criterion's statement when it did not pass. False when no result of
+ * that name is found (the criterion stays in the ledger, and the cross-check names it).
+ */
+export function attachToAllureResult(reportsDir: string, criterion: Criterion): boolean {
+  const dir = path.join(reportsDir, ALLURE_RESULTS);
+  if (!fs.existsSync(dir)) return false;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('-result.json'))) {
+    const result = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as AllureNode & { name?: string; status?: string; statusDetails?: { message?: string } };
+    if (result.name !== criterion.scenario) continue;
+    const source = `${randomUUID()}-attachment.json`;
+    fs.writeFileSync(path.join(dir, source), JSON.stringify(criterion, null, 2));
+    result.attachments = [...(result.attachments ?? []), { name: `evidence-${criterion.id}.json`, source, type: 'application/json' } as { name: string; source: string }];
+    if (!criterion.passed) {
+      result.status = 'failed';
+      result.statusDetails = { ...result.statusDetails, message: `${criterion.statement}: measured ${String(criterion.measured)} ${criterion.unit} (expected ${criterion.threshold})` };
+    }
+    fs.writeFileSync(path.join(dir, file), JSON.stringify(result));
+    return true;
+  }
+  return false;
 }

@@ -19,6 +19,7 @@ import type { HarnessConfig } from '../config.ts';
 import { describeConditions, ResourceStatusClient, type SeldonKind, type SeldonObject, type StatusSource } from '../clients/resource-status-client.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
+import { registerSecret } from '../security/secret-scan.ts';
 import { forwardService, MESH_SERVICE, type ForwardedService } from '../k8s/port-forward.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import { applyCandidates, kubeExperimentAccess } from '../../bandit/experiment-access.ts';
@@ -49,6 +50,7 @@ export async function connect(config: HarnessConfig, runId?: string): Promise<{ 
     throw new KubernetesTargetError(`no usable kubeconfig (${config.kubeconfig ?? '~/.kube/config or in-cluster'}): ${apiErrorMessage(error)}; set KUBECONFIG (and UAT_KUBE_CONTEXT)`);
   }
   const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+  registerSecret("the harness's Kubernetes token", kc.getCurrentUser()?.token);
   if (config.namespacePerRun && !runId) throw new KubernetesTargetError('UAT_NAMESPACE_PER_RUN: a namespace per run needs a run; give an existing namespace (UAT_NAMESPACE) instead');
   const namespace = config.namespacePerRun ? runNamespace(runId!) : targetNamespace(config, kc);
   let version: string;
@@ -297,6 +299,7 @@ export async function kubernetesServing({ config, uatRunId, log }: ServingContex
         diagnose: async () => `objects of run ${uatRunId} in namespace ${namespace} at ${server}:\n${await describeObjects(kc, status, namespace, applied)}\n\npod logs:\n${await podLogs(kc, namespace)}`,
       };
     },
+    kubernetesApi: async () => ({ kc, server, installedBy: `the cluster's operators (the harness only asks ${server})` }),
     stop: async () => {
       await forwarded?.stop();
       if (config.keep) {

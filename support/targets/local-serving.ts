@@ -13,6 +13,7 @@ import { freePort } from '../free-port.ts';
 import { waitFor } from '../wait.ts';
 import { manifestObjects } from '../k8s/manifest-objects.ts';
 import { launchStack, type StackProcess } from './stack-process.ts';
+import { privateApiServer } from '../security/kubernetes-api.ts';
 import type { Candidate, DeployedStack, Serving, ServingContext } from './target.ts';
 
 const STACK_START_DEADLINE_MS = 30_000;
@@ -23,7 +24,7 @@ function stackArgs(config: HarnessConfig, manifests: string[]): string[] {
     ...manifests.flatMap((m) => ['--manifests', m]),
     ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
     '--seed', String(config.seed),
-    ...stackFaults(config).filter((f) => !['dashboard-', 'doctor-', 'bandit-', 'audit-', 'monitor-', 'training-'].some((part) => f.startsWith(part))).flatMap((f) => ['--fault', f]),
+    ...stackFaults(config).filter((f) => !['dashboard-', 'doctor-', 'bandit-', 'audit-', 'monitor-', 'training-', 'rbac-', 'manifests-'].some((part) => f.startsWith(part))).flatMap((f) => ['--fault', f]),
   ];
 }
 
@@ -41,8 +42,10 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
   const url = `http://127.0.0.1:${port}`;
   const extras: StackProcess[] = [];
   let main: StackProcess | undefined;
+  const apiServer = privateApiServer({ keep: config.keep, widenBanditRole: stackFaults(config).includes('rbac-wildcard-role') }, log);
   return {
     metricsBase: url,
+    kubernetesApi: () => apiServer.get(),
     up: async () => {
       main = await launchStack({ args: [...stackArgs(config, config.manifests), '--port', String(port)], log: logFile('stack.log'), deadlineMs: STACK_START_DEADLINE_MS, onDeath: onDeath('stack') });
       await waitFor('the embedded stack answers /v2/health/ready', 10_000, async () => {
@@ -90,6 +93,7 @@ export async function localServing({ config, log, logFile, onDeath }: ServingCon
     stop: async () => {
       for (const extra of extras) await extra.stop();
       await main?.stop();
+      await apiServer.stop();
     },
   };
 }

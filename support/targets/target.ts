@@ -35,6 +35,8 @@ import { readManifests } from '../k8s/manifest-reader.ts';
 import { AuditStore } from '../../audit/store.ts';
 import { banditExperiment, startBandit, type BanditHandle } from './bandit-process.ts';
 import { localServing } from './local-serving.ts';
+import type { KubernetesApiAccess } from '../security/kubernetes-api.ts';
+import { registerSecret, urlPassword } from '../security/secret-scan.ts';
 
 export type TargetKind = HarnessConfig['target'];
 export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit' | 'explanation gateway' | 'drift monitor';
@@ -80,6 +82,8 @@ export interface RunningTarget {
   /** The database, or why there is none. */
   database: Pick<Database, 'source' | 'maskedUrl' | 'serverVersion' | 'skipped'> | { problem: string };
   store?: MlflowStore;
+  /** The database's connection URL, credentials included (never log it), when there is a database. */
+  databaseUrl(): string | undefined;
   /** Prometheus: its URL and where it came from, or why there is none. */
   prometheus: { url: string; source: 'PROMETHEUS_URL' | 'local binary'; version: string } | { problem: string };
   /** Namespace label the Seldon series carry in Prometheus. */
@@ -113,6 +117,8 @@ export interface RunningTarget {
   restoreModel(name: string): Promise<void>;
   /** What a failed scenario needs to know of the resources: each one's conditions, and its events where the target has them. */
   diagnose(): Promise<string>;
+  /** The Kubernetes API server the platform's access is proven on (support/security/kubernetes-api.ts), or why there is none. */
+  kubernetesApi(): Promise<KubernetesApiAccess>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +128,8 @@ export interface Serving {
   metricsBase: string;
   /** Deploy the main manifest folders (after the training published their artifacts) and resolve once they serve. */
   up(): Promise<ServingUp>;
+  /** The Kubernetes API server the platform's access is proven on, or why there is none. */
+  kubernetesApi(): Promise<KubernetesApiAccess>;
   /** Undo what `up` and `deploy` did (unless UAT_KEEP); called once, also when `up` failed. */
   stop(): Promise<void>;
 }
@@ -221,6 +229,7 @@ export async function startTarget(
     let database: RunningTarget['database'];
     try {
       db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: config.keep, log });
+      registerSecret('the MLflow database password', urlPassword(db.url));
       cleanup.push(() => db!.stop());
       database = { source: db.source, maskedUrl: db.maskedUrl, serverVersion: db.serverVersion, skipped: db.skipped };
     } catch (error) {
@@ -389,6 +398,7 @@ export async function startTarget(
       servedBy: served.servedBy,
       notACluster: served.notACluster,
       database,
+      databaseUrl: () => db?.url,
       store,
       prometheus,
       namespace,
@@ -423,6 +433,7 @@ export async function startTarget(
         await waitFor(`seldon-mesh to serve ${name} again`, MODEL_CHANGE_DEADLINE_MS, async () => ((await modelReady(served.inferenceUrl, name)) ? true : undefined), 50);
       },
       diagnose: served.diagnose,
+      kubernetesApi: () => serving.kubernetesApi(),
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,
     };
