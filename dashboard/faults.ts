@@ -29,6 +29,7 @@ export const DASHBOARD_FAULTS = [
   'dashboard-explanations-undercount', // the explanation view shows one explained instance fewer than the audit trail holds
   'dashboard-drift-undercount', // the drift view shows one drifting window fewer than the detector reported
   'dashboard-tabs-ignore-address', // the views do not follow the address: a tab's link changes the fragment, the view on screen stays
+  'dashboard-stale-lock', // a lock file taken at start and removed only on a clean stop: after a crash it does not start again
   'dashboard-logs-database-url', // the MLflow store's connection URL, password included, printed to its log at start
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];

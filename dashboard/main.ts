@@ -17,6 +17,8 @@
  * lists); the explanation audit trail is read from the same server. With no Prometheus URL the figures come from --metrics-url, labelled LIVE:stack-metrics.
  * When listening it prints one JSON line: {"event":"ready","url":"http://127.0.0.1:8050"}.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../support/config.ts';
@@ -94,9 +96,18 @@ try {
 const { live } = sources;
 live.startSampling();
 
+// the meta tests' defect: a lock file taken at start and removed only on a clean stop, so a dashboard
+// that crashed (or was killed) cannot start again until someone removes it
+const lock = path.join(os.tmpdir(), `uat-dashboard-${process.ppid}.lock`);
+if (faults.has('dashboard-stale-lock')) {
+  if (fs.existsSync(lock)) fatal(`another dashboard holds ${lock}`);
+  fs.writeFileSync(lock, String(process.pid));
+}
+
 const server = createDashboardServer({ sources, refreshSeconds, limits, host: values.host, allowedHosts: values['allowed-host'], faults });
 listenAndAnnounce(server, values.host, port, () => ({ prometheus: values['prometheus-url'] ?? null }));
 const stop = (): void => {
+  if (faults.has('dashboard-stale-lock')) fs.rmSync(lock, { force: true });
   live.stopSampling();
   server.close();
   server.closeAllConnections();

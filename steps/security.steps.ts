@@ -1,4 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import { checkDashboardRecovers, killPart } from '../support/tasks/fault-drills.ts';
 import { checkDatabaseAuthentication, checkAccessMatrix, checkManifestPolicy, checkNoCredentialInOutput, checkPolicyViolations, useAccessMatrix } from '../support/tasks/access-control.ts';
 import {
   checkPlatformCountsRefusals,
@@ -64,4 +65,12 @@ Then('the MLflow database asks for SCRAM-SHA-256 authentication, never a passwor
 
 Then("no file under the run's reports holds a credential of the run, nor does any process's command line", function (this: UatWorld) {
   return checkNoCredentialInOutput(this);
+});
+
+When('the dashboard process is killed', function (this: UatWorld) {
+  return killPart(this, 'dashboard');
+});
+
+Then('the target reports the dashboard down within {int} second(s), naming how it died, and once started again the dashboard serves live figures within {int} seconds of the kill', function (this: UatWorld, reportS: number, serveS: number) {
+  return checkDashboardRecovers(this, reportS, serveS);
 });

@@ -23,7 +23,7 @@ export const STACK_FAULTS = [
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
   'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',
-  'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-tabs-ignore-address', 'dashboard-logs-database-url',
+  'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-tabs-ignore-address', 'dashboard-logs-database-url', 'dashboard-stale-lock',
   // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
   'doctor-unchecked-database',
   // the explanation gateway's (audit/gateway.ts): every fourth explanation returned without its audit rows

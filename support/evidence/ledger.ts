@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const SOURCES = ['LIVE:prometheus', 'LIVE:mlflow-postgres', 'LIVE:stack-metrics', 'LIVE:oip', 'LIVE:load-engine', 'LIVE:k6', 'LIVE:browser', 'LIVE:doctor', 'LIVE:resource-status', 'LIVE:apply', 'LIVE:bandit-controller', 'LIVE:audit-postgres', 'LIVE:webhook', 'LIVE:drift-monitor', 'LIVE:kube-apiserver', 'LIVE:manifests', 'LIVE:file-scan', 'SIMULATED'] as const;
+export const SOURCES = ['LIVE:prometheus', 'LIVE:mlflow-postgres', 'LIVE:stack-metrics', 'LIVE:oip', 'LIVE:load-engine', 'LIVE:k6', 'LIVE:browser', 'LIVE:doctor', 'LIVE:resource-status', 'LIVE:apply', 'LIVE:bandit-controller', 'LIVE:audit-postgres', 'LIVE:webhook', 'LIVE:drift-monitor', 'LIVE:kube-apiserver', 'LIVE:manifests', 'LIVE:file-scan', 'LIVE:dashboard-api', 'SIMULATED'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export const CATEGORIES = ['functional', 'performance', 'integration', 'usability', 'security'] as const;

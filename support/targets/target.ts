@@ -27,7 +27,7 @@ import type { ResourceStatusClient, SeldonKind } from '../clients/resource-statu
 import { providePostgres, type Database } from '../db/postgres-provider.ts';
 import { publishPredictors, type PublishedPredictor } from '../training/publish-predictors.ts';
 import { startPrometheus, LOCAL_POD, type PrometheusServer } from './prometheus-server.ts';
-import { launchAuditGateway, launchDashboard, launchDriftMonitor, type ChildWatch } from './stack-process.ts';
+import { launchAuditGateway, launchDashboard, launchDriftMonitor, type ChildWatch, type StackProcess } from './stack-process.ts';
 import { startWebhookReceiver, type ReceivedAlert } from './webhook-receiver.ts';
 import { freePort } from '../free-port.ts';
 import { DRIFT_DETECTORS } from '../../fixtures/drift-artifact.ts';
@@ -40,6 +40,8 @@ import { registerSecret, urlPassword } from '../security/secret-scan.ts';
 
 export type TargetKind = HarnessConfig['target'];
 export type TargetPart = 'stack' | 'dashboard' | 'prometheus' | 'bandit' | 'explanation gateway' | 'drift monitor';
+/** The parts a fault drill kills and starts again: those the harness runs on both targets. */
+export type DrillPart = 'dashboard' | 'database';
 
 /** An Experiment candidate and its weight, as `spec.candidates` holds them. */
 export type { Candidate } from '../../bandit/experiment-access.ts';
@@ -119,6 +121,10 @@ export interface RunningTarget {
   diagnose(): Promise<string>;
   /** The Kubernetes API server the platform's access is proven on (support/security/kubernetes-api.ts), or why there is none. */
   kubernetesApi(): Promise<KubernetesApiAccess>;
+  /** A fault drill: kill a part the harness runs with SIGKILL (as a crash or the OOM killer would); resolves once it has exited. */
+  killPart(part: DrillPart): Promise<{ pid?: number }>;
+  /** Start a killed part again as it was (same address, same settings); resolves once it reports ready. */
+  restartPart(part: DrillPart): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -365,24 +371,26 @@ export async function startTarget(
       }
     }
 
-    const dashboard = await launchDashboard({
-      args: [
-        '--port', String(config.dashboardPort),
-        '--metrics-url', `${serving.metricsBase}/metrics`,
-        ...('url' in prometheus ? ['--prometheus-url', prometheus.url] : []),
-        ...(namespace ? ['--namespace', namespace] : []),
-        ...config.manifests.flatMap((m) => ['--manifests', m]),
-        '--mlflow-experiment', config.mlflowExperiment,
-        '--refresh-seconds', '2',
-        ...('url' in bandit ? ['--bandit-url', bandit.url] : []),
-        ...('url' in driftMonitor ? ['--drift-url', driftMonitor.url] : []),
-        '--seed', String(config.seed),
-        ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
-      ],
-      env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
-      log: logFile('dashboard.log'),
-      onDeath: died('dashboard'),
-    });
+    const startDashboard = (port: number): Promise<StackProcess> =>
+      launchDashboard({
+        args: [
+          '--port', String(port),
+          '--metrics-url', `${serving.metricsBase}/metrics`,
+          ...('url' in prometheus ? ['--prometheus-url', prometheus.url] : []),
+          ...(namespace ? ['--namespace', namespace] : []),
+          ...config.manifests.flatMap((m) => ['--manifests', m]),
+          '--mlflow-experiment', config.mlflowExperiment,
+          '--refresh-seconds', '2',
+          ...('url' in bandit ? ['--bandit-url', bandit.url] : []),
+          ...('url' in driftMonitor ? ['--drift-url', driftMonitor.url] : []),
+          '--seed', String(config.seed),
+          ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
+        ],
+        env: { ...process.env, MLFLOW_DB_URL: db?.url ?? '' },
+        log: logFile('dashboard.log'),
+        onDeath: died('dashboard'),
+      });
+    let dashboard = await startDashboard(config.dashboardPort);
     cleanup.push(() => dashboard.stop());
     watched.set('dashboard', dashboard);
     log(`dashboard at ${dashboard.url}`);
@@ -433,6 +441,24 @@ export async function startTarget(
         await waitFor(`seldon-mesh to serve ${name} again`, MODEL_CHANGE_DEADLINE_MS, async () => ((await modelReady(served.inferenceUrl, name)) ? true : undefined), 50);
       },
       diagnose: served.diagnose,
+      killPart: async (part) => {
+        if (part === 'dashboard') {
+          const exited = new Promise<void>((resolve) => (dashboard.child.exitCode !== null || dashboard.child.signalCode !== null ? resolve() : dashboard.child.once('exit', () => resolve())));
+          dashboard.child.kill('SIGKILL');
+          await exited;
+          return { pid: dashboard.child.pid };
+        }
+        throw new Error(`the harness cannot kill the ${part}`);
+      },
+      restartPart: async (part) => {
+        if (part === 'dashboard') {
+          // on the same address, so the pages and links of the run stay valid
+          dashboard = await startDashboard(Number(new URL(dashboard.url).port));
+          watched.set('dashboard', dashboard);
+          return;
+        }
+        throw new Error(`the harness cannot restart the ${part}`);
+      },
       kubernetesApi: () => serving.kubernetesApi(),
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
       stop: stopAll,
