@@ -51,6 +51,7 @@ export const FAULTS = [
   'leaky-inference', // every inference keeps 16 KiB it never frees: memory grows with the requests served
   'fail-every-20th', // every 20th routed request is answered 503
   'refuse-every-50th', // every 50th routed request is answered 429, as an overloaded rate limiter would
+  'crash-under-load', // the process kills itself (SIGKILL, as the OOM killer would) at its 300th routed request
   'misroute-direct', // requests for decision-tree-predictor are answered by ensemble-predictor
   'uncounted-model', // the agent does not count enhanced-predictor's requests
   'stale-metrics-for-prometheus', // Prometheus is served the metrics as they were at start-up
@@ -537,6 +538,7 @@ export function createGateway(options: GatewayOptions): http.Server {
     if (!routed) return void res.writeHead(404, { 'content-length': 0 }).end(); // Envoy: no route, empty body
     if (has('fail-every-20th') && ++routedRequests % 20 === 0) return sendJson(res, 503, { error: 'upstream unavailable (fail-every-20th fault)' });
     if (has('refuse-every-50th') && ++routedRequests % 50 === 0) return sendJson(res, 429, { error: 'rate limit exceeded (refuse-every-50th fault)' });
+    if (has('crash-under-load') && ++routedRequests === 300) process.kill(process.pid, 'SIGKILL');
     if (routed.mirror) {
       const mirror = routed.mirror;
       // Fire and forget, as Envoy's shadow: the answer is discarded.

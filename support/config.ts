@@ -14,7 +14,7 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 /** The platform's deliberate defects for the meta tests: the stack's (stack/gateway.ts FAULTS) and the dashboard's (`dashboard-*`). */
 export const STACK_FAULTS = [
   'ignore-weights', 'swap-outputs', 'crash-on-bad-input', 'metrics-down', 'count-errors-as-answered', 'all-ready',
-  'slow-inference', 'stalled-inference', 'drifting-inference', 'leaky-inference', 'fail-every-20th', 'refuse-every-50th', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
+  'slow-inference', 'stalled-inference', 'drifting-inference', 'leaky-inference', 'fail-every-20th', 'refuse-every-50th', 'crash-under-load', 'misroute-direct', 'uncounted-model', 'stale-metrics-for-prometheus',
   'unready-after-bad-input', 'accept-invalid-quantity', 'route-unready-experiments', 'keep-routes-to-removed-models', 'drop-ready-experiment-routes',
   'stale-version-serves-challenger', 'invert-router-threshold', 'pipeline-guesses-missing-input', 'shap-values-off', 'explainer-few-samples', 'slow-explainer', 'counterfactual-overshoots', 'counterfactual-stops-short',
   'drift-detector-blind', 'drift-detector-uncorrected', 'drift-pvalues-misordered',

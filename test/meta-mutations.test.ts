@@ -540,6 +540,30 @@ test('an explainer whose SHAP values do not add up and that samples 40 coalition
   assert.ok(Number(failedCriterion(run, 'counterfactuals-minimal').measured) >= 10);
 });
 
+/** The processes still running whose environment holds `mark` (a run's children inherit it). */
+function processesMarked(mark: string): string[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`).includes(`UAT_META_MARK=${mark}`) ? [`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`).toString().replace(/\0/g, ' ').slice(0, 120)}`] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('a stack killed under a sustained load fails the load step at once, naming how it died, and the run leaves no process behind', { timeout: 200_000 }, async () => {
+  const mark = randomBytes(8).toString('hex');
+  const run = await runSuite({ UAT_STACK_FAULT: 'crash-under-load', UAT_META_MARK: mark }, ['-p', 'performance', '--name', SUSTAINED]);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const stopped = /the load was stopped ([\d.]+) s after it died: the stack is down: the embedded stack \(pid \d+\) was killed by SIGKILL/.exec(run.output);
+  assert.ok(stopped, `no named failure: ${whyNotRecorded(run)}`);
+  assert.ok(Number(stopped[1]) < 10, `stopped ${stopped[1]} s after the death`);
+  // the load's Thens never ran on a half-measured load
+  assert.deepEqual(run.criteria, []);
+  assert.deepEqual(processesMarked(mark), [], 'processes of the run still running after it ended');
+});
+
 const POLICY = 'Every manifest of the platform follows the security policy';
 const ACCESS = 'Each platform identity has exactly the declared access through the Kubernetes API';
 const CREDENTIALS = 'No credential of the run is written to its reports or shown on a command line';

@@ -81,9 +81,14 @@ export function defaultWorkers(): number {
   return Number.isInteger(given) && given > 0 ? given : Math.max(1, Math.floor(os.availableParallelism() / 2));
 }
 
-function runWorker(input: WorkerInput, onProgress: (p: WorkerProgress) => void): Promise<WorkerOutput> {
+function runWorker(input: WorkerInput, onProgress: (p: WorkerProgress) => void, signal?: AbortSignal): Promise<WorkerOutput> {
   const worker = new Worker(new URL('./load-worker-entry.mjs', import.meta.url), { workerData: input });
   return new Promise((resolve, reject) => {
+    // stopped from outside (the platform died): the worker and its connections go at once
+    signal?.addEventListener('abort', () => {
+      void worker.terminate();
+      reject(signal.reason);
+    }, { once: true });
     worker.on('message', (message: { type: 'progress'; progress: WorkerProgress } | { type: 'done'; output: WorkerOutput } | { type: 'error'; error: string }) => {
       if (message.type === 'progress') return onProgress(message.progress);
       void worker.terminate();
@@ -124,7 +129,7 @@ function countBelow(h: hdr.Histogram, micros: number): number {
 }
 
 /** Run a profile against one endpoint with the built-in engine. */
-export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget, options: { workers?: number; progress?: boolean } = {}): Promise<LoadSummary> {
+export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget, options: { workers?: number; progress?: boolean; signal?: AbortSignal } = {}): Promise<LoadSummary> {
   const thresholds = parseThresholds(profile.thresholds);
   const workers = options.workers ?? defaultWorkers();
   const plans = Array.from({ length: workers }, (_, i) => workerPlan(profile.scenario, workers, i)).filter((p) => p.maxConcurrency > 0);
@@ -139,7 +144,7 @@ export async function runBuiltinLoad(profile: LoadProfile, target: WorkerTarget,
   }, 250) : undefined;
   let outputs: WorkerOutput[];
   try {
-    outputs = await Promise.all(plans.map((plan, i) => runWorker({ plan, target, startAt }, (p) => (latest[i] = p))));
+    outputs = await Promise.all(plans.map((plan, i) => runWorker({ plan, target, startAt }, (p) => (latest[i] = p), options.signal)));
   } finally {
     if (ticker) clearInterval(ticker);
     bar?.stop();

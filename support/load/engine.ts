@@ -29,7 +29,8 @@ function profileMs(profile: LoadProfile): number {
   return (durationMs(String(s.duration ?? s.maxDuration ?? '0s')) ?? 0) + stages + (durationMs(String(s.gracefulStop ?? '30s')) ?? 30_000);
 }
 
-export async function runLoad(profile: LoadProfile, target: WorkerTarget, env: NodeJS.ProcessEnv = process.env, cluster?: () => LoadCluster): Promise<LoadSummary> {
+/** Run a profile; `signal` stops a local engine at once (the distributed one runs to its end) and its reason is the error. */
+export async function runLoad(profile: LoadProfile, target: WorkerTarget, env: NodeJS.ProcessEnv = process.env, cluster?: () => LoadCluster, signal?: AbortSignal): Promise<LoadSummary> {
   const wanted = env.UAT_LOAD_ENGINE ?? 'auto';
   if (!(ENGINES as readonly string[]).includes(wanted)) throw new Error(`environment variable UAT_LOAD_ENGINE: must be ${ENGINES.join(', ')}, not '${wanted}'`);
   if (wanted === 'k6-operator') {
@@ -50,5 +51,5 @@ export async function runLoad(profile: LoadProfile, target: WorkerTarget, env: N
   }
   const bin = wanted === 'builtin' ? undefined : k6Binary(env);
   if (wanted === 'k6' && !bin) throw new Error(K6_INSTALL);
-  return bin ? runK6Load(bin, profile, target, env) : runBuiltinLoad(profile, target);
+  return bin ? runK6Load(bin, profile, target, env, signal) : runBuiltinLoad(profile, target, { signal });
 }

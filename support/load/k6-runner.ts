@@ -61,7 +61,7 @@ export function fromK6Summary(json: unknown, origin: string, profile: LoadProfil
 }
 
 /** Run a profile with k6 against one endpoint. */
-export async function runK6Load(bin: string, profile: LoadProfile, target: WorkerTarget, baseEnv: NodeJS.ProcessEnv = process.env): Promise<LoadSummary> {
+export async function runK6Load(bin: string, profile: LoadProfile, target: WorkerTarget, baseEnv: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<LoadSummary> {
   // a private folder for the payloads and the summary, removed afterwards
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uat-k6-'));
   try {
@@ -81,10 +81,14 @@ export async function runK6Load(bin: string, profile: LoadProfile, target: Worke
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-8000)));
     child.stderr.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-8000)));
+    // stopped from outside (the platform died): k6 is killed and the reason is the error
+    const abort = (): void => void child.kill('SIGKILL');
+    signal?.addEventListener('abort', abort, { once: true });
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', resolve);
-    });
+    }).finally(() => signal?.removeEventListener('abort', abort));
+    if (signal?.aborted) throw signal.reason;
     if ((code === 0 || code === 99) && fs.existsSync(summaryFile)) return fromK6Summary(JSON.parse(fs.readFileSync(summaryFile, 'utf8')), summaryFile, profile);
     const meaning = code !== null && EXIT_CODES[code] ? ` (${EXIT_CODES[code]})` : '';
     throw new Error(`k6 exited with code ${code}${meaning}${fs.existsSync(summaryFile) ? '' : ' and wrote no summary'}: ${output.trim().split('\n').slice(-5).join(' | ')}`);

@@ -36,10 +36,34 @@ function loadCluster(world: UatWorld): LoadCluster {
   return { kubeConfig, namespace: world.target.namespace ?? targetNamespace(config, kubeConfig) };
 }
 
+/**
+ * Run a load, and stop it as soon as the target reports the stack dead: the step then fails naming
+ * the death (which process, how, when, its last lines) instead of counting refused connections
+ * until the profile's end.
+ */
+async function untilStackDies<T>(world: UatWorld, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const target = world.target;
+  const watch = setInterval(() => {
+    try {
+      target.requireRunning('stack');
+    } catch (error) {
+      const died = /at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec((error as Error).message)?.[1];
+      const after = died ? ` ${((Date.now() - Date.parse(died)) / 1000).toFixed(1)} s after it died` : '';
+      controller.abort(new Error(`the load was stopped${after}: ${(error as Error).message}`));
+    }
+  }, 100);
+  try {
+    return await run(controller.signal);
+  } finally {
+    clearInterval(watch);
+  }
+}
+
 /** Run a profile of scenarios/ with a feature's numbers against `target`; the summary is attached. */
 export async function runProfile(world: UatWorld, profileName: string, target: string, overrides: ProfileOverrides): Promise<LoadSummary> {
   const profile = withOverrides(loadProfile(profileName), overrides);
-  const summary = await runLoad(profile, endpoint(world, target), process.env, () => loadCluster(world));
+  const summary = await untilStackDies(world, (signal) => runLoad(profile, endpoint(world, target), process.env, () => loadCluster(world), signal));
   world.traffic.load = summary;
   await world.attach(describeLoad(summary), { mediaType: 'text/plain', fileName: 'load-summary.txt' });
   await world.attach(JSON.stringify(summary, null, 2), { mediaType: 'application/json', fileName: 'load-summary.json' });
