@@ -18,17 +18,18 @@ import { startLocalCluster, type LocalCluster } from '../support/cluster/local-c
 import { runDoctorProgram } from '../support/doctor/doctor-program.ts';
 import { checkKubernetes, describePermission, HARNESS_CLUSTER_ROLE_FILE, HARNESS_ROLE_FILE, harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
 import { loadConfig } from '../support/config.ts';
+import { applyObjects, SECURITY_AUDITOR_FILE, securityObjects } from '../support/security/access-matrix.ts';
 import { clusterWithCrds, NO_CLUSTER } from './cluster-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 const skip = NO_CLUSTER;
 const namespace = 'uat-doctor';
 let cluster: LocalCluster | undefined;
+let kc: KubeConfig;
 const dir = tempDir('doctor-k8s');
 
 before(async () => {
   if (skip) return;
-  let kc: KubeConfig;
   ({ cluster, kc } = await clusterWithCrds(namespace, { users: [{ name: 'uat-ci', groups: ['financial-mlops-uat'] }, { name: 'uat-limited', groups: ['uat-limited'] }, { name: 'uat-per-run', groups: ['uat-per-run'] }] }));
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const docs = parseAllDocuments(fs.readFileSync(HARNESS_ROLE_FILE, 'utf8')).map((d) => d.toJS() as KubernetesObject & { rules?: { apiGroups: string[]; verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } });
@@ -85,6 +86,12 @@ test('an identity bound to the harness Role passes the Kubernetes checks', { ski
   assert.deepEqual([rows['Seldon CRDs'].ok, rows['Seldon CRDs'].version], [true, 'models, experiments, pipelines']);
   const all = harnessPermissions().length;
   assert.deepEqual([rows.Permissions.ok, rows.Permissions.version, rows.Permissions.problem], [true, `${all} of ${all} granted`, '']);
+  // the security audit's rights are asked too, and only named while missing: the other categories do not need them
+  assert.deepEqual([rows['Security audit'].ok, rows['Security audit'].required, rows['Security audit'].version], [false, false, '0 of 5 granted']);
+  assert.match(rows['Security audit'].problem, /^missing: create subjectaccessreviews\.authorization\.k8s\.io, create serviceaccounts\/token bandit-controller in seldon-mesh, .*; bind the ClusterRole in k8s\/rbac\/harness-security-auditor\.yaml to this identity/);
+  await applyObjects(kc, securityObjects(path.dirname(SECURITY_AUDITOR_FILE)).filter((m) => m.file === SECURITY_AUDITOR_FILE));
+  const bound = await kubernetesRows('uat-ci');
+  assert.deepEqual([bound['Security audit'].ok, bound['Security audit'].version, bound['Security audit'].problem], [true, '5 of 5 granted', '']);
 });
 
 test('an identity whose Role lacks a verb fails the doctor, which names the verb', { skip, timeout: 120_000 }, async () => {

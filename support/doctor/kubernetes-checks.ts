@@ -10,6 +10,7 @@ import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, Version
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
+import { SECURITY_AUDITOR_FILE, securityObjects } from '../security/access-matrix.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { forwardService, MESH_SERVICE } from '../k8s/port-forward.ts';
@@ -109,7 +110,39 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
     latencyMs: null,
     problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the ${config.namespacePerRun ? 'ClusterRole' : 'Role'} in ${path.relative(PROJECT_ROOT, roleFile)} to this identity` : '',
   });
+  rows.push(await checkSecurityAudit(auth));
   return rows;
+}
+
+/**
+ * What the access-control scenario needs (k8s/rbac/harness-security-auditor.yaml): SubjectAccessReviews,
+ * and a token of each platform ServiceAccount of k8s/security, in its own namespace. Not required: only
+ * the security category's access matrix fails without it.
+ */
+async function checkSecurityAudit(auth: AuthorizationV1Api): Promise<CheckResult> {
+  const accounts = securityObjects().filter((m) => m.object.kind === 'ServiceAccount').map((m) => ({ namespace: m.object.metadata!.namespace!, name: m.object.metadata!.name! }));
+  const asks = [
+    { what: 'create subjectaccessreviews.authorization.k8s.io', attributes: { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verb: 'create' } },
+    ...accounts.map((a) => ({ what: `create serviceaccounts/token ${a.name} in ${a.namespace}`, attributes: { namespace: a.namespace, resource: 'serviceaccounts', subresource: 'token', name: a.name, verb: 'create' } })),
+  ];
+  const missing: string[] = [];
+  for (const ask of asks) {
+    try {
+      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: ask.attributes } } });
+      if (!review.status?.allowed) missing.push(ask.what);
+    } catch (error) {
+      missing.push(`${ask.what} (not asked: ${apiErrorMessage(error)})`);
+    }
+  }
+  return {
+    name: 'Security audit',
+    required: false,
+    ok: missing.length === 0,
+    target: `${asks.length} rights of ${path.relative(PROJECT_ROOT, SECURITY_AUDITOR_FILE)}`,
+    version: `${asks.length - missing.length} of ${asks.length} granted`,
+    latencyMs: null,
+    problem: missing.length > 0 ? `missing: ${missing.join(', ')}; bind the ClusterRole in ${path.relative(PROJECT_ROOT, SECURITY_AUDITOR_FILE)} to this identity (the access-matrix scenario of features/security needs it)` : '',
+  };
 }
 
 /** seldon-mesh without UAT_INFERENCE_URL: reached by a port-forward to a pod behind the service, as the target reaches it. */
