@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { PROJECT_ROOT } from '../support/config.ts';
 import { apiErrorMessage } from '../support/k8s/api-error.ts';
-import { followStage, mergeRunnerSummaries, parallelismFrom, STAGES, SUMMARY_BEGIN, SUMMARY_END, summariesFromLogs, testRunObjects } from '../support/load/k6-operator.ts';
+import { followStage, mergeRunnerSummaries, OPERATOR_INSTALL, runDistributedLoad, parallelismFrom, STAGES, SUMMARY_BEGIN, SUMMARY_END, summariesFromLogs, testRunObjects } from '../support/load/k6-operator.ts';
 import { fromK6Summary } from '../support/load/k6-runner.ts';
 import { loadProfile, profileNames, type LoadProfile } from '../support/load/profile.ts';
 import { FIELD_MANAGER } from '../support/targets/kubernetes-deploy.ts';
@@ -109,7 +109,24 @@ describe('merging the runners\' summaries', { skip: NO_SUMMARIES }, () => {
     assert.equal(merged.metrics.http_req_duration.values['p(95)'], 60);
     assert.equal(merged.metrics.vus_max.values.value, 20);
     assert.deepEqual(merged.failedThresholds, ['http_req_failed: rate<0.01 (measured 0.01)']);
+    // a percentile lies between the runners' 20 and 60 ms: a threshold passes only when it holds on all of that
+    const bounded = mergeRunnerSummaries([runner(100, 10, 20, 1), runner(300, 30, 60, 3)], { ...profile, thresholds: { http_req_duration: ['p(95)<70', 'p(95)<50', 'p(95)>10', 'p(95)>30', 'p(95)!=40', 'p(95)!=80'] } });
+    assert.deepEqual(bounded.metrics.http_req_duration.thresholds, {
+      'p(95)<70': { ok: true },
+      'p(95)<50': { ok: false }, // the largest runner's 60
+      'p(95)>10': { ok: true },
+      'p(95)>30': { ok: false }, // the smallest runner's 20: the whole may be below 30
+      'p(95)!=40': { ok: false }, // 40 lies between the bounds
+      'p(95)!=80': { ok: true },
+    });
+    assert.ok(bounded.failedThresholds.includes('http_req_duration: p(95)>30 (measured 20)'), bounded.failedThresholds.join('; '));
   });
+});
+
+test('more runners than the profile has virtual users is refused, naming both', () => {
+  const profile = loadProfile('burst-experiment');
+  assert.throws(() => testRunObjects({ ...profile, scenario: { ...profile.scenario, vus: 3 } as LoadProfile['scenario'] }, TARGET, { name: 'x', namespace: 'y', parallelism: 4 }), /parallelism 4 is more runners than profile burst-experiment has virtual users \(3\): each runner needs at least one; lower UAT_K6_PARALLELISM/);
+  assert.doesNotThrow(() => testRunObjects({ ...profile, scenario: { ...profile.scenario, vus: 3 } as LoadProfile['scenario'] }, TARGET, { name: 'x', namespace: 'y', parallelism: 3 }));
 });
 
 test('the stage is followed to finished; error and a timeout are named', async () => {
@@ -163,8 +180,11 @@ describe('the TestRun on the real local API server', { skip: NO_CLUSTER }, () =>
   let cluster: LocalCluster;
   let kc: KubeConfig;
   const namespace = 'load-test';
+  let withoutOperator: Error | undefined;
   before(async () => {
     ({ cluster, kc } = await clusterWithCrds(namespace));
+    // before the operator's CRD is there: found out through API discovery, which any identity may read
+    withoutOperator = await runDistributedLoad(kc, loadProfile('burst-experiment'), TARGET, { name: 'x', namespace, parallelism: 2, timeoutMs: 1000 }).then(() => undefined, (error: Error) => error);
     await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: TESTRUN_CRD });
     // a CRD serves once it is established
     for (let i = 0; i < 100; i++) {
@@ -174,6 +194,10 @@ describe('the TestRun on the real local API server', { skip: NO_CLUSTER }, () =>
     }
   });
   after(async () => cluster?.stop());
+
+  test('a cluster without the k6 operator is named as such, with how to install it, before anything is created', () => {
+    assert.equal(withoutOperator?.message, `${OPERATOR_INSTALL} (the API server serves no k6.io/v1alpha1 testruns)`);
+  });
 
   test('every profile\'s TestRun and ConfigMap are accepted by a server-side dry run; a TestRun with a bad field is refused naming it', async () => {
     const api = KubernetesObjectApi.makeApiClient(kc);

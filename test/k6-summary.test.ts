@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../support/config.ts';
 import { failedThresholds, parseK6Summary, type K6Summary } from '../support/load/k6-summary.ts';
 import { evaluateThreshold, parseThreshold } from '../support/load/thresholds.ts';
+import { referenceDir, SKIP_NO_REFERENCE } from './helpers.ts';
 
-const REFERENCE = path.resolve(process.env.UAT_REFERENCE_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'reference'));
-const SUMMARIES = path.join(REFERENCE, 'conformance', 'k6-summaries');
-const SKIP = fs.existsSync(SUMMARIES) ? false : `k6 summaries not found under ${REFERENCE} (set UAT_REFERENCE_DIR to ../shared/reference)`;
+const SUMMARIES = path.join(referenceDir() ?? '/nonexistent', 'conformance', 'k6-summaries');
+const SKIP = fs.existsSync(SUMMARIES) ? false : `k6 summaries not found: ${SKIP_NO_REFERENCE}`;
 
 const SIMPLE = 'k6-reporter_simple.handleSummary.json';
 const HTML = 'k6-html-reporter_export.handleSummary.json';

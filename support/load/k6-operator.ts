@@ -12,16 +12,19 @@
  *  - percentiles cannot be merged from summaries: the percentile of the whole lies between the
  *    smallest and the largest of the runners' (the mixture's distribution function is the weighted
  *    mean of theirs), so the merged one is the largest, an upper bound, and said to be one. A
- *    `p(95)<100` that holds on the upper bound holds on the whole load.
+ *    threshold on a percentile is decided on both bounds: it passes only when it holds for every
+ *    value between them (`p(95)<100` on the largest, `p(95)>5` on the smallest), so a pass holds
+ *    for the whole load.
  */
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, ApiextensionsV1Api } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { FIELD_MANAGER } from '../targets/kubernetes-deploy.ts';
-import { evaluateThresholds, parseThresholds } from './thresholds.ts';
+import { evaluateThresholds, parseThresholds, type ParsedThreshold, type ThresholdResult } from './thresholds.ts';
 import { TREND_STATS, type LoadSummary, type SummaryMetric } from './builtin-engine.ts';
 import { fromK6Summary, K6_SCRIPT } from './k6-runner.ts';
 import { k6Options, type LoadProfile } from './profile.ts';
+import { workerPlan } from './plan.ts';
 import type { WorkerTarget } from './load-worker.ts';
 
 export const SUMMARY_BEGIN = '----- k6 end-of-test summary (JSON) -----';
@@ -43,6 +46,9 @@ export interface DistributedOptions {
 /** The ConfigMap and the TestRun of a profile against `target` (a URL the runner pods reach). */
 export function testRunObjects(profile: LoadProfile, target: WorkerTarget, options: DistributedOptions): [KubernetesObject & { data: Record<string, string> }, KubernetesObject & { spec: Record<string, unknown> }] {
   if (!Number.isInteger(options.parallelism) || options.parallelism < 1) throw new Error(`parallelism must be a whole number of runners (1 or more), not ${options.parallelism}`);
+  // each runner runs its segment of the profile's virtual users: one without any would run nothing
+  const vus = workerPlan(profile.scenario, 1, 0).maxConcurrency;
+  if (options.parallelism > vus) throw new Error(`parallelism ${options.parallelism} is more runners than profile ${profile.name} has virtual users (${vus}): each runner needs at least one; lower UAT_K6_PARALLELISM`);
   const labels = { 'app.kubernetes.io/managed-by': FIELD_MANAGER, 'financial-mlops-uat/profile': profile.name };
   const configMap = {
     apiVersion: 'v1',
@@ -96,6 +102,8 @@ export function mergeRunnerSummaries(runners: LoadSummary[], profile: LoadProfil
   if (runners.length === 0) throw new Error('no runner summary to merge');
   const names = [...new Set(runners.flatMap((r) => Object.keys(r.metrics)))];
   const metrics: Record<string, SummaryMetric> = {};
+  /** Each trend's percentiles' lower bounds (the smallest of the runners'), for thresholds that bound them from below. */
+  const lower: Record<string, Record<string, number>> = {};
   const durationMs = Math.max(...runners.map((r) => r.state.testRunDurationMs));
   const requestsOf = (r: LoadSummary): number => r.metrics.http_reqs?.values.count ?? 0;
   for (const name of names) {
@@ -117,10 +125,11 @@ export function mergeRunnerSummaries(runners: LoadSummary[], profile: LoadProfil
         // a percentile some runner did not report has no bound: it is left out
         ...Object.fromEntries(TREND_STATS.filter((s) => PERCENTILES.includes(s) && all.every((v) => Number.isFinite(v[s]))).map((s) => [s, Math.max(...all.map((v) => v[s]))])),
       };
+      lower[name] = Object.fromEntries(TREND_STATS.filter((s) => s in values && PERCENTILES.includes(s)).map((s) => [s, Math.min(...all.map((v) => v[s]))]));
     }
     metrics[name] = { type: first.type, contains: first.contains, values };
   }
-  const evaluated = evaluateThresholds(parseThresholds(profile.thresholds), metrics);
+  const evaluated = evaluateBounded(parseThresholds(profile.thresholds), metrics, lower);
   for (const e of evaluated) {
     const m = metrics[e.metric];
     if (m) m.thresholds = { ...m.thresholds, [e.expression]: { ok: e.ok } };
@@ -141,6 +150,24 @@ export function mergeRunnerSummaries(runners: LoadSummary[], profile: LoadProfil
     runners: runners.map((r) => ({ metrics: r.metrics })),
     note: `merged from ${runners.length} k6 operator runners: counts summed; each latency percentile is the largest of the runners' (an upper bound of the whole load's)`,
   };
+}
+
+/**
+ * Thresholds on merged metrics: a percentile is known only between its lower and upper bound, so its
+ * threshold passes when it holds on both (and, for `!=`, when the value lies outside them); the
+ * observed value reported is the bound that decides (the upper for `<`, the lower for `>`).
+ */
+export function evaluateBounded(parsed: ParsedThreshold[], upper: Record<string, SummaryMetric>, lower: Record<string, Record<string, number>>): ThresholdResult[] {
+  return parsed.map((t, i) => {
+    const onUpper = evaluateThresholds([t], upper)[0];
+    const low = lower[t.metric]?.[t.aggregation];
+    if (low === undefined || !PERCENTILES.includes(t.aggregation)) return onUpper;
+    const onLower = evaluateThresholds([t], { [t.metric]: { values: { [t.aggregation]: low } } })[0];
+    const high = onUpper.observed ?? NaN;
+    const outside = t.operator !== '!=' || t.value < low || t.value > high;
+    const decides = t.operator.startsWith('>') ? onLower : onUpper;
+    return { ...decides, ok: onUpper.ok && onLower.ok && outside, expression: parsed[i].expression };
+  });
 }
 
 /** Parallelism from UAT_K6_PARALLELISM (2 when unset). */
@@ -171,10 +198,15 @@ export async function followStage(read: StageReader, timeoutMs: number, pollMs =
 
 /** Run a profile distributed by the k6 operator in `namespace`; the objects are removed afterwards. */
 export async function runDistributedLoad(kc: KubeConfig, profile: LoadProfile, target: WorkerTarget, options: DistributedOptions & { timeoutMs: number; log?: (line: string) => void }): Promise<LoadSummary> {
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  await ext.readCustomResourceDefinition({ name: TESTRUN_CRD }).catch((error: unknown) => {
-    throw new Error(`${OPERATOR_INSTALL} (${apiErrorMessage(error)})`);
-  });
+  // API discovery, which every authenticated identity may read (reading the CRD itself needs cluster rights the harness has not)
+  const served = await kc.makeApiClient(CustomObjectsApi).getAPIResources({ group: 'k6.io', version: 'v1alpha1' }).then(
+    (list) => list.resources.some((r) => r.name === 'testruns'),
+    (error: unknown) => {
+      if (error instanceof ApiException && error.code === 404) return false;
+      throw new Error(`cannot tell whether the k6 operator is installed: ${apiErrorMessage(error)}`);
+    },
+  );
+  if (!served) throw new Error(`${OPERATOR_INSTALL} (the API server serves no k6.io/v1alpha1 testruns)`);
   const api = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
   const objects = testRunObjects(profile, target, options);

@@ -103,6 +103,9 @@ export function withOverrides(profile: LoadProfile, overrides: ProfileOverrides)
 }
 
 /** The profile as k6 options (`scenarios` with one entry named after the profile, and `thresholds`). */
-export function k6Options(profile: LoadProfile): { scenarios: Record<string, ProfileScenario>; thresholds: Thresholds } {
-  return { scenarios: { [profile.name.replace(/[^A-Za-z0-9_]/g, '_')]: profile.scenario }, thresholds: profile.thresholds };
+/** The trend statistics k6 puts in its summary: its default lacks p(99), which the built-in engine reports. */
+export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
+
+export function k6Options(profile: LoadProfile): { scenarios: Record<string, ProfileScenario>; thresholds: Thresholds; summaryTrendStats: string[] } {
+  return { scenarios: { [profile.name.replace(/[^A-Za-z0-9_]/g, '_')]: profile.scenario }, thresholds: profile.thresholds, summaryTrendStats: SUMMARY_TREND_STATS };
 }
