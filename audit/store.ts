@@ -65,14 +65,14 @@ export class AuditStore {
   }
 
   static async connect(url: string): Promise<AuditStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
     await pool.query(SCHEMA);
     return new AuditStore(pool);
   }
 
   /** A reader that creates nothing (the dashboard): before the gateway's first start, reads find no table and say so. */
   static reader(url: string): AuditStore {
-    return new AuditStore(new pg.Pool({ connectionString: url, max: 1 }));
+    return new AuditStore(new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 }));
   }
 
   /** The rows of one explanation, in one statement (all or none). */

@@ -40,7 +40,7 @@ export class BanditStateStore {
   }
 
   static async connect(url: string): Promise<BanditStateStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
     await pool.query(SCHEMA);
     return new BanditStateStore(pool);
   }

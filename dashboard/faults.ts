@@ -29,6 +29,8 @@ export const DASHBOARD_FAULTS = [
   'dashboard-explanations-undercount', // the explanation view shows one explained instance fewer than the audit trail holds
   'dashboard-drift-undercount', // the drift view shows one drifting window fewer than the detector reported
   'dashboard-tabs-ignore-address', // the views do not follow the address: a tab's link changes the fragment, the view on screen stays
+  'dashboard-caches-mlflow', // while the MLflow store is unreachable the accuracies it last read are shown, still labelled LIVE
+  'dashboard-no-db-reconnect', // once the MLflow store was lost, never read again: the accuracies stay unavailable after it is back
   'dashboard-stale-lock', // a lock file taken at start and removed only on a clean stop: after a crash it does not start again
   'dashboard-logs-database-url', // the MLflow store's connection URL, password included, printed to its log at start
 ] as const;
@@ -36,7 +38,7 @@ export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
-const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount'];
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-caches-mlflow', 'dashboard-no-db-reconnect', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount'];
 
 /** The routing view with the aggressive and conservative counts swapped. */
 function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
@@ -55,9 +57,28 @@ function swapWeights(bandit: DashboardData['bandit']): DashboardData['bandit'] {
   return { ...bandit, figures: bandit.figures.map((f) => (f.id === a.id ? { ...f, value: b.value } : f.id === b.id ? { ...f, value: a.value } : f)) };
 }
 
+/** What the MLflow faults keep between reads (the dashboard is one process). */
+const mlflowMemory: { last?: DashboardData['ab']['figures']; lost?: string } = {};
+
+/** The accuracy figures as a dashboard that caches its last read, or that never reconnects, would show them. */
+function mlflowFaults(figures: DashboardData['ab']['figures'], faults: ReadonlySet<DashboardFault>): DashboardData['ab']['figures'] {
+  const accuracy = figures.filter((f) => f.id.startsWith('accuracy:'));
+  const unreachable = accuracy.find((f) => f.source === 'UNAVAILABLE' && /unreachable/.test(f.note ?? ''));
+  if (faults.has('dashboard-no-db-reconnect')) {
+    mlflowMemory.lost ??= unreachable?.note;
+    if (mlflowMemory.lost) return figures.map((f) => (f.id.startsWith('accuracy:') ? { ...f, value: null, source: 'UNAVAILABLE' as const, note: mlflowMemory.lost } : f));
+  }
+  if (faults.has('dashboard-caches-mlflow')) {
+    if (!unreachable) mlflowMemory.last = accuracy.filter((f) => f.source === 'LIVE:mlflow-postgres');
+    else if (unreachable && mlflowMemory.last) return figures.map((f) => mlflowMemory.last!.find((c) => c.id === f.id) ?? f);
+  }
+  return figures;
+}
+
 /** The data with the faults applied. */
 export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFault>): DashboardData {
   if (!DATA_FAULTS.some((f) => faults.has(f))) return data;
+  if (faults.has('dashboard-caches-mlflow') || faults.has('dashboard-no-db-reconnect')) data = { ...data, ab: { ...data.ab, figures: mlflowFaults(data.ab.figures, faults) } };
   if (faults.has('dashboard-router-swaps-regimes')) data = { ...data, router: swapRegimes(data.router) };
   if (faults.has('dashboard-bandit-swaps-weights')) data = { ...data, bandit: swapWeights(data.bandit) };
   if (faults.has('dashboard-drift-undercount') && 'figures' in data.drift) {

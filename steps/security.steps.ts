@@ -1,5 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
-import { checkDashboardRecovers, killPart } from '../support/tasks/fault-drills.ts';
+import { checkDashboardRecovers, checkStoreOutageLabelled, checkStoreRecovers, killPart, recordStoreBefore, restartPart } from '../support/tasks/fault-drills.ts';
 import { checkDatabaseAuthentication, checkAccessMatrix, checkManifestPolicy, checkNoCredentialInOutput, checkPolicyViolations, useAccessMatrix } from '../support/tasks/access-control.ts';
 import {
   checkPlatformCountsRefusals,
@@ -73,4 +73,24 @@ When('the dashboard process is killed', function (this: UatWorld) {
 
 Then('the target reports the dashboard down within {int} second(s), naming how it died, and once started again the dashboard serves live figures within {int} seconds of the kill', function (this: UatWorld, reportS: number, serveS: number) {
   return checkDashboardRecovers(this, reportS, serveS);
+});
+
+Given("the MLflow store holds this run's predictors", function (this: UatWorld) {
+  return recordStoreBefore(this);
+});
+
+When('the MLflow database is killed', function (this: UatWorld) {
+  return killPart(this, 'database');
+});
+
+Then("within {int} seconds the harness's reads of the MLflow store fail with the cause, and the dashboard shows every accuracy as unavailable, naming the store", function (this: UatWorld, seconds: number) {
+  return checkStoreOutageLabelled(this, seconds);
+});
+
+When('the MLflow database is started again', function (this: UatWorld) {
+  return restartPart(this, 'database');
+});
+
+Then('within {int} seconds the harness and the dashboard read the MLflow store again, every run logged before the kill still there', function (this: UatWorld, seconds: number) {
+  return checkStoreRecovers(this, seconds);
 });

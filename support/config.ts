@@ -23,7 +23,7 @@ export const STACK_FAULTS = [
   // the dashboard's (dashboard/faults.ts)
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
   'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',
-  'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-tabs-ignore-address', 'dashboard-logs-database-url', 'dashboard-stale-lock',
+  'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-tabs-ignore-address', 'dashboard-logs-database-url', 'dashboard-stale-lock', 'dashboard-caches-mlflow', 'dashboard-no-db-reconnect',
   // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
   'doctor-unchecked-database',
   // the explanation gateway's (audit/gateway.ts): every fourth explanation returned without its audit rows
@@ -36,6 +36,8 @@ export const STACK_FAULTS = [
   // the platform's security (support/security/kubernetes-api.ts, support/tasks/access-control.ts): the bandit
   // controller's Role widened to every verb on every resource; a manifest carrying a token as a literal value
   'rbac-wildcard-role', 'manifests-literal-password',
+  // the embedded PostgreSQL's (support/db/postgres-provider.ts): cleartext password authentication
+  'database-cleartext-password',
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');

@@ -76,6 +76,12 @@ After(async function (this: UatWorld, { result }) {
   }
 });
 
+// A database drill that failed before its restart leaves the database running again for the rest of the run.
+After({ tags: '@database-outage', timeout: 30_000 }, async function (this: UatWorld) {
+  const drill = this.security.drill;
+  if (drill?.part === 'database' && drill.restartedAt === undefined) await this.run.target?.restartPart('database');
+});
+
 // A scenario that stops Prometheus leaves it running again for the rest of the run, even when it failed.
 After({ tags: '@prometheus-outage', timeout: 30_000 }, async function (this: UatWorld) {
   await this.run.target?.restartPrometheus();

@@ -18,7 +18,7 @@ import type { ResourceStatusClient } from './clients/resource-status-client.ts';
 import type { ServedAccuracy } from './tasks/mlflow-serving.ts';
 import type { RefusalAccounting } from './tasks/bad-input.ts';
 import type { AccessState, PolicyState } from './tasks/access-control.ts';
-import type { DrillState } from './tasks/fault-drills.ts';
+import type { DrillState, StoreSnapshot } from './tasks/fault-drills.ts';
 import type { BanditState } from './tasks/bandit.ts';
 import type { RouterState } from './tasks/router.ts';
 import type { ExplainState } from './tasks/explain.ts';
@@ -107,6 +107,8 @@ export interface SecurityState {
   policy?: PolicyState;
   /** The part a fault drill killed in this scenario. */
   drill?: DrillState;
+  /** What the MLflow store held before a database drill. */
+  storeBefore?: StoreSnapshot;
 }
 
 export interface DeploymentState {

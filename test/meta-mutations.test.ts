@@ -58,12 +58,15 @@ function runSuiteWithFault(fault: string, profile: string, nameFilter: string): 
   return runSuite({ UAT_STACK_FAULT: fault }, ['-p', profile, '--name', nameFilter]);
 }
 
-async function runSuite(env: Record<string, string>, args: string[]): Promise<SuiteRun> {
+/** `env` values of undefined are taken out (MLFLOW_DB_URL: undefined, and the run starts its own embedded PostgreSQL). */
+async function runSuite(env: Record<string, string | undefined>, args: string[]): Promise<SuiteRun> {
   const reportsDir = tempDir('meta');
   const database = await freshDatabase();
+  const merged: NodeJS.ProcessEnv = { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, MLFLOW_DB_URL: database.url, ...env, UAT_REPORTS_DIR: reportsDir };
+  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   const child = spawn(process.execPath, [CUCUMBER_BIN, ...args, '--format', 'summary'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, UAT_TRAINING_CACHE: TRAINING_CACHE, MLFLOW_DB_URL: database.url, ...env, UAT_REPORTS_DIR: reportsDir },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -562,6 +565,30 @@ test('a stack killed under a sustained load fails the load step at once, naming 
   // the load's Thens never ran on a half-measured load
   assert.deepEqual(run.criteria, []);
   assert.deepEqual(processesMarked(mark), [], 'processes of the run still running after it ended');
+});
+
+const DATABASE_DIES = 'The run survives the MLflow database being killed, and nothing logged is lost';
+
+test('a dashboard that keeps showing the accuracies it last read while the MLflow database is down, still labelled LIVE, fails the outage criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-caches-mlflow', MLFLOW_DB_URL: undefined }, ['-p', 'security', '--name', `^${DATABASE_DIES}$`]);
+  assert.equal(run.status, 1, run.output);
+  const outage = failedCriterion(run, 'mlflow-outage-labelled-unavailable');
+  // the harness's own reads did fail at once: only the dashboard is wrong
+  assert.match(String(outage.measured), /^reads failed after [\d.]+ s .*; dashboard not labelled unavailable within 10 s$/);
+});
+
+test('a dashboard that never reconnects to the MLflow database fails the recovery criterion, while the harness itself reads every run again', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'dashboard-no-db-reconnect', MLFLOW_DB_URL: undefined }, ['-p', 'security', '--name', `^${DATABASE_DIES}$`]);
+  assert.equal(run.status, 1, run.output);
+  assert.ok(run.criteria.find((c) => c.id === 'mlflow-outage-labelled-unavailable')?.passed, whyNotRecorded(run));
+  const recovery = failedCriterion(run, 'mlflow-recovers-after-kill');
+  assert.match(String(recovery.measured), /^store read again after [\d.]+ s, 0 of \d+ runs lost; dashboard not live within 30 s$/);
+});
+
+test('a database that asks clients for their password in clear fails the SCRAM criterion', { timeout: 200_000 }, async () => {
+  const run = await runSuite({ UAT_STACK_FAULT: 'database-cleartext-password', MLFLOW_DB_URL: undefined }, ['-p', 'security', '--name', '^The MLflow database accepts no password in clear$']);
+  assert.equal(run.status, 1, run.output);
+  assert.equal(failedCriterion(run, 'database-authenticates-with-scram').measured, 'asked for cleartext password; password_encryption scram-sha-256');
 });
 
 const POLICY = 'Every manifest of the platform follows the security policy';

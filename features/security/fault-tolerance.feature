@@ -13,3 +13,13 @@ Feature: Faults survived with nothing lost
   Scenario: A dashboard that dies is reported and comes back on its own address
     When the dashboard process is killed
     Then the target reports the dashboard down within 2 seconds, naming how it died, and once started again the dashboard serves live figures within 30 seconds of the kill
+
+  # The MLflow database the harness started (embedded PostgreSQL): a database given with
+  # MLFLOW_DB_URL is not the harness's to kill, and the scenario fails saying so.
+  @severity:critical @story:fault-drills @database-outage
+  Scenario: The run survives the MLflow database being killed, and nothing logged is lost
+    Given the MLflow store holds this run's predictors
+    When the MLflow database is killed
+    Then within 10 seconds the harness's reads of the MLflow store fail with the cause, and the dashboard shows every accuracy as unavailable, naming the store
+    When the MLflow database is started again
+    Then within 30 seconds the harness and the dashboard read the MLflow store again, every run logged before the kill still there

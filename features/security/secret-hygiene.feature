@@ -13,5 +13,9 @@ Feature: The run's credentials stay secret
   # scenario of the run, over everything it wrote (criterion no-credential-in-run-output-at-end).
 
   @severity:critical @story:secret-hygiene
+  Scenario: The MLflow database accepts no password in clear
+    Then the MLflow database asks for SCRAM-SHA-256 authentication, never a password in clear
+
+  @severity:critical @story:secret-hygiene
   Scenario: No credential of the run is written to its reports or shown on a command line
     Then no file under the run's reports holds a credential of the run, nor does any process's command line

@@ -24,7 +24,7 @@ function stackArgs(config: HarnessConfig, manifests: string[]): string[] {
     ...manifests.flatMap((m) => ['--manifests', m]),
     ...config.storageMap.flatMap(([prefix, dir]) => ['--storage-map', `${prefix}=${dir}`]),
     '--seed', String(config.seed),
-    ...stackFaults(config).filter((f) => !['dashboard-', 'doctor-', 'bandit-', 'audit-', 'monitor-', 'training-', 'rbac-', 'manifests-'].some((part) => f.startsWith(part))).flatMap((f) => ['--fault', f]),
+    ...stackFaults(config).filter((f) => !['dashboard-', 'doctor-', 'bandit-', 'audit-', 'monitor-', 'training-', 'rbac-', 'manifests-', 'database-'].some((part) => f.startsWith(part))).flatMap((f) => ['--fault', f]),
   ];
 }
 

@@ -234,7 +234,7 @@ export async function startTarget(
     let db: Database | undefined;
     let database: RunningTarget['database'];
     try {
-      db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: config.keep, log });
+      db = await providePostgres({ mlflowDbUrl: config.mlflowDbUrl, keep: config.keep, log, ...(stackFaults(config).includes('database-cleartext-password') ? { auth: 'password' as const } : {}) });
       registerSecret('the MLflow database password', urlPassword(db.url));
       cleanup.push(() => db!.stop());
       database = { source: db.source, maskedUrl: db.maskedUrl, serverVersion: db.serverVersion, skipped: db.skipped };
@@ -448,7 +448,9 @@ export async function startTarget(
           await exited;
           return { pid: dashboard.child.pid };
         }
-        throw new Error(`the harness cannot kill the ${part}`);
+        if (!db) throw new Error(`there is no database in this run to kill: ${'problem' in database ? database.problem : ''}`);
+        await db.kill();
+        return {};
       },
       restartPart: async (part) => {
         if (part === 'dashboard') {
@@ -457,7 +459,8 @@ export async function startTarget(
           watched.set('dashboard', dashboard);
           return;
         }
-        throw new Error(`the harness cannot restart the ${part}`);
+        if (!db) throw new Error('there is no database in this run to restart');
+        await db.restart();
       },
       kubernetesApi: () => serving.kubernetesApi(),
       deaths: () => [...watched.values()].map((w) => w.watch.deathCause()).filter((c): c is string => c !== undefined),
