@@ -554,9 +554,15 @@ function processesMarked(mark: string): string[] {
   });
 }
 
-test('a stack killed under a sustained load fails the load step at once, naming how it died, and the run leaves no process behind', { timeout: 200_000 }, async () => {
+test('a stack killed under a sustained load fails the load step at once, naming how it died, and the run leaves no process and no temporary folder behind', { timeout: 200_000 }, async () => {
   const mark = randomBytes(8).toString('hex');
-  const run = await runSuite({ UAT_STACK_FAULT: 'crash-under-load', UAT_META_MARK: mark }, ['-p', 'performance', '--name', SUSTAINED]);
+  // the run's own temp folder (its PostgreSQL, Prometheus and the rest make theirs there): empty afterwards
+  const tmp = tempDir('meta-tmp');
+  const run = await runSuite({ UAT_STACK_FAULT: 'crash-under-load', UAT_META_MARK: mark, TMPDIR: tmp, MLFLOW_DB_URL: undefined }, ['-p', 'performance', '--name', SUSTAINED])
+  // tsx keeps its compile cache there (tsx-<uid>): the tool's, not the run's
+  const left = fs.readdirSync(tmp).filter((f) => !/^tsx-\d+$/.test(f));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  assert.deepEqual(left, [], 'temporary folders of the run left behind');
   assert.equal(run.status, 1, run.output);
   assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
   const stopped = /the load was stopped ([\d.]+) s after it died: the stack is down: the embedded stack \(pid \d+\) was killed by SIGKILL/.exec(run.output);
