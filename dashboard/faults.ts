@@ -33,12 +33,13 @@ export const DASHBOARD_FAULTS = [
   'dashboard-no-db-reconnect', // once the MLflow store was lost, never read again: the accuracies stay unavailable after it is back
   'dashboard-stale-lock', // a lock file taken at start and removed only on a clean stop: after a crash it does not start again
   'dashboard-logs-database-url', // the MLflow store's connection URL, password included, printed to its log at start
+  'dashboard-security-unchecked-passed', // the security view shows a check the run has not recorded yet as passed, without saying it was not checked
 ] as const;
 export type DashboardFault = (typeof DASHBOARD_FAULTS)[number];
 
 export const SLOW_PAGE_MS = 5500;
 
-const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-caches-mlflow', 'dashboard-no-db-reconnect', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount'];
+const DATA_FAULTS: readonly DashboardFault[] = ['dashboard-caches-mlflow', 'dashboard-no-db-reconnect', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-miscount', 'dashboard-keeps-prometheus-label', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-security-unchecked-passed'];
 
 /** The routing view with the aggressive and conservative counts swapped. */
 function swapRegimes(router: DashboardData['router']): DashboardData['router'] {
@@ -86,6 +87,10 @@ export function withFaults(data: DashboardData, faults: ReadonlySet<DashboardFau
   }
   if (faults.has('dashboard-explanations-undercount') && 'figures' in data.explanations) {
     data = { ...data, explanations: { ...data.explanations, figures: data.explanations.figures.map((f) => (f.id === 'explanations-audited' && f.value !== null ? { ...f, value: f.value - 1 } : f)) } };
+  }
+  if (faults.has('dashboard-security-unchecked-passed') && 'figures' in data.security) {
+    // the verdict read as `criterion?.passed !== false`: no record counts as a pass
+    data = { ...data, security: { ...data.security, figures: data.security.figures.map((f) => (f.status === 'not checked' ? { ...f, status: 'passed' as const, note: undefined } : f)) } };
   }
   const [a, b] = data.experiment.candidates.map((c) => `accuracy:${c.name}`);
   const value = (id: string) => data.ab.figures.find((f) => f.id === id)?.value ?? null;

@@ -4,7 +4,7 @@
  *   tsx dashboard/main.ts [--port 8050] [--host 127.0.0.1] [--prometheus-url URL] [--metrics-url URL]
  *                         [--manifests k8s/ab-testing] [--experiment financial-ab-test]
  *                         [--mlflow-experiment financial-direction-predictors] [--refresh-seconds 5]
- *                         [--bandit-url URL] [--drift-url URL]
+ *                         [--bandit-url URL] [--drift-url URL] [--evidence reports/evidence/evidence.ndjson]
  *                         [--allowed-host NAME[:PORT]]... [--max-body-bytes 1048576]
  *                         [--headers-timeout-ms 10000] [--request-timeout-ms 30000] [--max-connections 256]
  *
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     'refresh-seconds': { type: 'string', default: '5' },
     'bandit-url': { type: 'string' },
     'drift-url': { type: 'string' },
+    // the run's evidence ledger (JSON lines), read on each request for the security view
+    evidence: { type: 'string' },
     seed: { type: 'string', default: '42' },
     'allowed-host': { type: 'string', multiple: true, default: [] },
     fault: { type: 'string', multiple: true, default: [] },
@@ -87,6 +89,7 @@ try {
     seed: Number(values.seed),
     banditUrl: values['bandit-url']?.replace(/\/$/, ''),
     driftUrl: values['drift-url']?.replace(/\/$/, ''),
+    evidence: values.evidence,
     // the explanation gateway writes its audit trail to the same server
     audit: dbUrl ? { store: AuditStore.reader(dbUrl) } : { problem: 'MLFLOW_DB_URL is not set (the audit trail is in that PostgreSQL)' },
   });

@@ -1,6 +1,7 @@
 /**
  * The live dashboard web app: one HTML page (A/B testing, business impact, bandit allocation, drift
- * status, explanations), a JSON API the page polls, and the ECharts and page scripts.
+ * status, explanations, security), a JSON API the page polls, and the ECharts and page scripts. The
+ * security view is read from the run's evidence ledger (--evidence) on every API request.
  *
  *   GET /                      the page
  *   GET /api/dashboard?window=5m&models=a,b    DashboardData (figures with sources, chart options)

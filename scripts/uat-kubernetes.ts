@@ -22,8 +22,11 @@ import { startSeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import { readLedger } from '../support/evidence/ledger.ts';
 import { latestRun } from '../support/report/run-folders.ts';
 import { labelledObjects, RUN_LABEL } from '../support/targets/kubernetes-deploy.ts';
+import { reportHarnessInputErrors } from '../support/harness-input.ts';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'ci' }, namespace: { type: 'string', default: 'financial-mlops-uat' } } });
+// a variable of the environment (or a manifest) the harness cannot use: its message, exit 2, no stack trace
+reportHarnessInputErrors('uat:kubernetes');
 const config = loadConfig();
 const say = (line: string): void => console.log(`[uat:kubernetes] ${line}`);
 

@@ -22,7 +22,9 @@
  *
  * Exits 0 when the verdict is GO or GO WITH WAIVERS, 1 on NO-GO or INCOMPLETE, and 2 before
  * anything starts when an option, the profile (one of the exports of cucumber.js) or a feature
- * file is unknown, or the preflight cannot provide what the suite needs. Ctrl-C or SIGTERM stops
+ * file is unknown, a variable of the environment holds a value the harness cannot use (named,
+ * with what it may be; no stack trace), a manifest of the stacks to deploy is not valid (its file,
+ * object and field named), or the preflight cannot provide what the suite needs. Ctrl-C or SIGTERM stops
  * the suite (it stops everything it started), keeps the finished scenarios' results, writes an
  * INCOMPLETE sign-off and exits 130 (143 for SIGTERM).
  */
@@ -34,7 +36,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
-import { CUCUMBER_BIN, loadConfig, PROJECT_ROOT } from '../support/config.ts';
+import { ConfigError, CUCUMBER_BIN, loadConfig, PROJECT_ROOT, type HarnessConfig } from '../support/config.ts';
+import { HarnessInputError, reportHarnessInputErrors } from '../support/harness-input.ts';
+import { readManifests } from '../support/k8s/manifest-reader.ts';
 import { dryRun } from '../support/targets/kubernetes-serving.ts';
 import { generateAllureHtml } from '../support/report/allure-html.ts';
 import { ALLURE_RESULTS } from '../support/report/run-description.ts';
@@ -46,6 +50,9 @@ import { fixPackages, missingPackages, suitePackages } from '../support/doctor/p
 import { selectedStacks } from '../support/scope/selection.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
+
+// bad input of the harness (a manifest, the ROI assumptions, a load profile) that reaches the top: its message, no stack trace
+reportHarnessInputErrors('uat');
 
 /** A refusal before anything starts: nothing is deleted, started or written. */
 function refuse(message: string): never {
@@ -82,7 +89,15 @@ const scope: string[] = named.length > 0 && named.every(Boolean) ? [...new Set(n
 const missingFeature = positionals.find((f) => !fs.existsSync(path.resolve(f.replace(/(:\d+)+$/, ''))));
 if (missingFeature !== undefined) refuse(`no feature file '${missingFeature}'`);
 
-const config = loadConfig();
+let config: HarnessConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  // a variable of the environment the harness cannot use: named, with what it may be, before anything starts
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`uat: ${error.message}`);
+  process.exit(2);
+}
 // preflight: the system packages the suite needs, installed on Debian as root, else the command to run
 // (a dry run only talks to the API server)
 const lacking = values['dry-run'] ? [] : await missingPackages(suitePackages(config));
@@ -116,6 +131,14 @@ if (stacks === undefined) {
   } catch (error) {
     console.error(`uat: could not read the selected scenarios (${(error as Error).message}); every stack is deployed`);
   }
+}
+// the manifests of the stacks to deploy, checked before anything starts: a YAML error, a missing field or a wrong type is named with its file, object and field
+try {
+  readManifests(loadConfig({ ...process.env, ...(stacks === undefined ? {} : { UAT_STACKS: stacks }) }).manifests);
+} catch (error) {
+  if (!(error instanceof HarnessInputError)) throw error;
+  console.error(`uat: ${error.message}`);
+  process.exit(2);
 }
 const started = Date.now();
 // This run's own folder, never another's: reports/runs/<time>-<run id>, and reports/latest points at it.

@@ -2,16 +2,20 @@ import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { checkSplitEquivalent, declareMargin, declareWeights, sendPlannedSnapshots } from '../support/tasks/ab-split.ts';
 import { checkAnswersComeFrom, checkEveryRequestAnswered, checkMetricsCountEachPredictor, experimentTarget, sendSnapshots } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
+import { cell, requireNamed, tableRows } from '../support/feature-input.ts';
 
 Given('the {string} experiment shares traffic as', function (this: UatWorld, experiment: string, table: DataTable) {
-  declareWeights(this, experiment, table.hashes() as { predictor: string; weight: string }[]);
+  requireNamed(this, 'Experiment', experiment);
+  declareWeights(this, experiment, tableRows(table, { predictor: cell.text, weight: cell.number({ integer: true, min: 0 }) }, this.step, { unique: ['predictor'] }));
 });
 
 When('{int} market snapshots are sent to the {string} experiment', function (this: UatWorld, count: number, experiment: string) {
+  requireNamed(this, 'Experiment', experiment);
   return sendSnapshots(this, experimentTarget(experiment), count);
 });
 
 When('{int} market snapshots are sent to the {string} predictor', function (this: UatWorld, count: number, predictor: string) {
+  requireNamed(this, 'Model', predictor);
   return sendSnapshots(this, predictor, count);
 });
 
@@ -24,6 +28,7 @@ Given("each predictor's share may differ from its weight by at most {float} perc
 });
 
 When(/^enough market snapshots to show that with (\d+)% power at alpha ([0-9.]+) are sent to the "([^"]+)" (experiment|predictor)$/, function (this: UatWorld, power: string, alpha: string, name: string, kind: string) {
+  requireNamed(this, kind === 'experiment' ? 'Experiment' : 'Model', name);
   return sendPlannedSnapshots(this, kind === 'experiment' ? experimentTarget(name) : name, Number(power), Number(alpha));
 });
 
@@ -32,6 +37,7 @@ Then("each predictor's share of the traffic is within that margin of its weight"
 });
 
 Then('every answer comes from {string}', function (this: UatWorld, predictor: string) {
+  requireNamed(this, 'Model', predictor);
   return checkAnswersComeFrom(this, predictor);
 });
 

@@ -1,9 +1,11 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { checkDashboardBandit, checkOutageNoErrors, checkOutageSplitResumes, replayThroughOutage, checkRegretBelowStatic, replayOne, checkResumed, checkWeakestStarved, checkWeightsVisible, measureArmValues, replayThenRestart, requireBandit, runReplays } from '../support/tasks/bandit.ts';
 import type { UatWorld } from '../support/world.ts';
+import { cell, requireNamed, tableRows } from '../support/feature-input.ts';
 
 Given('the bandit runs the {string} experiment, starting from the weights', function (this: UatWorld, experiment: string, table: DataTable) {
-  return requireBandit(this, experiment, table.hashes() as { predictor: string; weight: string }[]);
+  requireNamed(this, 'Experiment', experiment);
+  return requireBandit(this, experiment, tableRows(table, { predictor: cell.text, weight: cell.number({ integer: true, min: 0 }) }, this.step, { unique: ['predictor'] }));
 });
 
 Given("each predictor's business value is measured on every held-out market day, net of {float} basis points of trading cost per call", function (this: UatWorld, costBp: number) {
@@ -43,6 +45,7 @@ Then("within {int} seconds the dashboard's bandit view shows each predictor's we
 });
 
 When('{int} held-out market days are sent to the bandit, each answer\'s business value fed back, then {string} stops answering while days keep coming at {int} a second for {int} seconds', { timeout: 180_000 }, function (this: UatWorld, before: number, arm: string, rate: number, seconds: number) {
+  requireNamed(this, 'Model', arm);
   return replayThroughOutage(this, before, arm, rate, seconds);
 });
 

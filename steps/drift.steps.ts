@@ -1,8 +1,10 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { checkDashboardDrift, checkDetectionRate, checkDriftMetric, checkEpisodeAlerts, checkFalseAlarms, checkMissedByFeatureTests, checkNamesShiftedFeatures, checkRetrainedOnce, requireDetectors, sendWindows, streamDays } from '../support/tasks/drift.ts';
 import type { UatWorld } from '../support/world.ts';
+import { requireNamed } from '../support/feature-input.ts';
 
 Given('the drift detectors {string} and {string} are deployed and ready', function (this: UatWorld, a: string, b: string) {
+  for (const detector of [a, b]) requireNamed(this, 'Model', detector, 'drift detector');
   return requireDetectors(this, [a, b]);
 });
 
@@ -35,6 +37,7 @@ Then('{string} reports no more of them than the one-sided binomial bound at {flo
 });
 
 Given('the drift monitor is watching the pipeline {string}', async function (this: UatWorld, pipeline: string) {
+  requireNamed(this, 'Pipeline', pipeline);
   const monitor = this.driftMonitor;
   if (monitor.pipeline !== pipeline) throw new Error(`the drift monitor watches ${monitor.pipeline}, not ${pipeline}`);
   await this.status.waitFor('Pipeline', pipeline, 'Ready', 'True', 60_000);

@@ -1,8 +1,11 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { checkAdditivity, checkAgainstExact, checkAuditReport, checkAuditRows, checkCounterfactuals, checkDashboardExplanations, checkExplanationLatency, checkTopFeaturesStable, explainDays, requireExplainer } from '../support/tasks/explain.ts';
 import type { UatWorld } from '../support/world.ts';
+import { requireNamed } from '../support/feature-input.ts';
 
 Given('the explainer {string} of {string} is deployed and ready', function (this: UatWorld, explainer: string, model: string) {
+  requireNamed(this, 'Model', explainer, 'explainer');
+  requireNamed(this, 'Model', model, 'model');
   return requireExplainer(this, explainer, model);
 });
 

@@ -2,21 +2,26 @@ import { Then, When } from '@cucumber/cucumber';
 import { checkConcurrentUsersAnswered, checkErrorRatio, checkLatencyDoesNotDrift, checkMemoryDoesNotGrow, checkNoFailedRequests, checkP95Below, checkPrometheusP95Agrees, checkRateSustained, runProfile, runShortLoad } from '../support/tasks/latency.ts';
 import { experimentTarget } from '../support/tasks/traffic.ts';
 import type { UatWorld } from '../support/world.ts';
+import { requireNamed } from '../support/feature-input.ts';
 
 When('{int} virtual users send {int} market snapshots to the {string} experiment', function (this: UatWorld, vus: number, requests: number, experiment: string) {
+  requireNamed(this, 'Experiment', experiment);
   return runShortLoad(this, experimentTarget(experiment), vus, requests);
 });
 
 When('market snapshots arrive at the {string} experiment at {int} requests per second for {int} seconds', async function (this: UatWorld, experiment: string, rate: number, seconds: number) {
+  requireNamed(this, 'Experiment', experiment);
   await runProfile(this, 'sustained-experiment', experimentTarget(experiment), { rate, duration: `${seconds}s` });
 });
 
 When('{int} users send market snapshots to the {string} experiment at once for {int} seconds', async function (this: UatWorld, users: number, experiment: string, seconds: number) {
+  requireNamed(this, 'Experiment', experiment);
   await runProfile(this, 'concurrent-users', experimentTarget(experiment), { vus: users, duration: `${seconds}s` });
 });
 
 // the soak runs for minutes
 When('the {string} load profile runs against the {string} experiment for {int} minutes', { timeout: 120 * 60_000 }, async function (this: UatWorld, profile: string, experiment: string, minutes: number) {
+  requireNamed(this, 'Experiment', experiment);
   await runProfile(this, profile, experimentTarget(experiment), { duration: `${minutes}m` });
 });
 

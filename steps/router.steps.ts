@@ -1,9 +1,11 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { checkAnsweredBy, checkUplift, compareWithBaseline, checkDashboardRouting, checkRefusedNamingContext, requireRouter, sendDay, sendDaysWithOwnContext, sendWithout } from '../support/tasks/router.ts';
 import type { UatWorld } from '../support/world.ts';
+import { requireNamed, stepInputError } from '../support/feature-input.ts';
 import { REGIMES, type Regime } from '../fixtures/market-data.ts';
 
 Given('the contextual router pipeline {string} is deployed and ready', function (this: UatWorld, pipeline: string) {
+  requireNamed(this, 'Pipeline', pipeline);
   return requireRouter(this, pipeline);
 });
 
@@ -12,6 +14,7 @@ When('a held-out day with volatility {float} and trend {float} is sent to the ro
 });
 
 Then('it is answered by {string}', function (this: UatWorld, predictor: string) {
+  requireNamed(this, 'Model', predictor);
   return checkAnsweredBy(this, predictor);
 });
 
@@ -32,7 +35,8 @@ Then("within {int} seconds the dashboard's routing view shows the days routed an
 });
 
 When('{int} {word} market days, never trained on, are sent to the router, each with its own market context, and to {string} alone', { timeout: 180_000 }, function (this: UatWorld, days: number, regime: string, baseline: string) {
-  if (!(REGIMES as readonly string[]).includes(regime)) throw new Error(`'${regime}' is not a market regime of the data (${REGIMES.join(', ')})`);
+  if (!(REGIMES as readonly string[]).includes(regime)) throw stepInputError(this.step, `"${regime}" is not a market regime of the data (${REGIMES.join(', ')})`);
+  requireNamed(this, 'Model', baseline);
   return compareWithBaseline(this, days, regime as Regime, baseline);
 });
 

@@ -5,6 +5,7 @@ import {
   checkAutoRefresh,
   checkChartsDrawn,
   checkChartsFollowSelection,
+  checkDashboardSecurity,
   checkEveryFigureHasSource,
   checkFiguresFollowSelection,
   checkKeyboardOpensView,
@@ -17,6 +18,8 @@ import {
   openDashboard,
 } from '../support/tasks/dashboard.ts';
 import type { UatWorld } from '../support/world.ts';
+import { requireNamed, stepInputError } from '../support/feature-input.ts';
+import { WINDOWS } from '../support/views/dashboard-views.ts';
 
 When('a stakeholder opens the A\\/B testing dashboard', function (this: UatWorld) {
   return openDashboard(this);
@@ -27,6 +30,8 @@ When('a stakeholder opens the A\\/B testing dashboard on a {int} by {int} screen
 });
 
 When('chooses the last {string} and only the {string} model', function (this: UatWorld, window: string, model: string) {
+  if (!(WINDOWS as string[]).includes(window)) throw stepInputError(this.step, `"${window}" is not a time window of the dashboard (${WINDOWS.join(', ')})`);
+  requireNamed(this, 'Model', model);
   return chooseWindowAndModels(this, window, [model]);
 });
 
@@ -80,4 +85,8 @@ Then('pressing Enter on {string} opens the {string} view', function (this: UatWo
 
 Then('pressing Space on the {string} filter removes it from the charts', function (this: UatWorld, model: string) {
   return checkKeyboardTogglesModel(this, model);
+});
+
+Then("within {int} seconds the security view shows the latest result of every security check in the run's evidence ledger, with its source", function (this: UatWorld, seconds: number) {
+  return checkDashboardSecurity(this, seconds);
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseStorageMapping } from '../fixtures/storage-map.ts';
 import { parseStacks, STACKS, type Stack } from './scope/stacks.ts';
+import { HarnessInputError, shown } from './harness-input.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -24,6 +25,7 @@ export const STACK_FAULTS = [
   'dashboard-slow-page', 'dashboard-frozen-data', 'dashboard-swap-accuracy', 'dashboard-simulated', 'dashboard-no-source', 'dashboard-ignore-filter', 'dashboard-wide-page', 'dashboard-unlabelled-control',
   'dashboard-no-chart-library', 'dashboard-skip-tab', 'dashboard-ignore-enter', 'dashboard-ignore-space', 'dashboard-figures-ignore-filter', 'dashboard-miscount',
   'dashboard-keeps-prometheus-label', 'dashboard-dies-without-prometheus', 'dashboard-sticky-fallback', 'dashboard-router-swaps-regimes', 'dashboard-bandit-swaps-weights', 'dashboard-explanations-undercount', 'dashboard-drift-undercount', 'dashboard-tabs-ignore-address', 'dashboard-logs-database-url', 'dashboard-stale-lock', 'dashboard-caches-mlflow', 'dashboard-no-db-reconnect',
+  'dashboard-security-unchecked-passed',
   // the doctor's (support/doctor/checks.ts): it reports the database as reachable without connecting
   'doctor-unchecked-database',
   // the explanation gateway's (audit/gateway.ts): every fourth explanation returned without its audit rows
@@ -41,6 +43,9 @@ export const STACK_FAULTS = [
 ] as const;
 
 export const CUCUMBER_BIN = path.join(PROJECT_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
+
+/** The engines a load profile can run in (UAT_LOAD_ENGINE; support/load/engine.ts). */
+export const LOAD_ENGINES = ['auto', 'k6', 'builtin', 'k6-operator'] as const;
 
 const schema = z.object({
   UAT_TARGET: z.enum(['local', 'kubernetes']).default('local'),
@@ -60,7 +65,7 @@ const schema = z.object({
     .optional(),
   UAT_STACK_FAULT: z
     .string()
-    .refine((v) => v.split(',').every((f) => (STACK_FAULTS as readonly string[]).includes(f.trim())), `must be one or more of ${STACK_FAULTS.join(', ')}, comma-separated`)
+    .refine((v) => v.split(',').every((f) => (STACK_FAULTS as readonly string[]).includes(f.trim())), 'must be one or more of the deliberate faults, comma-separated')
     .optional(),
   UAT_MLFLOW_EXPERIMENT: z.string().min(1).default('financial-direction-predictors'),
   PROMETHEUS_URL: z.string().url().optional(),
@@ -77,7 +82,37 @@ const schema = z.object({
   UAT_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
   UAT_NAMESPACE_PER_RUN: z.enum(['0', '1', 'true', 'false']).default('0'),
   UAT_RUNTIME_MANIFESTS: z.string().min(1).optional(),
+  // read where a load runs (support/load/): checked here too, so a bad value stops the run before anything starts
+  UAT_LOAD_ENGINE: z.enum(LOAD_ENGINES).optional(),
+  UAT_LOAD_WORKERS: z.coerce.number().int().positive().optional(),
+  UAT_K6_PARALLELISM: z.coerce.number().int().min(1).max(100).optional(),
+  UAT_K6_TARGET_URL: z.string().url().optional(),
+  // read by cucumber.js: Allure's issue links
+  UAT_ISSUE_URL_TEMPLATE: z.string().includes('%s', { message: "must hold %s where the issue's number goes" }).optional(),
 });
+
+/** Variables whose value may hold a password: named, never shown. */
+const SECRET_VARIABLES = new Set(['MLFLOW_DB_URL']);
+/** The values a variable may take, when too many for its rule's message. */
+const LISTED: Record<string, readonly string[]> = { UAT_STACK_FAULT: STACK_FAULTS };
+
+/** What a variable must be, in plain words, from a zod issue. */
+function allowed(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    case 'too_small':
+      return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a URL (scheme://host...)' : issue.message;
+    default:
+      return issue.message;
+  }
+}
 
 export interface HarnessConfig {
   target: 'local' | 'kubernetes';
@@ -123,7 +158,8 @@ export interface HarnessConfig {
   runId?: string;
 }
 
-export class ConfigError extends Error {}
+/** A variable of the environment the harness cannot use; the message names it, what it may be and the value. */
+export class ConfigError extends HarnessInputError {}
 
 /** The deliberate defects of this run (UAT_STACK_FAULT), one name each; none in a normal run. */
 export function stackFaults(config: Pick<HarnessConfig, 'stackFault'>): string[] {
@@ -134,8 +170,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
+    // the harness reads no .env file: the variables come from the environment it was started in
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const value = SECRET_VARIABLES.has(name) ? 'the value given (not shown: it may hold a password)' : shown(cleaned[name]);
+      return `environment variable ${name}: ${allowed(issue)}, not ${value}${LISTED[name] ? ` (the values: ${LISTED[name].join(', ')})` : ''}`;
+    });
+    throw new ConfigError(problems.join('\n'));
   }
   const e = parsed.data;
   const namespacePerRun = e.UAT_NAMESPACE_PER_RUN === '1' || e.UAT_NAMESPACE_PER_RUN === 'true';

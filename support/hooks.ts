@@ -7,8 +7,8 @@ import path from 'node:path';
 // Registers the Allure runtime (allure.epic() and friends) and test-plan filtering for this process.
 import 'allure-cucumberjs';
 import * as allure from 'allure-js-commons';
-import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, Status } from '@cucumber/cucumber';
-import { loadConfig } from './config.ts';
+import { After, AfterAll, Before, BeforeAll, BeforeStep, setDefaultTimeout, Status } from '@cucumber/cucumber';
+import { ConfigError, loadConfig } from './config.ts';
 import { evidenceFile, figuresFile } from './evidence/ledger.ts';
 import { writeRunDescription } from './report/run-description.ts';
 import { startConfiguredTarget } from './targets/target.ts';
@@ -16,6 +16,8 @@ import { storyName } from './report/story-name.ts';
 import { onInterrupt } from './interrupt.ts';
 import { rescanAtEnd } from './tasks/access-control.ts';
 import { getRunContext, setRunContext, type RunContext, type UatWorld } from './world.ts';
+import { outlineProblems, stepSource } from './feature-input.ts';
+import { HarnessInputError } from './harness-input.ts';
 
 /** Helper waits stay below this; the run deadline (CI) stays above it. */
 setDefaultTimeout(90_000);
@@ -25,7 +27,15 @@ const log = (line: string): void => {
 };
 
 BeforeAll({ timeout: 180_000 }, async function () {
-  const config = loadConfig();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    // cucumber-js run on its own (npm run uat checks the environment first): the variable, what it may be, and no stack trace
+    if (!(error instanceof ConfigError)) throw error;
+    log(`${error.message.replaceAll('\n', '\n[uat] ')}\n[uat] nothing was run`);
+    process.exit(2);
+  }
   fs.rmSync(evidenceFile(config.reportsDir), { force: true });
   fs.rmSync(figuresFile(config.reportsDir), { force: true });
   const context: RunContext = { config, log };
@@ -51,6 +61,17 @@ Before(async function (this: UatWorld, { pickle, gherkinDocument }) {
   await allure.epic(this.scenario.category);
   const story = pickle.tags.find((t) => t.name.startsWith('@story:'));
   if (story) await allure.story(storyName(story.name.slice('@story:'.length)));
+});
+
+// An Outline step using a column its Examples do not have fails the scenario before it sends anything.
+Before(function ({ gherkinDocument, pickle }) {
+  const problems = outlineProblems(gherkinDocument, pickle);
+  if (problems.length > 0) throw new HarnessInputError(problems.join('\n'));
+});
+
+// Where each step is in its feature: a table, an Examples value or a name the harness cannot use is reported at its line.
+BeforeStep(function (this: UatWorld, { gherkinDocument, pickle, pickleStep }) {
+  this.step = stepSource(gherkinDocument, pickle, pickleStep);
 });
 
 After(async function (this: UatWorld, { result }) {

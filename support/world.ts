@@ -25,6 +25,8 @@ import type { ExplainState } from './tasks/explain.ts';
 import type { DriftState } from './tasks/drift.ts';
 import type { ReceivedAlert } from './targets/webhook-receiver.ts';
 import type { AuditStore } from '../audit/store.ts';
+import type { StepSource } from './feature-input.ts';
+import { HarnessInputError } from './harness-input.ts';
 
 export interface RunContext {
   config: HarnessConfig;
@@ -127,6 +129,8 @@ export interface UiState {
 export class UatWorld extends World {
   readonly run: RunContext = getRunContext();
   scenario: ScenarioInfo = { name: '', feature: '', category: 'uncategorised', severity: 'normal', tags: [] };
+  /** Where the running step is in its feature file (set before each step): errors in the feature's own input name it. */
+  step?: StepSource;
   // Scenario state, one small part per capability; each dies with the scenario.
   readonly traffic: TrafficState = { sent: [] };
   readonly split: SplitState = {};
@@ -148,7 +152,9 @@ export class UatWorld extends World {
   /** The running target; fails the step with the start-up cause when it could not start. */
   get target(): RunningTarget {
     if (this.run.target) return this.run.target;
-    throw new Error(`the ${this.run.config.target} target is not running: ${this.run.targetError?.message ?? 'unknown cause'}`);
+    const why = `the ${this.run.config.target} target is not running: ${this.run.targetError?.message ?? 'unknown cause'}`;
+    // a manifest (or other input) the harness could not use: the file and the field, no stack trace
+    throw this.run.targetError instanceof HarnessInputError ? new HarnessInputError(why) : new Error(why);
   }
 
   /** The MLflow store; fails the step naming why it is unavailable (e.g. PostgreSQL unreachable). */

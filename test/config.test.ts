@@ -20,7 +20,7 @@ test('a bad value fails with the name of the variable', () => {
 test('a namespace per run: exclusive with UAT_NAMESPACE, and a runtime folder only with it, existing', () => {
   assert.equal(loadConfig({ UAT_NAMESPACE_PER_RUN: '1' }).namespacePerRun, true);
   assert.equal(loadConfig({}).namespacePerRun, false);
-  assert.throws(() => loadConfig({ UAT_NAMESPACE_PER_RUN: '1', UAT_NAMESPACE: 'prod' }), /^Error: environment variable UAT_NAMESPACE_PER_RUN: cannot be combined with UAT_NAMESPACE/);
+  assert.throws(() => loadConfig({ UAT_NAMESPACE_PER_RUN: '1', UAT_NAMESPACE: 'prod' }), /^ConfigError: environment variable UAT_NAMESPACE_PER_RUN: cannot be combined with UAT_NAMESPACE/);
   assert.throws(() => loadConfig({ UAT_RUNTIME_MANIFESTS: 'k8s/runtime' }), /environment variable UAT_RUNTIME_MANIFESTS: applies only to the namespace a run creates; set UAT_NAMESPACE_PER_RUN=1 too/);
   assert.throws(() => loadConfig({ UAT_NAMESPACE_PER_RUN: '1', UAT_RUNTIME_MANIFESTS: '/no/such/folder' }), /environment variable UAT_RUNTIME_MANIFESTS: \/no\/such\/folder does not exist/);
   assert.throws(() => loadConfig({ UAT_NAMESPACE_PER_RUN: 'yes' }), /UAT_NAMESPACE_PER_RUN/);

@@ -390,8 +390,21 @@ test('a dashboard whose views do not follow the address fails the Enter criterio
   const run = await runSuiteWithFault('dashboard-tabs-ignore-address', 'usability', `^(${KEYBOARD}|The dashboard shows both predictors' accuracy with its source)$`);
   assert.equal(run.status, 1, run.output);
   assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '#business, the view not on screen', 'the address changes, the view does not');
-  assert.match(String(failedCriterion(run, 'dashboard-figures-name-source').measured), /^0 \(views not opened by their tabs: business, bandit, router, drift, explanations\)$/);
+  assert.match(String(failedCriterion(run, 'dashboard-figures-name-source').measured), /^0 \(views not opened by their tabs: business, bandit, router, drift, explanations, security\)$/);
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-keyboard-order')?.passed, 'the links are still in the tab order');
+});
+
+const SECURITY_VIEW = '^The security view shows the run.s security results as its evidence ledger holds them$';
+
+test('a dashboard whose security view shows the checks the run has not recorded yet as passed fails the security-view criterion', { timeout: 200_000 }, async () => {
+  // a usability run: no security scenario ran, so the ledger holds none of the security checks
+  const run = await runSuiteWithFault('dashboard-security-unchecked-passed', 'usability', SECURITY_VIEW);
+  assert.equal(run.status, 1, run.output);
+  assert.deepEqual(run.scenarios.map((s) => s.status), ['failed']);
+  const view = failedCriterion(run, 'dashboard-shows-security');
+  assert.equal(view.measured, 8, 'every security figure shown as passed');
+  assert.deepEqual((view.details as { recorded: string[] }).recorded, []);
+  assert.match(JSON.stringify(view.details), /security-policy-violations shows null UNAVAILABLE .{0,8} passed, the ledger holds no manifests-follow-security-policy/);
 });
 
 test('a Space-deaf model checkbox, a fallback that keeps the Prometheus label and a left-over model answering the challenger\'s share fail the Space, fallback-label and MLflow-run criteria', { timeout: 200_000 }, async () => {

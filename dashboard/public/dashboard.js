@@ -1,12 +1,14 @@
 // The dashboard page: polls /api/dashboard, draws every figure with its source badge and every
 // chart with ECharts (SVG renderer), and keeps the window and model filter in the address bar.
-// Each view (A/B testing, business impact, bandit, routing, drift, explanations) is a tab of its
-// own, chosen by the address's fragment, so `/?window=15m#drift` links to the drift view.
+// Each view (A/B testing, business impact, bandit, routing, drift, explanations, security) is a tab
+// of its own, chosen by the address's fragment, so `/?window=15m#drift` links to the drift view.
 /* global echarts */
 (function () {
   'use strict';
   const state = { window: '5m', models: [], knownModels: null, timer: null, refreshSeconds: 5, charts: {}, options: {}, requests: 0, view: 'ab' };
-  const VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations'];
+  const VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations', 'security'];
+  // a security check's verdict, in words (never by colour alone)
+  const STATUS = { passed: 'check passed', failed: 'check FAILED', 'not checked': 'not checked yet' };
   const $ = (selector) => document.querySelector(selector);
 
   function readAddress() {
@@ -50,7 +52,16 @@
         badge.dataset.source = f.source;
         badge.textContent = `source: ${f.source}`;
         badge.title = `read ${f.observedAt}`;
+        card.dataset.observedAt = f.observedAt;
         card.append(title, value, badge);
+        if (f.status) {
+          const status = document.createElement('p');
+          status.className = 'check-status';
+          status.dataset.status = f.status;
+          status.textContent = STATUS[f.status] || f.status;
+          if (f.scenario) status.title = `recorded by "${f.scenario}"`;
+          card.append(status);
+        }
         if (f.note) {
           const note = document.createElement('p');
           note.className = 'note';
@@ -195,7 +206,10 @@
       $('#drift-summary').textContent = drift.figures ? 'From the drift monitor: the verdicts the detectors put on their output topics, and the drift episodes it opened' : '';
       renderFigures($('#drift-figures'), drift.figures || []);
       renderChart('drift', drift.chart);
-      for (const key of ['bandit', 'router', 'drift', 'explanations']) {
+      const security = data.security;
+      $('#security-summary').textContent = security.figures ? security.summary : '';
+      renderFigures($('#security-figures'), security.figures || []);
+      for (const key of ['bandit', 'router', 'drift', 'explanations', 'security']) {
         const empty = document.querySelector(`[data-empty="${key}"]`);
         empty.textContent = data[key].empty || '';
         empty.hidden = !data[key].empty;

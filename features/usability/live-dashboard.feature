@@ -54,6 +54,7 @@ Feature: Live dashboard
       | Bandit allocation     |
       | Drift status          |
       | Explanations          |
+      | Security              |
       | Time window           |
       | baseline-predictor    |
       | enhanced-predictor    |
@@ -61,3 +62,8 @@ Feature: Live dashboard
       | Refresh now           |
     And pressing Enter on "Business impact" opens the "business" view
     And pressing Space on the "ensemble-predictor" filter removes it from the charts
+
+  @severity:normal @story:security-view
+  Scenario: The security view shows the run's security results as its evidence ledger holds them
+    When a stakeholder opens the A/B testing dashboard
+    Then within 10 seconds the security view shows the latest result of every security check in the run's evidence ledger, with its source

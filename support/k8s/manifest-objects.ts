@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { HarnessInputError, projectFile, shown, yamlDocuments } from '../harness-input.ts';
 import { SELDON_PLURALS as PLURALS } from '../../stack/manifests.ts';
 
 export const RUN_LABEL = 'financial-mlops-uat/run-id';
@@ -29,12 +29,32 @@ export const readyAtGeneration = (o: Pick<SeldonObject, 'metadata' | 'status'> |
 
 /** The folder's objects as this run applies them: in `namespace`, labelled with the run id, Models first. */
 export function manifestObjects(folder: string, namespace: string, runId: string, labels: Record<string, string> = {}): SeldonObject[] {
+  const problems: string[] = [];
   const objects = fs
     .readdirSync(folder)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
-    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(folder, f), 'utf8')).map((d) => d.toJS() as SeldonObject | null))
-    .filter((o): o is SeldonObject => o !== null && typeof o === 'object' && typeof o.kind === 'string');
+    .flatMap((f) => {
+      const file = path.join(folder, f);
+      try {
+        const documents = yamlDocuments(fs.readFileSync(file, 'utf8'), file);
+        return documents.filter((d) => d.value !== null && d.value !== undefined).flatMap((d) => {
+          // the rest of an object is the API server's to check (it names the field it refuses): the harness needs its kind and name
+          const o = d.value as SeldonObject;
+          const at = `${projectFile(file)}${documents.length > 1 ? ` (document ${d.index})` : ''}`;
+          if (typeof o !== 'object' || Array.isArray(o)) problems.push(`${at}: a manifest must be a mapping with apiVersion, kind, metadata and spec, not ${shown(o)}`);
+          else if (typeof o.kind !== 'string' || o.kind === '') problems.push(`${at}: field kind: required, a string (value ${shown(o.kind)}, line ${d.lineOf(['kind']) ?? '?'})`);
+          else if (typeof o.metadata?.name !== 'string' || o.metadata.name === '') problems.push(`${at}: ${o.kind}: field metadata.name: required, a string (value ${shown(o.metadata?.name)})`);
+          else return [o];
+          return [];
+        });
+      } catch (error) {
+        if (!(error instanceof HarnessInputError)) throw error;
+        problems.push(error.message);
+        return [];
+      }
+    });
+  if (problems.length > 0) throw new HarnessInputError(problems.join('\n'));
   const rank = (o: SeldonObject): number => (o.kind! in PLURALS ? KIND_ORDER.indexOf(o.kind as keyof typeof PLURALS) : KIND_ORDER.length);
   return objects
     .map((o) => ({ ...o, metadata: { ...o.metadata, namespace, labels: { ...o.metadata?.labels, ...labels, [RUN_LABEL]: runId } } }))

@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { API_VERSION, experimentSpecSchema, modelSpecSchema, pipelineSpecSchema, SELDON_PLURALS } from '../../stack/manifests.ts';
+import { describeIssues, HarnessInputError, projectFile, yamlDocuments } from '../harness-input.ts';
 
 export interface ManifestResource {
   kind: string;
@@ -14,24 +16,72 @@ export interface ManifestResource {
   file: string;
 }
 
+const KINDS = Object.keys(SELDON_PLURALS) as (keyof typeof SELDON_PLURALS)[];
+const SPEC_SCHEMAS = { Model: modelSpecSchema, Experiment: experimentSpecSchema, Pipeline: pipelineSpecSchema } as const;
+/** An object of the harness's manifest folders: a Seldon resource with the fields its CRD defines. */
+const objectSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.enum(KINDS),
+    metadata: z
+      .object({
+        name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lower-case DNS name'),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .passthrough(),
+    spec: z.record(z.string(), z.unknown()),
+    status: z.unknown().optional(),
+  })
+  .strict();
+
+/**
+ * The Seldon resources of the manifest folders (their .yaml and .yml files, in name order). Every
+ * document is checked as the API server would check it (the fields of the Seldon CRDs): a YAML
+ * syntax error, a missing field or a value of the wrong type is a HarnessInputError naming the file,
+ * the object (kind and name), the field, its line and the value; every problem of every file at once.
+ */
 export function readManifests(dirs: string[]): ManifestResource[] {
   const out: ManifestResource[] = [];
+  const problems: string[] = [];
   for (const dir of dirs) {
     for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
       const full = path.join(dir, file);
-      for (const doc of parseAllDocuments(fs.readFileSync(full, 'utf8'))) {
-        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown> } | null;
-        if (obj?.kind && obj.metadata?.name) out.push({ kind: obj.kind, name: obj.metadata.name, spec: obj.spec ?? {}, annotations: obj.metadata.annotations ?? {}, file: full });
+      let documents;
+      try {
+        documents = yamlDocuments(fs.readFileSync(full, 'utf8'), full);
+      } catch (error) {
+        if (!(error instanceof HarnessInputError)) throw error;
+        problems.push(error.message);
+        continue;
+      }
+      for (const doc of documents) {
+        if (doc.value === null || doc.value === undefined) continue;
+        const raw = doc.value as { kind?: unknown; metadata?: { name?: unknown } };
+        const object = `${typeof raw.kind === 'string' ? raw.kind : 'object'} ${typeof raw.metadata?.name === 'string' ? raw.metadata.name : '(no name)'}`;
+        const at = `${projectFile(full)}${documents.length > 1 ? ` (document ${doc.index})` : ''}: ${object}`;
+        const checked = objectSchema.safeParse(doc.value);
+        if (!checked.success) {
+          problems.push(...describeIssues(checked.error, doc.value, { line: doc.lineOf }).map((p) => `${at}: ${p}`));
+          continue;
+        }
+        const spec = SPEC_SCHEMAS[checked.data.kind].safeParse(checked.data.spec);
+        if (!spec.success) {
+          problems.push(...describeIssues(spec.error, checked.data.spec, { line: (p) => doc.lineOf(['spec', ...p]) }).map((p) => `${at}: ${p.replace(/^field /, 'field spec.')}`));
+          continue;
+        }
+        const { kind, metadata } = checked.data;
+        out.push({ kind, name: metadata.name, spec: checked.data.spec, annotations: metadata.annotations ?? {}, file: full });
       }
     }
   }
+  if (problems.length > 0) throw new HarnessInputError(problems.join('\n'));
   return out;
 }
 
 /** An Experiment's candidates and weights, in manifest order. */
 export function experimentCandidates(dirs: string[], experiment: string): { name: string; weight: number }[] {
   const found = readManifests(dirs).find((r) => r.kind === 'Experiment' && r.name === experiment);
-  if (!found) throw new Error(`no Experiment '${experiment}' in the manifests under ${dirs.join(', ')}`);
+  if (!found) throw new HarnessInputError(`no Experiment '${experiment}' in the manifests under ${dirs.map(projectFile).join(', ')} (the Experiments: ${readManifests(dirs).filter((r) => r.kind === 'Experiment').map((r) => r.name).join(', ') || 'none'})`);
   return (found.spec.candidates ?? []) as { name: string; weight: number }[];
 }
 

@@ -11,6 +11,7 @@ import { parallelismFrom, runDistributedLoad } from './k6-operator.ts';
 import { k6Binary, runK6Load } from './k6-runner.ts';
 import { durationMs, type LoadProfile } from './profile.ts';
 import type { WorkerTarget } from './load-worker.ts';
+import { ConfigError, LOAD_ENGINES } from '../config.ts';
 
 export const K6_INSTALL = 'k6 is not installed: install it from Grafana (https://grafana.com/docs/k6/latest/set-up/install-k6/: their apt repository, or the release archive) and put it on PATH or set K6_BIN';
 
@@ -20,7 +21,7 @@ export interface LoadCluster {
   namespace: string;
 }
 
-export const ENGINES = ['auto', 'k6', 'builtin', 'k6-operator'] as const;
+export const ENGINES = LOAD_ENGINES;
 
 /** How long a profile runs at most: its duration or stages, and its graceful stop. */
 function profileMs(profile: LoadProfile): number {
@@ -32,7 +33,7 @@ function profileMs(profile: LoadProfile): number {
 /** Run a profile; `signal` stops a local engine at once (the distributed one runs to its end) and its reason is the error. */
 export async function runLoad(profile: LoadProfile, target: WorkerTarget, env: NodeJS.ProcessEnv = process.env, cluster?: () => LoadCluster, signal?: AbortSignal): Promise<LoadSummary> {
   const wanted = env.UAT_LOAD_ENGINE ?? 'auto';
-  if (!(ENGINES as readonly string[]).includes(wanted)) throw new Error(`environment variable UAT_LOAD_ENGINE: must be ${ENGINES.join(', ')}, not '${wanted}'`);
+  if (!(ENGINES as readonly string[]).includes(wanted)) throw new ConfigError(`environment variable UAT_LOAD_ENGINE: must be ${ENGINES.join(', ')}, not '${wanted}'`);
   if (wanted === 'k6-operator') {
     if (!cluster) throw new Error('UAT_LOAD_ENGINE=k6-operator runs the load in a Kubernetes cluster: it needs UAT_TARGET=kubernetes');
     const { kubeConfig, namespace } = cluster();

@@ -19,6 +19,7 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import { apiErrorMessage } from '../k8s/api-error.ts';
+import { ConfigError } from '../config.ts';
 import { FIELD_MANAGER } from '../targets/kubernetes-deploy.ts';
 import { evaluateThresholds, parseThresholds, type ParsedThreshold, type ThresholdResult } from './thresholds.ts';
 import { TREND_STATS, type LoadSummary, type SummaryMetric } from './builtin-engine.ts';
@@ -174,7 +175,7 @@ export function evaluateBounded(parsed: ParsedThreshold[], upper: Record<string,
 export function parallelismFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.UAT_K6_PARALLELISM ?? '2';
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`environment variable UAT_K6_PARALLELISM: a whole number of runners from 1 to 100, not '${raw}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new ConfigError(`environment variable UAT_K6_PARALLELISM: a whole number of runners from 1 to 100, not '${raw}'`);
   return n;
 }
 

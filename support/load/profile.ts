@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../config.ts';
+import { HarnessInputError } from '../harness-input.ts';
 
 export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
 
@@ -55,16 +56,16 @@ export function readProfile(file: string): LoadProfile {
   try {
     raw = parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${path.relative(process.cwd(), file)}: ${(error as Error).message.split('\n')[0]}`);
+    throw new HarnessInputError(`${path.relative(process.cwd(), file)}: ${(error as Error).message.split('\n')[0]}`);
   }
   const parsed = profileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)';
-    throw new Error(`${path.relative(process.cwd(), file)}: field ${field}: ${issue.message}`);
+    throw new HarnessInputError(`${path.relative(process.cwd(), file)}: field ${field}: ${issue.message}`);
   }
   const { scenario: s } = parsed.data;
-  if ('maxVUs' in s && s.maxVUs !== undefined && s.maxVUs < s.preAllocatedVUs) throw new Error(`${path.relative(process.cwd(), file)}: field scenario.maxVUs: must be at least preAllocatedVUs (${s.preAllocatedVUs})`);
+  if ('maxVUs' in s && s.maxVUs !== undefined && s.maxVUs < s.preAllocatedVUs) throw new HarnessInputError(`${path.relative(process.cwd(), file)}: field scenario.maxVUs: must be at least preAllocatedVUs (${s.preAllocatedVUs})`);
   return { ...parsed.data, name: path.basename(file, '.yaml'), file };
 }
 
@@ -76,7 +77,7 @@ export function profileNames(dir = SCENARIOS_DIR): string[] {
 /** A profile of scenarios/ by name; an unknown name lists the known ones. */
 export function loadProfile(name: string, dir = SCENARIOS_DIR): LoadProfile {
   const file = path.join(dir, `${name}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`no load profile '${name}' in ${path.relative(process.cwd(), dir)} (the profiles: ${profileNames(dir).join(', ')})`);
+  if (!fs.existsSync(file)) throw new HarnessInputError(`no load profile '${name}' in ${path.relative(process.cwd(), dir)} (the profiles: ${profileNames(dir).join(', ')})`);
   return readProfile(file);
 }
 
@@ -94,11 +95,11 @@ export function withOverrides(profile: LoadProfile, overrides: ProfileOverrides)
   const s: Record<string, unknown> = { ...profile.scenario };
   for (const [key, value] of Object.entries(overrides)) {
     if (key === 'thresholds' || value === undefined) continue;
-    if (!(key in s)) throw new Error(`load profile ${profile.name}: its ${s.executor} scenario has no '${key}' to set`);
+    if (!(key in s)) throw new HarnessInputError(`load profile ${profile.name}: its ${s.executor} scenario has no '${key}' to set`);
     s[key] = value;
   }
   const scenarioChecked = scenario.safeParse(s);
-  if (!scenarioChecked.success) throw new Error(`load profile ${profile.name}: ${scenarioChecked.error.issues[0].path.join('.')}: ${scenarioChecked.error.issues[0].message}`);
+  if (!scenarioChecked.success) throw new HarnessInputError(`load profile ${profile.name}: ${scenarioChecked.error.issues[0].path.join('.')}: ${scenarioChecked.error.issues[0].message}`);
   return { ...profile, scenario: scenarioChecked.data, thresholds: { ...profile.thresholds, ...(overrides.thresholds ?? {}) } };
 }
 

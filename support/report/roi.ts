@@ -14,9 +14,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../config.ts';
+import { describeIssues, HarnessInputError, projectFile, yamlDocuments } from '../harness-input.ts';
 
 export const ROI_ASSUMPTIONS_FILE = path.join(PROJECT_ROOT, 'fixtures', 'roi-assumptions.yaml');
 
@@ -35,19 +35,16 @@ const assumptionsSchema = z
 
 export type RoiAssumptions = z.infer<typeof assumptionsSchema>;
 
-/** The assumptions file, validated: an error names the file and the field. */
+/** The assumptions file, validated: an error names the file, each field at fault, its line and its value. */
 export function readRoiAssumptions(file = ROI_ASSUMPTIONS_FILE): RoiAssumptions {
-  let raw: unknown;
-  try {
-    raw = parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${path.relative(PROJECT_ROOT, file)}: ${(error as Error).message}`);
-  }
+  const where = projectFile(file);
+  if (!fs.existsSync(file)) throw new HarnessInputError(`${where}: no such file (the assumptions of the business case)`);
+  const [document] = yamlDocuments(fs.readFileSync(file, 'utf8'), file);
+  const raw = document?.value ?? null;
   const parsed = assumptionsSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(root)';
-    throw new Error(`${path.relative(PROJECT_ROOT, file)}: field ${field}: ${issue.message}`);
+    const problems = describeIssues(parsed.error, raw, { known: Object.keys(assumptionsSchema.shape), line: document?.lineOf });
+    throw new HarnessInputError(problems.map((p) => `${where}: ${p}`).join('\n'));
   }
   return parsed.data;
 }

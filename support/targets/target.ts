@@ -383,6 +383,8 @@ export async function startTarget(
           '--refresh-seconds', '2',
           ...('url' in bandit ? ['--bandit-url', bandit.url] : []),
           ...('url' in driftMonitor ? ['--drift-url', driftMonitor.url] : []),
+          // the run's evidence ledger, for the security view
+          '--evidence', path.join(config.reportsDir, 'evidence', 'evidence.ndjson'),
           '--seed', String(config.seed),
           ...stackFaults(config).filter((f) => f.startsWith('dashboard-')).flatMap((f) => ['--fault', f]),
         ],

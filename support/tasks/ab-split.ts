@@ -6,15 +6,16 @@ import { chiSquareGoodnessOfFit } from '../stats/chi-square.ts';
 import { equivalenceSampleSize, shareEquivalence } from '../stats/equivalence.ts';
 import { experimentWeights } from '../k8s/manifest-reader.ts';
 import type { UatWorld } from '../world.ts';
+import { stepInputError } from '../feature-input.ts';
 import { routeCounts, sendSnapshots } from './traffic.ts';
 
-/** The weights a stakeholder wrote in the feature must be the ones the Experiment manifest deploys. */
-export function declareWeights(world: UatWorld, experiment: string, rows: { predictor: string; weight: string }[]): void {
-  const declared = Object.fromEntries(rows.map((r) => [r.predictor, Number(r.weight)]));
+/** The weights a stakeholder wrote in the feature (read from its table) must be the ones the Experiment manifest deploys. */
+export function declareWeights(world: UatWorld, experiment: string, rows: { predictor: string; weight: number }[]): void {
+  const declared = Object.fromEntries(rows.map((r) => [r.predictor, r.weight]));
   const deployed = experimentWeights(world.run.config.manifests, experiment);
   const same = Object.keys(declared).length === Object.keys(deployed).length && Object.entries(declared).every(([k, v]) => deployed[k] === v);
   if (!same) {
-    throw new Error(`the feature declares weights ${JSON.stringify(declared)} for ${experiment}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
+    throw stepInputError(world.step, `the feature declares weights ${JSON.stringify(declared)} for ${experiment}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
   }
   world.split.declaredWeights = declared;
 }

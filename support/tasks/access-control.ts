@@ -22,6 +22,7 @@ import type { KubernetesApi } from '../security/kubernetes-api.ts';
 import { checkPolicies, formatViolation, RULES, type PolicyReport } from '../security/policy.ts';
 import { describeHit, registerSecret, runSecrets, scanForSecrets } from '../security/secret-scan.ts';
 import type { RunContext, UatWorld } from '../world.ts';
+import { HarnessInputError } from '../harness-input.ts';
 
 export interface AccessState {
   api: KubernetesApi;
@@ -94,10 +95,21 @@ export async function checkPolicyViolations(world: UatWorld): Promise<void> {
 
 /** The target's API server, the platform's identities on it, and the matrix the feature declares. */
 export async function useAccessMatrix(world: UatWorld, rows: Record<string, string>[]): Promise<void> {
+  // the declared matrix first: a cell the feature got wrong is named at its line, whatever the target
+  const step = world.step;
+  const where = step ? `${step.uri}:${step.line}: the access matrix of step "${step.text}"` : `the access matrix of "${world.scenario.name}" (${world.scenario.feature})`;
+  let cells;
+  try {
+    cells = cellsFromRows(rows, where, step?.tableLines.slice(1));
+  } catch (error) {
+    // its problems name the table, the row's line, the column and the value: no stack trace
+    if (error instanceof Error && error.message.startsWith(where)) throw new HarnessInputError(error.message);
+    throw error;
+  }
   const target = world.target;
   const api = await target.kubernetesApi();
   if ('problem' in api) throw new Error(`no Kubernetes API server to prove the access matrix on: ${api.problem}`);
-  world.security.access = { api, cells: cellsFromRows(rows, `the access matrix of "${world.scenario.name}" (${world.scenario.feature})`) };
+  world.security.access = { api, cells };
 }
 
 function requireAccess(world: UatWorld): AccessState {

@@ -5,7 +5,8 @@
  * route for the model: an empty body), the platform healthy afterwards, and every refused request
  * counted under its own status code, never as answered.
  */
-import { badInput } from '../../fixtures/bad-inputs.ts';
+import { BAD_INPUTS, badInput } from '../../fixtures/bad-inputs.ts';
+import { cell, requireNamed, stepInputError, tableRows } from '../feature-input.ts';
 import { featuresRequest, type OipResponse } from '../clients/oip-client.ts';
 import { ResourceStatusClient } from '../clients/resource-status-client.ts';
 import { PROMQL } from '../metrics/promql.ts';
@@ -28,7 +29,18 @@ export const ERROR_BODIES = {
 } as const;
 export type ErrorBody = keyof typeof ERROR_BODIES;
 
+/** A malformed request the feature names must be one the harness knows how to send (fixtures/bad-inputs.ts). */
+function requireBadInput(world: UatWorld, name: string): void {
+  if (!(name in BAD_INPUTS)) throw stepInputError(world.step, `no malformed request "${name}" is known to the harness (fixtures/bad-inputs.ts: ${Object.keys(BAD_INPUTS).join('; ')})`);
+}
+
 export async function sendBadInput(world: UatWorld, name: string, model: string): Promise<OipResponse> {
+  requireBadInput(world, name);
+  requireNamed(world, 'Model', model);
+  return sendOne(world, name, model);
+}
+
+async function sendOne(world: UatWorld, name: string, model: string): Promise<OipResponse> {
   const input = badInput(name);
   world.traffic.last = await world.oip.infer(input.target.replace('{model}', model), undefined, { rawBody: input.rawBody });
   return world.traffic.last;
@@ -90,12 +102,16 @@ export interface RefusalAccounting {
 
 /** Send each malformed request `count` times, after taking both counters' baselines. */
 export async function sendBadInputs(world: UatWorld, model: string, rows: { name: string; count: number }[]): Promise<RefusalAccounting> {
+  // the rows come from the step's table: read as the feature wrote it, so a wrong column or value is named with its line
+  if (world.step?.table) tableRows(world.step.table, { 'malformed request': cell.oneOf(Object.keys(BAD_INPUTS)), count: cell.number({ integer: true, min: 1 }) }, world.step);
+  for (const row of rows) requireBadInput(world, row.name);
+  requireNamed(world, 'Model', model);
   const platformBefore = await codesFromPlatform(world, model);
   const prometheusBefore = await caughtUpBaseline(() => codesFromPrometheus(world, model), () => codesFromPlatform(world, model), same);
   const sent: Record<string, number> = {};
   for (const { name, count } of rows) {
     for (let i = 0; i < count; i++) {
-      const response = await sendBadInput(world, name, model);
+      const response = await sendOne(world, name, model);
       sent[String(response.status)] = (sent[String(response.status)] ?? 0) + 1;
     }
   }

@@ -17,6 +17,7 @@ import { DEFAULT_TRAINING } from '../../fixtures/train-predictors.ts';
 import { oneSidedTBound } from '../stats/t-bound.ts';
 import type { BanditHandle } from '../targets/bandit-process.ts';
 import type { UatWorld } from '../world.ts';
+import { stepInputError } from '../feature-input.ts';
 import { servedPredictions } from '../clients/served-predictions.ts';
 import { readyAtGeneration } from '../k8s/manifest-objects.ts';
 
@@ -71,12 +72,12 @@ function controllerOf(world: UatWorld): BanditHandle {
 }
 
 /** The bandit's Experiment is deployed and ready, its controller runs, and the feature's starting weights are the manifest's. */
-export async function requireBandit(world: UatWorld, experiment: string, rows: { predictor: string; weight: string }[]): Promise<void> {
+export async function requireBandit(world: UatWorld, experiment: string, rows: { predictor: string; weight: number }[]): Promise<void> {
   const bandit = controllerOf(world);
   if (bandit.experiment !== experiment) throw new Error(`the bandit controller runs on ${bandit.experiment}, not ${experiment}`);
-  const declared = Object.fromEntries(rows.map((r) => [r.predictor, Number(r.weight)]));
+  const declared = Object.fromEntries(rows.map((r) => [r.predictor, r.weight]));
   const deployed = experimentWeights(world.run.config.manifests, experiment);
-  if (JSON.stringify(declared) !== JSON.stringify(deployed)) throw new Error(`the feature starts ${experiment} at ${JSON.stringify(declared)}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
+  if (JSON.stringify(declared) !== JSON.stringify(deployed)) throw stepInputError(world.step, `the feature starts ${experiment} at ${JSON.stringify(declared)}, but its manifest deploys ${JSON.stringify(deployed)}; change one of them`);
   world.bandit.experiment = experiment;
   world.bandit.initialWeights = declared;
 }
@@ -316,7 +317,7 @@ export async function checkDashboardBandit(world: UatWorld, seconds: number): Pr
  */
 export async function replayThroughOutage(world: UatWorld, before: number, arm: string, rate: number, seconds: number): Promise<void> {
   const { experiment, values, days, send: step } = await startReplay(world, world.run.config.seed, before + Math.ceil(rate * seconds));
-  if (!values.arms.includes(arm)) throw new Error(`${arm} is not a candidate of ${experiment} (${values.arms.join(', ')})`);
+  if (!values.arms.includes(arm)) throw stepInputError(world.step, `${arm} is not a candidate of ${experiment} (${values.arms.join(', ')})`);
   for (let i = 0; i < before; i++) await step(i);
   const record: OutageRecord = { arm, removedAt: Date.now(), after: [], restored: false };
   world.bandit.outage = record;

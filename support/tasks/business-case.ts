@@ -5,12 +5,14 @@
  * assumptions. The inputs are written to the run's reports (business-case.json), so the sign-off
  * recomputes the case with the assumptions as they stand when it is written.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.ts';
 import { PROMQL } from '../metrics/promql.ts';
 import { readRunDescription } from '../report/run-description.ts';
 import { businessCase, readRoiAssumptions, writeBusinessCaseInputs, type BusinessCaseInputs, type BusinessCaseReport } from '../report/roi.ts';
 import type { UatWorld } from '../world.ts';
+import { stepInputError } from '../feature-input.ts';
 import { caughtUpBaseline, promTotals } from './live-metrics.ts';
 import { allResponses } from './traffic.ts';
 
@@ -23,6 +25,8 @@ const FORMULAS = 'support/report/roi.ts: ROI % = (revenue increase - cost) / cos
 /** Measure the inputs, write them to the run's reports and compute the case with `assumptionsFile`. */
 export async function computeBusinessCase(world: UatWorld, challenger: string, baseline: string, assumptionsFile: string): Promise<void> {
   const file = path.resolve(PROJECT_ROOT, assumptionsFile);
+  if (!fs.existsSync(file)) throw stepInputError(world.step, `no assumptions file "${assumptionsFile}" (a path from the project's folder, such as fixtures/roi-assumptions.yaml)`);
+  // the file's own problems are named in the file, field by field
   const assumptions = readRoiAssumptions(file);
   const logged = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
   const accuracyOf = (model: string): number => {

@@ -1,16 +1,17 @@
 /**
  * The live dashboard as a stakeholder sees it in Chromium: load time, figures and their source
  * badges, the window and model filter, auto-refresh, small and large screens, accessibility
- * (axe-core) and the keyboard. Every figure read off the page is logged as a shown figure, so the
- * sign-off counts their sources.
+ * (axe-core), the keyboard, and the security view against the run's evidence ledger. Every figure
+ * read off the page is logged as a shown figure, so the sign-off counts their sources.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { DASHBOARD_VIEWS, DashboardPage, type DashboardFigure, type DashboardView } from '../browser/dashboard-page.ts';
 import { FIGURE_SOURCES } from '../evidence/figure.ts';
-import { appendShownFigures } from '../evidence/ledger.ts';
+import { appendShownFigures, evidenceFile, type Criterion } from '../evidence/ledger.ts';
 import type { UatWorld } from '../world.ts';
 import { modelNames } from '../k8s/manifest-reader.ts';
+import { untilViewAgrees } from './live-metrics.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
   world.ui.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
@@ -275,5 +276,136 @@ export async function checkKeyboardTogglesModel(world: UatWorld, model: string):
     unit: '',
     source: 'LIVE:browser',
     passed: removed,
+  });
+}
+
+/**
+ * What the security view must show for each security criterion, worked out here from the ledger's
+ * record (not by the view's code): the figure's id and its value (null: no value to show).
+ */
+const SECURITY_FIGURES: { criterion: string; figure: string; value: (c: Criterion) => number }[] = [
+  { criterion: 'access-matrix-as-declared', figure: 'security-access-matrix', value: (c) => Number(detail(c, 'lines')) - Number(c.measured) },
+  { criterion: 'identity-tokens-refused-where-denied', figure: 'security-tokens-refused', value: (c) => Number(/^(\d+) answered 403, \d+ let through$/.exec(String(c.measured))?.[1]) },
+  { criterion: 'manifests-follow-security-policy', figure: 'security-policy-violations', value: (c) => Number(c.measured) },
+  {
+    criterion: 'database-authenticates-with-scram',
+    figure: 'security-database-authentication',
+    // each method asked for other than SCRAM-SHA-256 (or none: trust), and password_encryption other than scram-sha-256
+    value: (c) => {
+      const m = /^asked for (.*); password_encryption (\S+)$/.exec(String(c.measured));
+      return m ? m[1].split(', ').filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(a)).length + (m[2] === 'scram-sha-256' ? 0 : 1) : NaN;
+    },
+  },
+  { criterion: 'no-credential-in-run-output', figure: 'security-credential-hits', value: (c) => Number(c.measured) },
+  { criterion: 'no-credential-in-run-output-at-end', figure: 'security-credential-hits-at-end', value: (c) => Number(c.measured) },
+  { criterion: 'dashboard-recovers-after-kill', figure: 'security-dashboard-recovery', value: (c) => Number(detail(c, 'recoveredAfterS') ?? NaN) },
+  { criterion: 'mlflow-recovers-after-kill', figure: 'security-mlflow-recovery', value: (c) => Number(detail(c, 'storeRecoveredAfterS') ?? NaN) },
+];
+
+const detail = (c: Criterion, key: string): unknown => (c.details ?? {})[key];
+
+/** The latest record of each criterion id in the ledger now, and its lines that are not criteria. */
+function latestCriteria(file: string): { latest: Map<string, Criterion>; skipped: number } {
+  const latest = new Map<string, Criterion>();
+  let skipped = 0;
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+    let c: Criterion;
+    try {
+      c = JSON.parse(line) as Criterion;
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (typeof c?.id !== 'string' || typeof c.recordedAt !== 'string') {
+      skipped++;
+      continue;
+    }
+    const seen = latest.get(c.id);
+    if (!seen || Date.parse(c.recordedAt) >= Date.parse(seen.recordedAt)) latest.set(c.id, c);
+  }
+  return { latest, skipped };
+}
+
+/** What a security figure card shows besides its value and badge: the check's verdict and when it was recorded. */
+interface SecurityCard {
+  id: string;
+  status: string | null;
+  observedAt: string | null;
+}
+
+/**
+ * The security view, opened by its tab and read until it agrees with the run's evidence ledger read
+ * at the same moment (bounded): one figure per security criterion; for a criterion the ledger holds,
+ * the value worked out from its latest record, labelled with the criterion's own source, observed
+ * when it was recorded, with its verdict (passed or failed); for one the run has not recorded yet,
+ * no value, UNAVAILABLE, "not checked yet in this run" and no verdict. In a run whose security
+ * scenarios have not run (or not yet), that is what every figure must say.
+ */
+export async function checkDashboardSecurity(world: UatWorld, seconds: number): Promise<void> {
+  const ledger = evidenceFile(world.run.config.reportsDir);
+  let cards: SecurityCard[] = [];
+  let held = { latest: new Map<string, Criterion>(), skipped: 0 };
+  let summary = '';
+  const { after, last } = await untilViewAgrees(world, 'security', "the dashboard's security view to show the evidence ledger's security results", Date.now(), seconds, 'dashboard-security.png', async (dashboard) => {
+    const figures = await dashboard.figures();
+    [cards, summary] = await Promise.all([
+      dashboard.page.$$eval('#security [data-figure]', (nodes) =>
+        nodes.map((n) => ({ id: n.getAttribute('data-figure') ?? '', status: n.querySelector('.check-status')?.getAttribute('data-status') ?? null, observedAt: n.getAttribute('data-observed-at') })),
+      ),
+      dashboard.page.locator('#security-summary').innerText(),
+    ]);
+    held = latestCriteria(ledger);
+    const problems: string[] = [];
+    if (summary.trim() === '') problems.push('no summary sentence');
+    const expectedIds = SECURITY_FIGURES.map((e) => e.figure);
+    const extra = figures.filter((f) => !expectedIds.includes(f.id)).map((f) => f.id);
+    if (extra.length > 0) problems.push(`figures of no security criterion: ${extra.join(', ')}`);
+    for (const e of SECURITY_FIGURES) {
+      const f = figures.find((g) => g.id === e.figure);
+      const card = cards.find((k) => k.id === e.figure);
+      if (!f || !card) {
+        problems.push(`${e.figure} not shown`);
+        continue;
+      }
+      const c = held.latest.get(e.criterion);
+      if (!c) {
+        if (f.value !== null || f.source !== 'UNAVAILABLE' || f.note !== 'not checked yet in this run' || card.status !== 'not checked') {
+          problems.push(`${e.figure} shows ${f.value} ${f.source} "${f.note ?? ''}" ${card.status ?? 'no verdict'}, the ledger holds no ${e.criterion}: UNAVAILABLE "not checked yet in this run", not checked`);
+        }
+        continue;
+      }
+      const computed = e.value(c);
+      const want = Number.isFinite(computed) ? computed : null;
+      const wantSource = want === null ? 'UNAVAILABLE' : c.source;
+      const wantStatus = c.passed ? 'passed' : 'failed';
+      const near = f.value === want || (f.value !== null && want !== null && Math.abs(f.value - want) <= 1e-9 * Math.max(1, Math.abs(want)));
+      if (!near) problems.push(`${e.figure} shows ${f.value}, the ledger's ${e.criterion} gives ${want}`);
+      if (f.source !== wantSource) problems.push(`${e.figure} labelled ${f.source}, the ledger's ${e.criterion} was measured from ${c.source}`);
+      if (card.status !== wantStatus) problems.push(`${e.figure} shown as ${card.status ?? 'no verdict'}, the ledger's ${e.criterion} ${wantStatus}`);
+      if (card.observedAt !== new Date(c.recordedAt).toISOString()) problems.push(`${e.figure} observed at ${card.observedAt}, the ledger's ${e.criterion} recorded at ${c.recordedAt}`);
+    }
+    return { figures, problems };
+  });
+  logShown(world, last.figures);
+  const checked = SECURITY_FIGURES.filter((e) => held.latest.has(e.criterion)).map((e) => e.criterion);
+  await world.check({
+    id: 'dashboard-shows-security',
+    statement: "the dashboard's security view shows one figure per security check, each as the latest record of the run's evidence ledger gives it (value, the criterion's own source, when it was recorded, passed or failed), or UNAVAILABLE \"not checked yet in this run\" when the run has not recorded it",
+    threshold: `0 of ${SECURITY_FIGURES.length} figures differing from the ledger, within ${seconds} s`,
+    measured: last.problems.length,
+    unit: `figures differing (${checked.length} of ${SECURITY_FIGURES.length} checks recorded in this run)`,
+    source: 'LIVE:browser',
+    test: 'the security view read in Chromium against the evidence ledger read at the same moment',
+    passed: after !== null && last.problems.length === 0,
+    details: {
+      ledger,
+      recorded: checked,
+      notChecked: SECURITY_FIGURES.filter((e) => !held.latest.has(e.criterion)).map((e) => e.criterion),
+      ledgerLinesSkipped: held.skipped,
+      summary,
+      problems: last.problems,
+      figures: last.figures.map((f) => ({ id: f.id, value: f.value, source: f.source, note: f.note, status: cards.find((k) => k.id === f.id)?.status })),
+    },
   });
 }

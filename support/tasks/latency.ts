@@ -13,6 +13,8 @@ import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { loadProfile, withOverrides, type ProfileOverrides } from '../load/profile.ts';
 import type { WorkerTarget } from '../load/load-worker.ts';
 import type { UatWorld } from '../world.ts';
+import { stepInputError } from '../feature-input.ts';
+import { HarnessInputError } from '../harness-input.ts';
 import { marketSnapshots } from './traffic.ts';
 import { caughtUpBaseline, promTotals, sameCounts, stackTotals } from './live-metrics.ts';
 import { PROMQL } from '../metrics/promql.ts';
@@ -62,7 +64,14 @@ async function untilStackDies<T>(world: UatWorld, run: (signal: AbortSignal) => 
 
 /** Run a profile of scenarios/ with a feature's numbers against `target`; the summary is attached. */
 export async function runProfile(world: UatWorld, profileName: string, target: string, overrides: ProfileOverrides): Promise<LoadSummary> {
-  const profile = withOverrides(loadProfile(profileName), overrides);
+  let profile;
+  try {
+    profile = withOverrides(loadProfile(profileName), overrides);
+  } catch (error) {
+    // an unknown profile, a profile file the harness cannot use, or a number of the feature the profile does not take
+    if (error instanceof HarnessInputError) throw stepInputError(world.step, error.message);
+    throw error;
+  }
   const summary = await untilStackDies(world, (signal) => runLoad(profile, endpoint(world, target), process.env, () => loadCluster(world), signal));
   world.traffic.load = summary;
   await world.attach(describeLoad(summary), { mediaType: 'text/plain', fileName: 'load-summary.txt' });

@@ -2,15 +2,17 @@
  * What the dashboard and the publication charts show, assembled from the live sources: accuracy
  * from the MLflow store, serving figures from Prometheus (or its labelled fallbacks), business
  * impact computed from both and the stakeholders' ROI assumptions, the bandit's allocation from its
- * controller, the explanations from their audit trail, drift from the drift monitor. Every figure
- * carries its source.
+ * controller, the explanations from their audit trail, drift from the drift monitor, the security
+ * checks from the run's evidence ledger. Every figure carries its source.
  */
+import fs from 'node:fs';
 import type { HarnessConfig } from '../config.ts';
 import { experimentCandidates, modelNames, routerShape, type RouterShape } from '../k8s/manifest-reader.ts';
 import { readBanditState, type BanditStateView } from '../../bandit/client.ts';
 import type { RunningTarget } from '../targets/target.ts';
 import type { MlflowStore } from '../clients/mlflow-store.ts';
 import { countSources, derived, figure, type Figure } from '../evidence/figure.ts';
+import { evidenceFile, SOURCES, type Criterion } from '../evidence/ledger.ts';
 import { LiveMetrics, type ServingView } from '../metrics/live-metrics.ts';
 import { windowSeconds, type Window } from '../metrics/promql.ts';
 import { abCharts, businessCharts, driftChart, explanationChart, type ChartOption } from '../charts/chart-options.ts';
@@ -42,6 +44,8 @@ export interface ViewSources {
   audit: { store: Pick<AuditStore, 'count' | 'latest'> } | { problem: string };
   /** The drift monitor's address, or why there is none. */
   drift: { url: string } | { problem: string };
+  /** The run's evidence ledger (JSON lines, support/evidence/ledger.ts), read on each request; none given: no security view. */
+  evidence?: string;
 }
 
 export interface EmptySection {
@@ -168,6 +172,215 @@ export function routerView(shape: RouterShape | undefined, view: ServingView): R
   };
 }
 
+/** A figure of the security view: the criterion it shows, and that criterion's verdict in this run. */
+export interface SecurityFigure extends Figure {
+  /** The criterion's id in the evidence ledger. */
+  criterion: string;
+  status: 'passed' | 'failed' | 'not checked';
+  /** The scenario that recorded it (absent when not checked yet). */
+  scenario?: string;
+}
+
+/** The security checks of the run as its evidence ledger holds them, or why there are none to show. */
+export type SecurityView = EmptySection | { summary: string; figures: SecurityFigure[]; recorded: number; skippedLines: number };
+
+/** The note of a security figure whose criterion the run has not recorded yet. */
+export const NOT_CHECKED = 'not checked yet in this run';
+
+/** How one security criterion is shown: its figure's value and note, read from the criterion's record. */
+interface SecurityCheck {
+  criterion: string;
+  figure: string;
+  label: string;
+  unit: string;
+  /** The value, or null with the reason in the note when the record cannot be read as this figure. */
+  read: (c: Criterion) => { value: number | null; note?: string };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const list = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
+const details = (c: Criterion): Record<string, unknown> => (c.details && typeof c.details === 'object' ? c.details : {});
+const notUnderstood = (c: Criterion) => ({ value: null, note: `the ledger records ${JSON.stringify(c.measured)}, not a count` });
+
+function scanHits(c: Criterion): { value: number | null; note?: string } {
+  const d = details(c);
+  if (num(c.measured) === undefined) return notUnderstood(c);
+  const files = num(d.files);
+  const processes = num(d.processes);
+  return { value: num(c.measured)!, note: files === undefined || processes === undefined ? undefined : `in ${files} files and ${processes} command lines` };
+}
+
+/** The security criteria the view shows, in its order (support/tasks/access-control.ts, support/tasks/fault-drills.ts). */
+export const SECURITY_CHECKS: readonly SecurityCheck[] = [
+  {
+    criterion: 'access-matrix-as-declared',
+    figure: 'security-access-matrix',
+    label: 'Access-matrix lines as declared by the API server',
+    unit: 'lines',
+    read: (c) => {
+      const lines = num(details(c).lines);
+      const differing = num(c.measured);
+      if (lines === undefined || differing === undefined) return { value: null, note: `the ledger records ${JSON.stringify(c.measured)} differing of ${JSON.stringify(details(c).lines)} lines` };
+      return { value: lines - differing, note: `of ${lines}; ${differing} differing` };
+    },
+  },
+  {
+    criterion: 'identity-tokens-refused-where-denied',
+    figure: 'security-tokens-refused',
+    label: "Requests refused as declared, with each identity's own token",
+    unit: 'requests',
+    read: (c) => {
+      const measured = /^(\d+) answered 403, (\d+) let through$/.exec(String(c.measured));
+      if (!measured) return { value: null, note: `the ledger records ${JSON.stringify(c.measured)}` };
+      const declared = /^(\d+) denied requests answered 403, (\d+) allowed requests/.exec(c.threshold ?? '');
+      const wrong = list(details(c).wrong)?.length;
+      const parts = [
+        declared ? `of ${declared[1]} denied` : undefined,
+        declared ? `${measured[2]} of ${declared[2]} allowed let through` : `${measured[2]} allowed let through`,
+        wrong === undefined ? undefined : `${wrong} answered otherwise than declared`,
+      ];
+      return { value: Number(measured[1]), note: parts.filter(Boolean).join('; ') };
+    },
+  },
+  {
+    criterion: 'manifests-follow-security-policy',
+    figure: 'security-policy-violations',
+    label: 'Security-policy violations in the manifests',
+    unit: 'violations',
+    read: (c) => {
+      const d = details(c);
+      if (num(c.measured) === undefined) return notUnderstood(c);
+      return { value: num(c.measured)!, note: num(d.objects) === undefined || num(d.files) === undefined ? undefined : `in ${num(d.objects)} objects of ${num(d.files)} files` };
+    },
+  },
+  {
+    criterion: 'database-authenticates-with-scram',
+    figure: 'security-database-authentication',
+    label: 'MLflow database: authentication settings weaker than SCRAM-SHA-256',
+    unit: 'settings',
+    read: (c) => {
+      // "asked for SASL SCRAM-SHA-256; password_encryption scram-sha-256"
+      const m = /^asked for (.*); password_encryption (\S+)$/.exec(String(c.measured));
+      if (!m) return { value: null, note: `the ledger records ${JSON.stringify(c.measured)}` };
+      const asked = m[1].split(', ');
+      const weak = asked.filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(a)).length + (m[2] === 'scram-sha-256' ? 0 : 1);
+      return { value: weak, note: String(c.measured) };
+    },
+  },
+  {
+    criterion: 'no-credential-in-run-output',
+    figure: 'security-credential-hits',
+    label: "Credentials found in the run's output while it ran",
+    unit: 'hits',
+    read: scanHits,
+  },
+  {
+    criterion: 'no-credential-in-run-output-at-end',
+    figure: 'security-credential-hits-at-end',
+    label: "Credentials found in the run's output after its last scenario",
+    unit: 'hits',
+    read: scanHits,
+  },
+  {
+    criterion: 'dashboard-recovers-after-kill',
+    figure: 'security-dashboard-recovery',
+    label: 'Dashboard serving live figures again after a kill',
+    unit: 's',
+    read: (c) => {
+      const after = num(details(c).recoveredAfterS);
+      return after === undefined ? { value: null, note: `not back: ${String(c.measured)}` } : { value: after, note: `after its SIGKILL (${String(c.measured)})` };
+    },
+  },
+  {
+    criterion: 'mlflow-recovers-after-kill',
+    figure: 'security-mlflow-recovery',
+    label: 'MLflow store read again after its database was killed',
+    unit: 's',
+    read: (c) => {
+      const after = num(details(c).storeRecoveredAfterS);
+      const lost = list(details(c).lost)?.length;
+      const runs = num(details(c).runsBefore);
+      if (after === undefined) return { value: null, note: `not back: ${String(c.measured)}` };
+      return { value: after, note: `after the restart${lost === undefined || runs === undefined ? '' : `; ${lost} of ${runs} runs lost`}` };
+    },
+  },
+];
+
+/** A ledger line as a criterion, or undefined when it is not one (not JSON, no id, no verdict, no valid time). */
+function criterionOf(line: string): Criterion | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const c = parsed as Partial<Criterion>;
+  if (typeof c.id !== 'string' || typeof c.passed !== 'boolean' || typeof c.recordedAt !== 'string' || Number.isNaN(Date.parse(c.recordedAt)) || c.measured === undefined) return undefined;
+  return c as Criterion;
+}
+
+/** The ledger's criteria, the latest record of each id, and how many non-blank lines were not criteria. */
+export function readLatestCriteria(text: string): { latest: Map<string, Criterion>; records: number; skipped: number } {
+  const latest = new Map<string, Criterion>();
+  let records = 0;
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const c = criterionOf(line);
+    if (!c) {
+      skipped++;
+      continue;
+    }
+    records++;
+    const seen = latest.get(c.id);
+    // the latest by its time; of two at the same time, the one written later
+    if (!seen || Date.parse(c.recordedAt) >= Date.parse(seen.recordedAt)) latest.set(c.id, c);
+  }
+  return { latest, records, skipped };
+}
+
+/**
+ * The security checks of the run, read from its evidence ledger on each call: one figure per
+ * security criterion, from the latest record of its id, labelled with the source the criterion was
+ * measured from and observed when it was recorded, with its verdict; a criterion the run has not
+ * recorded yet is UNAVAILABLE, "not checked yet in this run". A line that is not a criterion (a
+ * partial write, junk) is skipped and the summary says so. No ledger given, or one that cannot be
+ * read: a sentence saying why, no figure.
+ */
+export async function securityView(ledger: string | undefined): Promise<SecurityView> {
+  if (!ledger) return { empty: 'No security results to show: the dashboard was not given the run\'s evidence ledger (--evidence).' };
+  let text: string;
+  try {
+    text = await fs.promises.readFile(ledger, 'utf8');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    // no ledger yet: the run has recorded no criterion so far
+    if (e.code !== 'ENOENT') return { empty: `The run's evidence ledger cannot be read (${e.message}): no security result to show.` };
+    text = '';
+  }
+  const { latest, records, skipped } = readLatestCriteria(text);
+  const figures: SecurityFigure[] = SECURITY_CHECKS.map((check) => {
+    const c = latest.get(check.criterion);
+    if (!c) return { ...figure(check.figure, check.label, null, check.unit, 'UNAVAILABLE', NOT_CHECKED), criterion: check.criterion, status: 'not checked' };
+    const status = c.passed ? 'passed' : 'failed';
+    const at = new Date(c.recordedAt);
+    if (!(SOURCES as readonly string[]).includes(c.source)) {
+      return { ...figure(check.figure, check.label, null, check.unit, 'UNAVAILABLE', `the ledger names an unknown source ${JSON.stringify(c.source)}`, at), criterion: check.criterion, status, scenario: c.scenario };
+    }
+    const { value, note } = check.read(c);
+    return { ...figure(check.figure, check.label, value, check.unit, c.source, note, at), criterion: check.criterion, status, scenario: c.scenario };
+  });
+  const checked = figures.filter((f) => f.status !== 'not checked');
+  const failed = checked.filter((f) => f.status === 'failed');
+  const skippedNote = skipped > 0 ? ` ${skipped} line${skipped === 1 ? '' : 's'} of the ledger could not be read as a criterion and ${skipped === 1 ? 'was' : 'were'} skipped.` : '';
+  const summary =
+    checked.length === 0
+      ? `No security check has been recorded in this run yet (the evidence ledger holds ${records} criteri${records === 1 ? 'on' : 'a'}, none of them one of the ${SECURITY_CHECKS.length} security checks): each result shows here once its scenario has run.${skippedNote}`
+      : `From the run's evidence ledger, the latest result of each security check: ${checked.length} of ${SECURITY_CHECKS.length} checked, ${checked.length - failed.length} passed, ${failed.length} failed${failed.length > 0 ? ` (${failed.map((f) => f.criterion).join(', ')})` : ''}.${skippedNote}`;
+  return { summary, figures, recorded: checked.length, skippedLines: skipped };
+}
+
 export interface DashboardData {
   generatedAt: string;
   window: Window;
@@ -180,6 +393,7 @@ export interface DashboardData {
   router: RouterView;
   drift: DriftView;
   explanations: ExplanationsView;
+  security: SecurityView;
   sources: Record<string, number>;
 }
 
@@ -271,6 +485,8 @@ export interface SourceSettings {
   audit?: ViewSources['audit'];
   /** The drift monitor's address. */
   driftUrl?: string;
+  /** The run's evidence ledger, for the security view. */
+  evidence?: string;
 }
 
 /** The view sources for the settings (throws when the manifests hold no such experiment). */
@@ -293,6 +509,7 @@ export function viewSources(settings: SourceSettings): ViewSources & { live: Liv
     router: routerShape(settings.manifests),
     audit: settings.audit ?? { problem: 'no audit trail database was given' },
     drift: settings.driftUrl ? { url: settings.driftUrl } : { problem: 'no drift monitor was given (--drift-url)' },
+    evidence: settings.evidence,
   };
 }
 
@@ -311,6 +528,7 @@ export function targetViewSources(target: RunningTarget, config: HarnessConfig, 
     banditUrl: 'url' in target.bandit ? target.bandit.url : undefined,
     audit: 'audit' in target.explanations ? { store: target.explanations.audit } : { problem: target.explanations.problem },
     driftUrl: 'url' in target.driftMonitor ? target.driftMonitor.url : undefined,
+    evidence: evidenceFile(config.reportsDir),
   });
 }
 
@@ -322,7 +540,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
   const countsToo = selected.length > 0 && candidates.some((c) => !selected.includes(c));
   // the router's counts are read whatever the filter: its view is not filtered by model
   const routerModels = sources.router ? [sources.router.router, ...sources.router.routes.map((r) => r.predictor)] : [];
-  const [accuracy, view, withCandidates, bandit, routed, explanations, drift] = await Promise.all([
+  const [accuracy, view, withCandidates, bandit, routed, explanations, drift, security] = await Promise.all([
     accuracyFigures(sources, models),
     sources.live.view(window, selected),
     countsToo ? sources.live.view(window, [...new Set([...selected, ...candidates])]) : undefined,
@@ -330,6 +548,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     sources.router && selected.length > 0 ? sources.live.view(window, routerModels) : undefined,
     explanationsView(sources.audit),
     driftView(sources.drift),
+    securityView(sources.evidence),
   ]);
   const abFigures = [...accuracy, ...servingFigures(view, models, candidates, (withCandidates ?? view).requestsTotal)];
   const business = businessFigures(accuracy, view, sources.experiment);
@@ -346,6 +565,7 @@ export async function dashboardData(sources: ViewSources, window: Window, select
     router: routerView(sources.router, routed ?? view),
     drift,
     explanations,
-    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : []), ...('figures' in explanations ? explanations.figures : []), ...('figures' in drift ? drift.figures : [])]),
+    security,
+    sources: countSources([...abFigures, ...business, ...('figures' in bandit ? bandit.figures : []), ...('figures' in explanations ? explanations.figures : []), ...('figures' in drift ? drift.figures : []), ...('figures' in security ? security.figures : [])]),
   };
 }
