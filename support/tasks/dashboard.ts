@@ -11,7 +11,7 @@ import { FIGURE_SOURCES } from '../evidence/figure.ts';
 import { appendShownFigures, evidenceFile, type Criterion } from '../evidence/ledger.ts';
 import type { UatWorld } from '../world.ts';
 import { modelNames } from '../k8s/manifest-reader.ts';
-import { untilViewAgrees } from './live-metrics.ts';
+import { openOrReuse, untilViewAgrees } from './live-metrics.ts';
 
 export async function openDashboard(world: UatWorld, viewport = { width: 1280, height: 800 }): Promise<void> {
   world.ui.dashboard = await DashboardPage.open(await world.browser(), world.dashboardUrl, viewport);
@@ -56,7 +56,13 @@ export async function checkLoadTime(world: UatWorld, thresholdMs: number): Promi
 }
 
 export async function checkAccuracyShown(world: UatWorld, predictors: string[]): Promise<void> {
-  const figures = await page(world).figures();
+  // the page renders its figures when its first read of the API returns: wait for them (bounded), then judge what it shows
+  const dashboard = page(world);
+  let figures = await dashboard.figures();
+  await dashboard.until('the accuracy figures to be rendered', 10_000, async () => {
+    figures = await dashboard.figures();
+    return predictors.every((p) => figures.some((f) => f.id === `accuracy:${p}` && f.value !== null));
+  });
   const logged = await world.store.latestAccuracies(world.run.config.mlflowExperiment, world.target.uatRunId);
   for (const predictor of predictors) {
     const figure = figures.find((f) => f.id === `accuracy:${predictor}`);
@@ -347,6 +353,8 @@ export async function checkDashboardSecurity(world: UatWorld, seconds: number): 
   let cards: SecurityCard[] = [];
   let held = { latest: new Map<string, Criterion>(), skipped: 0 };
   let summary = '';
+  // the seconds count from the page being open (a browser's start on a loaded machine is not the view's delay)
+  await openOrReuse(world);
   const { after, last } = await untilViewAgrees(world, 'security', "the dashboard's security view to show the evidence ledger's security results", Date.now(), seconds, 'dashboard-security.png', async (dashboard) => {
     const figures = await dashboard.figures();
     [cards, summary] = await Promise.all([
