@@ -381,7 +381,9 @@ test('a dashboard whose figures ignore the model filter and whose view link igno
   const run = await runSuiteWithFault('dashboard-figures-ignore-filter,dashboard-ignore-enter', 'usability', `^(Choosing a time window and models changes what is charted|${KEYBOARD})$`);
   assert.equal(run.status, 1, run.output);
   assert.ok(run.criteria.find((c) => c.id === 'dashboard-filter-changes-charts')?.passed, 'the charts still follow the filter');
-  assert.ok(Number(failedCriterion(run, 'dashboard-filter-changes-figures').measured) > 0, 'figures of other models are shown');
+  const figures = failedCriterion(run, 'dashboard-filter-changes-figures');
+  // the count of other models' figures leads the measured value (a view whose tab did not open is named after it)
+  assert.ok(parseInt(String(figures.measured), 10) > 0, `figures of other models are shown: ${JSON.stringify(figures.measured)} ${JSON.stringify(figures.details)}`);
   // the page went through its views by their tabs when it opened, and came back to the first
   assert.equal(failedCriterion(run, 'dashboard-keyboard-opens-business').measured, '#ab, the view not on screen');
 });

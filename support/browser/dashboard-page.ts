@@ -92,7 +92,8 @@ export class DashboardPage {
     if (!was) results.push(await read(null));
     const tabs = await this.page.locator('#views').count();
     for (const view of DASHBOARD_VIEWS) {
-      const shown = tabs > 0 && (await this.showView(view, 2000).then(() => true, () => false));
+      // 5 s for a tab to bring its view: a loaded machine's page takes seconds to render one
+      const shown = tabs > 0 && (await this.showView(view, 5000).then(() => true, () => false));
       if (shown) results.push(await read(view));
       else unreachable.push(view);
     }
