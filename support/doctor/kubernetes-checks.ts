@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, VersionApi, type V1ResourceAttributes } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
@@ -88,19 +88,11 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
   });
 
   const auth = kc.makeApiClient(AuthorizationV1Api);
-  const missing: string[] = [];
   // a namespace per run needs the rules in every namespace: asked cluster-wide (namespace '')
   const roleFile = config.namespacePerRun ? HARNESS_CLUSTER_ROLE_FILE : HARNESS_ROLE_FILE;
   const scope = config.namespacePerRun ? 'every namespace (UAT_NAMESPACE_PER_RUN)' : `namespace ${namespace}`;
   const needed = harnessPermissions(roleFile);
-  for (const p of needed) {
-    try {
-      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace: config.namespacePerRun ? '' : namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } } } });
-      if (!review.status?.allowed) missing.push(describePermission(p));
-    } catch (error) {
-      missing.push(`${describePermission(p)} (not asked: ${apiErrorMessage(error)})`);
-    }
-  }
+  const missing = await missingRights(auth, needed.map((p) => ({ what: describePermission(p), attributes: { namespace: config.namespacePerRun ? '' : namespace, group: p.group, resource: p.resource, subresource: p.subresource, verb: p.verb } })));
   rows.push({
     name: 'Permissions',
     required: true,
@@ -114,6 +106,20 @@ export async function checkKubernetes(config: HarnessConfig): Promise<CheckResul
   return rows;
 }
 
+/** Each right this identity lacks (SelfSubjectAccessReview), named; one that could not be asked is named with why. */
+async function missingRights(auth: AuthorizationV1Api, asks: { what: string; attributes: V1ResourceAttributes }[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const ask of asks) {
+    try {
+      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: ask.attributes } } });
+      if (!review.status?.allowed) missing.push(ask.what);
+    } catch (error) {
+      missing.push(`${ask.what} (not asked: ${apiErrorMessage(error)})`);
+    }
+  }
+  return missing;
+}
+
 /**
  * What the access-control scenario needs (k8s/rbac/harness-security-auditor.yaml): SubjectAccessReviews,
  * and a token of each platform ServiceAccount of k8s/security, in its own namespace. Not required: only
@@ -125,15 +131,7 @@ async function checkSecurityAudit(auth: AuthorizationV1Api): Promise<CheckResult
     { what: 'create subjectaccessreviews.authorization.k8s.io', attributes: { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verb: 'create' } },
     ...accounts.map((a) => ({ what: `create serviceaccounts/token ${a.name} in ${a.namespace}`, attributes: { namespace: a.namespace, resource: 'serviceaccounts', subresource: 'token', name: a.name, verb: 'create' } })),
   ];
-  const missing: string[] = [];
-  for (const ask of asks) {
-    try {
-      const review = await auth.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: ask.attributes } } });
-      if (!review.status?.allowed) missing.push(ask.what);
-    } catch (error) {
-      missing.push(`${ask.what} (not asked: ${apiErrorMessage(error)})`);
-    }
-  }
+  const missing = await missingRights(auth, asks);
   return {
     name: 'Security audit',
     required: false,

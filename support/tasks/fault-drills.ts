@@ -7,6 +7,7 @@
  */
 import type { Figure } from '../evidence/figure.ts';
 import type { DrillPart } from '../targets/target.ts';
+import { waitFor, WaitTimeoutError } from '../wait.ts';
 import type { UatWorld } from '../world.ts';
 
 export interface DrillState {
@@ -27,14 +28,13 @@ async function dashboardFigures(url: string): Promise<Figure[] | undefined> {
   return [...data.ab.figures, ...data.business.figures];
 }
 
-/** Poll `probe` every 100 ms until it gives a value or `deadlineMs` has passed from `since`. */
+/** Poll `probe` (support/wait.ts) until it gives a value or `deadlineMs` has passed from `since`; the value and when, or undefined. */
 async function within<T>(since: number, deadlineMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<{ value: T; afterMs: number } | undefined> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return { value, afterMs: Date.now() - since };
-    if (Date.now() - since > deadlineMs) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const value = await waitFor('a drill condition', deadlineMs - (Date.now() - since), async () => probe()).catch((error: Error) => {
+    if (error instanceof WaitTimeoutError) return undefined;
+    throw error;
+  });
+  return value === undefined ? undefined : { value, afterMs: Date.now() - since };
 }
 
 export async function killPart(world: UatWorld, part: DrillPart): Promise<void> {
