@@ -5,6 +5,7 @@
  * HDR histograms within their stated precision, thresholds evaluated into the summary.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -144,6 +145,76 @@ test('constant VUs: 4xx, 5xx and dropped connections count as failed; every answ
     assert.match(summary.errors.join(' '), /socket|closed|ECONNRESET|hang up/i);
   } finally {
     server.close();
+  }
+});
+
+test('every framing of an HTTP/1.1 answer is read whole: chunked, Content-Length, to the end of the connection, Connection: close, no body; the request goes as given', async () => {
+  const requests: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const connections = new Set<unknown>();
+  const server = http.createServer((req, res) => {
+    connections.add(req.socket);
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      const n = requests.length;
+      if (n % 4 === 0) {
+        // chunked, the outputs split across chunks
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(OIP.slice(0, 5));
+        setTimeout(() => res.end(OIP.slice(5)), 2);
+      } else if (n % 4 === 1) res.writeHead(200, { 'content-length': Buffer.byteLength(OIP) }).end(OIP);
+      else if (n % 4 === 2) {
+        // no length: the answer ends with the connection
+        res.socket!.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n${OIP}`);
+        res.socket!.end();
+      } else res.writeHead(204, { connection: 'close' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/models/m/infer?x=1`;
+  try {
+    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 2, iterations: 40, maxDuration: '20s' }), { url, headers: { 'content-type': 'application/json', 'seldon-model': 'm.experiment' }, bodies: ['{"a":1}', '{"a":2}'] }, { workers: 1 });
+    assert.equal(requests.length, 40);
+    assert.deepEqual(summary.statusCounts, { '200': 30, '204': 10 }, JSON.stringify(summary.errors));
+    assert.equal(metricValues(summary, 'http_req_failed').passes, 0);
+    // the check holds for the 200s with outputs, however they were framed; a 204 has none
+    assert.equal(metricValues(summary, 'checks').passes, 30);
+    for (const r of requests) {
+      assert.equal(r.method, 'POST');
+      assert.equal(r.url, '/v2/models/m/infer?x=1');
+      assert.equal(r.headers['seldon-model'], 'm.experiment');
+      assert.equal(r.headers['content-type'], 'application/json');
+      assert.equal(Number(r.headers['content-length']), r.body.length);
+    }
+    assert.deepEqual(new Set(requests.map((r) => r.body)), new Set(['{"a":1}', '{"a":2}']));
+    // closed connections were opened again; kept-alive ones were reused
+    assert.ok(connections.size > 2 && connections.size < 40, `${connections.size} connections for 40 requests`);
+  } finally {
+    server.close();
+  }
+});
+
+test('a connection that never opens is a failed request after the connect timeout, not a hung virtual user', { timeout: 60_000 }, async () => {
+  // a server that listens with the smallest accept queue and never accepts (its only thread blocked,
+  // using no CPU): once its queue is full, a new connection's SYN goes unanswered
+  const code = `const s=require('node:net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0),50)})`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { default: net } = await import('node:net');
+  const fillers: import('node:net').Socket[] = [];
+  try {
+    const port = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim()))));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 4; i++) fillers.push(net.connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 1, iterations: 1, maxDuration: '30s' }), target(`http://127.0.0.1:${port}/v2/models/m/infer`), { workers: 1 });
+    assert.equal(metricValues(summary, 'http_reqs').count, 1);
+    assert.equal(metricValues(summary, 'http_req_failed').passes, 1);
+    assert.deepEqual(summary.statusCounts, { '0': 1 });
+    assert.match(summary.errors.join(' '), /timed out after 10 s/);
+  } finally {
+    for (const f of fillers) f.destroy();
+    child.kill('SIGKILL');
   }
 });
 

@@ -2,16 +2,17 @@
  * A worker thread of the built-in load engine: its share of a profile's load (support/load/plan.ts)
  * against one endpoint, every latency recorded in HDR histograms (the run's and one per second)
  * instead of kept. Runs off the harness's event loop so the harness does not distort what it
- * measures. Requests go over a keep-alive connection pool (undici), dispatched with callbacks
- * rather than promises and streams (a fifth more requests a second from one thread).
+ * measures. Each virtual user sends over a keep-alive connection of its own (class VirtualUser).
  *
- * autocannon is faster still, but it does not fit: when the server closes a connection with a
- * request in flight, autocannon reconnects without reporting that request, and times the next
- * answer from the lost request's start. A platform that drops connections would look clean.
+ * autocannon does not fit: when the server closes a connection with a request in flight, autocannon
+ * reconnects without reporting that request, and times the next answer from the lost request's
+ * start. A platform that drops connections would look clean.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
-import { Pool } from 'undici';
+import net from 'node:net';
+import tls from 'node:tls';
+import { HTTPParser } from 'http-parser-js';
 import { activeVus, arrivalsBy, type WorkerPlan } from './plan.ts';
 
 export interface WorkerTarget {
@@ -136,97 +137,226 @@ class Recorder {
 }
 
 /** The check k6's script makes: 200 with OIP outputs. */
-const answered = (status: number, body: string): boolean => status === 200 && body.includes('"outputs"');
+const OUTPUTS = '"outputs"';
+const answered = (status: number, chunks: Buffer[]): boolean => status === 200 && (chunks.length === 1 ? chunks[0].includes(OUTPUTS) : Buffer.concat(chunks).includes(OUTPUTS));
 
 async function run({ plan, target, startAt }: WorkerInput): Promise<WorkerOutput> {
   await sleep(Math.max(0, startAt - Date.now()));
   const rec = new Recorder();
   const progress = setInterval(() => parentPort?.postMessage({ type: 'progress', progress: rec.progress() }), 500);
   try {
-    await runWithPool(plan, target, rec);
+    await new Load(plan, target, rec).run();
   } finally {
     clearInterval(progress);
   }
   return rec.output();
 }
 
-/** Any executor, over an undici keep-alive pool. */
-async function runWithPool(plan: WorkerPlan, target: WorkerTarget, rec: Recorder): Promise<void> {
-  const url = new URL(target.url);
-  const pool = new Pool(url.origin, { connections: plan.maxConcurrency, pipelining: 1, keepAliveTimeout: 30_000 });
-  const path = url.pathname + url.search;
-  const elapsed = (): number => rec.elapsed();
+/**
+ * A virtual user: a keep-alive HTTP/1.1 connection of its own, as each k6 VU has, so a VU's requests
+ * never wait behind another's and no shared pool is searched for a free connection on each request.
+ * A request's bytes are built once per payload and written in one call; answers are parsed by
+ * http-parser-js (Content-Length, chunked, or to the end of the connection). That is autocannon's
+ * recipe (over undici the engine reached 0.68x wrk's rate on two cores shared with the platform:
+ * docs/testing/benchmarks.md), but unlike autocannon a
+ * request whose connection fails, times out connecting or closes before the whole answer is a failed
+ * request with its error (status 0), as k6 counts it, never sent again. Nothing is allocated per
+ * request beyond what the parser needs: under tsx every closure made in the hot path is also named.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
-  /** One request; resolves when it ended, answered or not (never rejects). */
-  const iterate = (): Promise<void> => new Promise((resolve) => {
-    const body = target.bodies[rec.iterations % target.bodies.length];
+class VirtualUser {
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private started = 0;
+  private waiting = false;
+  private socket: net.Socket | undefined;
+  private parser: InstanceType<typeof HTTPParser> | undefined;
+  private keepAlive = true;
+
+  constructor(
+    private readonly load: Load,
+    readonly index: number,
+  ) {}
+
+  send(): void {
+    const { rec, requests } = this.load;
+    const request = requests[rec.iterations % requests.length];
     rec.iterations++;
     rec.inFlight++;
-    rec.maxInFlight = Math.max(rec.maxInFlight, rec.inFlight);
-    const started = performance.now();
-    let status = 0;
-    const chunks: Buffer[] = [];
-    const end = (failure?: Error): void => {
-      rec.inFlight--;
-      const ok = failure === undefined && answered(status, Buffer.concat(chunks).toString());
-      rec.ended(failure === undefined ? status : 0, ok, started, performance.now() - started, failure?.message);
-      resolve();
-    };
-    // undici's Pool takes handlers of the callback form (onHeaders, onData, onComplete, onError)
-    pool.dispatch({ path, method: 'POST', headers: target.headers, body }, {
-      onConnect: () => undefined,
-      onHeaders: (statusCode) => {
-        status = statusCode;
-        return true;
-      },
-      onData: (chunk) => {
-        chunks.push(chunk);
-        return true;
-      },
-      onComplete: () => end(),
-      onError: (error) => end(error),
-    });
-  });
+    if (rec.inFlight > rec.maxInFlight) rec.maxInFlight = rec.inFlight;
+    this.status = 0;
+    this.chunks = [];
+    this.started = performance.now();
+    this.waiting = true;
+    (this.socket ?? this.connect()).write(request);
+  }
 
-  try {
-    if (plan.model === 'open') {
-      // arrival rate: iterations start on schedule whatever the answers; none free (maxVUs busy) = dropped, as k6 counts them
-      const running = new Set<Promise<void>>();
-      let started = 0;
-      while (elapsed() < plan.durationMs) {
-        const due = arrivalsBy(plan, elapsed());
-        while (started < due) {
-          started++;
-          if (running.size >= plan.maxConcurrency) {
-            rec.dropped++;
-            continue;
-          }
-          const p = iterate().finally(() => running.delete(p));
-          running.add(p);
-        }
-        await sleep(1);
-      }
-      await Promise.race([Promise.all(running), sleep(plan.gracefulStopMs)]);
-    } else {
-      // closed model: each VU sends, waits for the answer, sends again, while the plan keeps it active
-      let shared = 0;
-      const vu = async (index: number): Promise<void> => {
-        while (elapsed() < plan.durationMs) {
-          if (index >= activeVus(plan, elapsed())) {
-            await sleep(5);
-            continue;
-          }
-          if (plan.iterations !== undefined && shared >= plan.iterations) return;
-          shared++;
-          await iterate();
-        }
-      };
-      await Promise.race([Promise.all(Array.from({ length: plan.maxConcurrency }, (_, i) => vu(i))), sleep(plan.durationMs + plan.gracefulStopMs)]);
+  /** A new connection and its parser; a failure or close with a request in flight fails that request. */
+  private connect(): net.Socket {
+    const { host, port, tls: secure } = this.load.server;
+    const socket = secure ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
+    socket.once(secure ? 'secureConnect' : 'connect', () => socket.setTimeout(0));
+    socket.on('timeout', () => this.failed(socket, `connecting to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS / 1000} s`));
+    const parser = new HTTPParser(HTTPParser.RESPONSE);
+    parser[HTTPParser.kOnHeadersComplete] = (info) => {
+      this.status = info.statusCode ?? 0;
+      this.keepAlive = info.shouldKeepAlive;
+      // answers that have no body (1: the parser skips it)
+      return this.status === 204 || this.status === 304 || this.status < 200 ? 1 : 0;
+    };
+    parser[HTTPParser.kOnBody] = (chunk: Buffer) => {
+      this.chunks.push(chunk);
+    };
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      if (this.status >= 200) this.answered();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (this.parser !== parser) return;
+      const parsed = parser.execute(chunk);
+      if (parsed instanceof Error) this.failed(socket, `invalid HTTP answer: ${parsed.message}`);
+    });
+    socket.on('end', () => {
+      // an answer without length ends with the connection
+      if (this.parser === parser && this.waiting) parser.finish();
+      this.failed(socket, 'the server closed the connection before the whole answer');
+    });
+    socket.on('error', (error: Error) => this.failed(socket, error.message));
+    socket.on('close', () => this.failed(socket, 'the connection closed before the whole answer'));
+    this.socket = socket;
+    this.parser = parser;
+    this.keepAlive = true;
+    return socket;
+  }
+
+  /** The whole answer came. */
+  private answered(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    const { rec } = this.load;
+    rec.inFlight--;
+    rec.ended(this.status, answered(this.status, this.chunks), this.started, performance.now() - this.started);
+    this.chunks = [];
+    if (!this.keepAlive) this.drop(this.socket);
+    this.load.free(this);
+  }
+
+  /** The connection is gone (or unusable): a request in flight on it failed with `error`. */
+  private failed(socket: net.Socket, error: string): void {
+    if (this.socket !== socket) return;
+    this.drop(socket);
+    if (!this.waiting) return;
+    this.waiting = false;
+    const { rec } = this.load;
+    rec.inFlight--;
+    rec.ended(0, false, this.started, performance.now() - this.started, error);
+    this.chunks = [];
+    // the VU's next request waits for the next turn (no recursion when the failure was raised at once)
+    setImmediate(() => this.load.free(this));
+  }
+
+  private drop(socket: net.Socket | undefined): void {
+    if (!socket || this.socket !== socket) return;
+    this.socket = undefined;
+    this.parser = undefined;
+    socket.destroy();
+  }
+
+  close(): void {
+    this.drop(this.socket);
+  }
+}
+
+/** Any executor: the plan's VUs, what they send, and what a VU does when its request ended. */
+class Load {
+  readonly server: { host: string; port: number; tls: boolean };
+  /** Each payload's whole request (line, headers and body), built once. */
+  readonly requests: Buffer[];
+  readonly vus: VirtualUser[];
+  /** Open model: the VUs with no request in flight. */
+  private readonly idle: VirtualUser[];
+  /** Closed model: iterations started against a shared budget, and the VUs still looping. */
+  private shared = 0;
+  private looping: number;
+  private stopped: () => void = () => undefined;
+
+  constructor(
+    private readonly plan: WorkerPlan,
+    target: WorkerTarget,
+    readonly rec: Recorder,
+  ) {
+    const url = new URL(target.url);
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') throw new Error(`the load target ${target.url} is not an http or https address`);
+    this.server = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (secure ? 443 : 80), tls: secure };
+    // the framing headers are the engine's; the target's own headers go as given
+    const own = new Set(['host', 'content-length', 'connection', 'transfer-encoding']);
+    const headers = Object.entries(target.headers).filter(([name]) => !own.has(name.toLowerCase())).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    this.requests = target.bodies.map((b) => {
+      const body = Buffer.from(b);
+      const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n${headers}content-length: ${body.length}\r\n\r\n`;
+      return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+    });
+    this.vus = Array.from({ length: plan.maxConcurrency }, (_, i) => new VirtualUser(this, i));
+    this.idle = [...this.vus].reverse();
+    this.looping = plan.maxConcurrency;
+  }
+
+  /** A VU's request ended: open model, it is free again; closed model, it sends again while the plan keeps it active. */
+  free(vu: VirtualUser): void {
+    if (this.plan.model === 'open') this.idle.push(vu);
+    else this.next(vu);
+  }
+
+  private next(vu: VirtualUser): void {
+    const { plan, rec } = this;
+    if (rec.elapsed() >= plan.durationMs) return this.stop();
+    if (vu.index >= activeVus(plan, rec.elapsed())) {
+      setTimeout(() => this.next(vu), 5);
+      return;
     }
-  } finally {
-    // requests still unanswered after gracefulStop are interrupted
-    rec.finish();
-    await pool.destroy().catch(() => undefined);
+    if (plan.iterations !== undefined && this.shared >= plan.iterations) return this.stop();
+    this.shared++;
+    vu.send();
+  }
+
+  private stop(): void {
+    if (--this.looping === 0) this.stopped();
+  }
+
+  async run(): Promise<void> {
+    const { plan, rec } = this;
+    try {
+      if (plan.model === 'open') {
+        // arrival rate: iterations start on schedule whatever the answers, each on a free VU; none free (maxVUs busy) = dropped, as k6 counts them
+        let started = 0;
+        while (rec.elapsed() < plan.durationMs) {
+          const due = arrivalsBy(plan, rec.elapsed());
+          while (started < due) {
+            started++;
+            const vu = this.idle.pop();
+            if (vu) vu.send();
+            else rec.dropped++;
+          }
+          await sleep(1);
+        }
+        const until = performance.now() + plan.gracefulStopMs;
+        while (this.idle.length < plan.maxConcurrency && performance.now() < until) await sleep(2);
+      } else {
+        // closed model: each VU sends, waits for the answer, sends again, while the plan keeps it active
+        await new Promise<void>((resolve) => {
+          this.stopped = resolve;
+          for (const vu of this.vus) this.next(vu);
+          setTimeout(resolve, plan.durationMs + plan.gracefulStopMs - rec.elapsed()).unref();
+        });
+      }
+    } finally {
+      // requests still unanswered after gracefulStop are interrupted
+      rec.finish();
+      for (const vu of this.vus) vu.close();
+    }
   }
 }
 
