@@ -48,9 +48,15 @@ interface Row {
   p90Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+  meanMs: number | null;
   failed: number | null;
   note?: string;
+  /** Compared with the baseline at these connections (default: its own). */
+  versus?: number;
 }
+
+/** Requests in flight on average over the run, by Little's law: rate × mean latency. */
+const inFlight = (r: Row): number | null => (r.requestsPerSecond === null || r.meanMs === null ? null : (r.requestsPerSecond * r.meanMs) / 1000);
 
 /** A bare Node server answering every POST with a fixed OIP answer, in a process of its own. */
 async function echoServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -62,7 +68,7 @@ async function echoServer(): Promise<{ url: string; child: ChildProcess }> {
 
 function builtinRow(name: string, connections: number, s: LoadSummary): Row {
   const d = metricValues(s, 'http_req_duration');
-  return { engine: name, connections, requestsPerSecond: metricValues(s, 'http_reqs').rate, p50Ms: d.med, p90Ms: d['p(90)'], p95Ms: d['p(95)'], p99Ms: d['p(99)'], failed: metricValues(s, 'http_req_failed').passes };
+  return { engine: name, connections, requestsPerSecond: metricValues(s, 'http_reqs').rate, p50Ms: d.med, p90Ms: d['p(90)'], p95Ms: d['p(95)'], p99Ms: d['p(99)'], meanMs: d.avg, failed: metricValues(s, 'http_req_failed').passes };
 }
 
 async function builtin(url: string, connections: number, headers: Record<string, string> = {}, forSeconds = seconds): Promise<LoadSummary> {
@@ -78,7 +84,7 @@ async function arrivals(url: string, rate: number, headers: Record<string, strin
 
 async function autocannonRow(url: string, connections: number): Promise<Row> {
   const r = await autocannon({ url, connections, duration: seconds, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
-  return { engine: 'autocannon', connections, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p90Ms: r.latency.p90, p95Ms: null, p99Ms: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts };
+  return { engine: 'autocannon', connections, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p90Ms: r.latency.p90, p95Ms: null, p99Ms: r.latency.p99, meanMs: r.latency.average, failed: r.errors + r.non2xx + r.timeouts };
 }
 
 const WRK: SystemPackage = { pkg: 'wrk', why: 'the engine benchmark compares the built-in engine with wrk', required: false, present: async () => spawnSync('sh', ['-c', 'command -v wrk']).status === 0 };
@@ -91,14 +97,16 @@ const wrkMs = (text: string): number => {
 
 function wrkRow(url: string, connections: number): Row {
   const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uat-wrk-')), 'post.lua');
-  fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["content-type"] = "application/json"\n`);
+  // its summary prints no 95th percentile: the script's done() does, from the same histogram, with the mean (µs)
+  fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["content-type"] = "application/json"\ndone = function(summary, latency, requests)\n  io.write(string.format("p95_us %d mean_us %d\\n", latency:percentile(95.0), latency.mean))\nend\n`);
   try {
     const run = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-    if (run.status !== 0) return { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: run.stderr.trim() || `exit ${run.status}` };
+    if (run.status !== 0) return { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, meanMs: null, failed: null, note: run.stderr.trim() || `exit ${run.status}` };
     const pct = (p: string): number | null => {
       const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+\\w+)`, 'm').exec(run.stdout);
       return m ? wrkMs(m[1]) : null;
     };
+    const fromScript = /p95_us (\d+) mean_us (\d+)/.exec(run.stdout);
     const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(run.stdout);
     const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
     return {
@@ -107,8 +115,9 @@ function wrkRow(url: string, connections: number): Row {
       requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1] ?? NaN),
       p50Ms: pct('50'),
       p90Ms: pct('90'),
-      p95Ms: null,
+      p95Ms: fromScript ? Number(fromScript[1]) / 1000 : null,
       p99Ms: pct('99'),
+      meanMs: fromScript ? Number(fromScript[2]) / 1000 : null,
       failed: (errors ? errors.slice(1).reduce((s, n) => s + Number(n), 0) : 0) + Number(non2xx?.[1] ?? 0),
     };
   } finally {
@@ -120,10 +129,10 @@ const fmt = (v: number | null | undefined, digits = 2): string => (v === null ||
 const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null || !b ? null : a / b);
 
 function print(title: string, rows: Row[], baseline: (row: Row) => Row | undefined): void {
-  const table = new Table({ head: ['engine / endpoint', 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'failed', 'req/s ratio', 'p90 ratio', 'p99 ratio'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['engine / endpoint', 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'mean ms', 'in flight', 'failed', 'req/s ratio', 'p90 ratio', 'p95 ratio', 'p99 ratio'], style: { head: [], border: [] } });
   for (const r of rows) {
     const b = baseline(r);
-    table.push([r.engine, r.connections, fmt(r.requestsPerSecond, 0), fmt(r.p50Ms), fmt(r.p90Ms), fmt(r.p95Ms), fmt(r.p99Ms), r.failed ?? r.note ?? 'n/a', b ? fmt(ratio(r.requestsPerSecond, b.requestsPerSecond)) : '', b ? fmt(ratio(r.p90Ms, b.p90Ms)) : '', b ? fmt(ratio(r.p99Ms, b.p99Ms)) : '']);
+    table.push([r.engine, r.connections, fmt(r.requestsPerSecond, 0), fmt(r.p50Ms), fmt(r.p90Ms), fmt(r.p95Ms), fmt(r.p99Ms), fmt(r.meanMs), fmt(inFlight(r), 0), r.failed ?? r.note ?? 'n/a', b ? fmt(ratio(r.requestsPerSecond, b.requestsPerSecond)) : '', b ? fmt(ratio(r.p90Ms, b.p90Ms)) : '', b ? fmt(ratio(r.p95Ms, b.p95Ms)) : '', b ? fmt(ratio(r.p99Ms, b.p99Ms)) : '']);
   }
   console.log(`\n${title}\n${table.toString()}`);
 }
@@ -135,13 +144,24 @@ if (values.only !== 'platform') {
   const echo = await echoServer();
   try {
     const rows: Row[] = [];
+    // a warm-up of the endpoint (its code compiled), not measured
+    await builtin(echo.url, 100, {}, 3);
     for (const connections of [100, 2500]) {
-      rows.push(wrk ? wrkRow(echo.url, connections) : { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, failed: null, note: 'not installed: apt-get install -y wrk' });
+      rows.push(wrk ? wrkRow(echo.url, connections) : { engine: 'wrk', connections, requestsPerSecond: null, p50Ms: null, p90Ms: null, p95Ms: null, p99Ms: null, meanMs: null, failed: null, note: 'not installed: apt-get install -y wrk' });
       rows.push(await autocannonRow(echo.url, connections));
       rows.push(builtinRow('built-in engine', connections, await builtin(echo.url, connections)));
     }
-    fs.writeFileSync(path.join(outDir, 'engines.json'), JSON.stringify({ machine, seconds, endpoint: 'bare Node OIP echo server (a process of its own)', baseline: 'wrk', rows }, null, 2));
-    print(`(a) load engines on a bare OIP echo server, ${seconds} s each (ratios against wrk at the same connections)`, rows, (r) => (r.engine === 'wrk' ? undefined : rows.find((x) => x.engine === 'wrk' && x.connections === r.connections && x.requestsPerSecond !== null)));
+    // wrk does not keep 2,500 requests in flight (its loop sends the next request a turn later, and it
+    // leaves out of its latencies those over 2 s); at a saturated server latency grows with the requests
+    // in flight (Little's law), so the built-in engine runs again at wrk's own average in flight
+    const wrk2500 = rows.find((r) => r.engine === 'wrk' && r.connections === 2500);
+    const matched = wrk2500 ? inFlight(wrk2500) : null;
+    if (matched !== null && matched >= 1 && matched < 2500) {
+      const vus = Math.round(matched);
+      rows.push({ ...builtinRow(`built-in engine at wrk's in flight`, vus, await builtin(echo.url, vus)), versus: 2500 });
+    }
+    fs.writeFileSync(path.join(outDir, 'engines.json'), JSON.stringify({ machine, seconds, endpoint: 'bare Node OIP echo server (a process of its own)', baseline: 'wrk', rows: rows.map((r) => ({ ...r, inFlight: inFlight(r) })) }, null, 2));
+    print(`(a) load engines on a bare OIP echo server, ${seconds} s each (ratios against wrk at the same connections)`, rows, (r) => (r.engine === 'wrk' ? undefined : rows.find((x) => x.engine === 'wrk' && x.connections === (r.versus ?? r.connections) && x.requestsPerSecond !== null)));
   } finally {
     echo.child.kill();
   }
@@ -168,7 +188,7 @@ if (values.only !== 'engines') {
     // the open model: a steady 1,000 requests a second, whatever the answers (connections: at most 200 in flight)
     rows.push(builtinRow('bare OIP echo server, 1,000 req/s (open model)', 200, await arrivals(echo.url, 1000)));
     rows.push(builtinRow('embedded stack, 1,000 req/s (open model)', 200, await arrivals(stackUrl, 1000, stackHeaders)));
-    fs.writeFileSync(path.join(outDir, 'platform.json'), JSON.stringify({ machine, seconds, engine: 'built-in', baseline: 'bare OIP echo server', rows }, null, 2));
+    fs.writeFileSync(path.join(outDir, 'platform.json'), JSON.stringify({ machine, seconds, engine: 'built-in', baseline: 'bare OIP echo server', rows: rows.map((r) => ({ ...r, inFlight: inFlight(r) })) }, null, 2));
     print(`(b) the stack's experiment endpoint against a bare OIP echo server, built-in engine, ${seconds} s each (ratios against the echo server at the same connections)`, rows, (r) => (r.engine.startsWith('bare') ? undefined : rows.find((x) => x.engine.startsWith('bare') && x.connections === r.connections && x.engine.includes('open model') === r.engine.includes('open model'))));
   } finally {
     echo.child.kill();
