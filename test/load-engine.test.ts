@@ -174,7 +174,7 @@ test('every framing of an HTTP/1.1 answer is read whole: chunked, Content-Length
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/models/m/infer?x=1`;
   try {
-    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 2, iterations: 40, maxDuration: '20s' }), { url, headers: { 'content-type': 'application/json', 'seldon-model': 'm.experiment' }, bodies: ['{"a":1}', '{"a":2}'] }, { workers: 1 });
+    const summary = await runBuiltinLoad(profile({ executor: 'shared-iterations', vus: 2, iterations: 40, maxDuration: '20s' }), { url, headers: { 'content-type': 'application/json', 'seldon-model': 'm.experiment', Host: 'models.example' }, bodies: ['{"a":1}', '{"a":2}'] }, { workers: 1 });
     assert.equal(requests.length, 40);
     assert.deepEqual(summary.statusCounts, { '200': 30, '204': 10 }, JSON.stringify(summary.errors));
     assert.equal(metricValues(summary, 'http_req_failed').passes, 0);
@@ -184,6 +184,7 @@ test('every framing of an HTTP/1.1 answer is read whole: chunked, Content-Length
       assert.equal(r.method, 'POST');
       assert.equal(r.url, '/v2/models/m/infer?x=1');
       assert.equal(r.headers['seldon-model'], 'm.experiment');
+      assert.equal(r.headers.host, 'models.example');
       assert.equal(r.headers['content-type'], 'application/json');
       assert.equal(Number(r.headers['content-length']), r.body.length);
     }

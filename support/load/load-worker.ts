@@ -158,10 +158,10 @@ async function run({ plan, target, startAt }: WorkerInput): Promise<WorkerOutput
  * A request's bytes are built once per payload and written in one call; answers are parsed by
  * http-parser-js (Content-Length, chunked, or to the end of the connection). That is autocannon's
  * recipe (over undici the engine reached 0.68x wrk's rate on two cores shared with the platform:
- * docs/testing/benchmarks.md), but unlike autocannon a
- * request whose connection fails, times out connecting or closes before the whole answer is a failed
- * request with its error (status 0), as k6 counts it, never sent again. Nothing is allocated per
- * request beyond what the parser needs: under tsx every closure made in the hot path is also named.
+ * docs/testing/benchmarks.md), but unlike autocannon a request whose connection fails, times out
+ * connecting or closes before the whole answer is a failed request with its error (status 0), as k6
+ * counts it, never sent again. Nothing is allocated per request beyond what the parser needs: under
+ * tsx every closure made in the hot path is also named.
  */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -291,12 +291,14 @@ class Load {
     const secure = url.protocol === 'https:';
     if (!secure && url.protocol !== 'http:') throw new Error(`the load target ${target.url} is not an http or https address`);
     this.server = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (secure ? 443 : 80), tls: secure };
-    // the framing headers are the engine's; the target's own headers go as given
-    const own = new Set(['host', 'content-length', 'connection', 'transfer-encoding']);
-    const headers = Object.entries(target.headers).filter(([name]) => !own.has(name.toLowerCase())).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    // the framing headers are the engine's; the target's own headers go as given (a Host the target names, e.g. for an ingress, included)
+    const framing = new Set(['host', 'content-length', 'connection', 'transfer-encoding']);
+    const given = Object.entries(target.headers);
+    const host = given.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? url.host;
+    const headers = given.filter(([name]) => !framing.has(name.toLowerCase())).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     this.requests = target.bodies.map((b) => {
       const body = Buffer.from(b);
-      const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n${headers}content-length: ${body.length}\r\n\r\n`;
+      const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n${headers}content-length: ${body.length}\r\n\r\n`;
       return Buffer.concat([Buffer.from(head, 'latin1'), body]);
     });
     this.vus = Array.from({ length: plan.maxConcurrency }, (_, i) => new VirtualUser(this, i));
