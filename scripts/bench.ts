@@ -27,6 +27,10 @@ import { loadProfile, withOverrides } from '../support/load/profile.ts';
 import { publishPredictors } from '../support/training/publish-predictors.ts';
 import { launchStack } from '../support/targets/stack-process.ts';
 import { marketSnapshots } from '../support/tasks/traffic.ts';
+import { reportHarnessInputErrors } from '../support/harness-input.ts';
+
+// bad input (the environment, a profile, a manifest) is named without a stack trace
+reportHarnessInputErrors('bench');
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, only: { type: 'string' } } });
 const seconds = Number(values.seconds);

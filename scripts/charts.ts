@@ -19,6 +19,10 @@ import { loadProfile, withOverrides } from '../support/load/profile.ts';
 import { startConfiguredTarget, type RunningTarget } from '../support/targets/target.ts';
 import { marketSnapshots } from '../support/tasks/traffic.ts';
 import { dashboardData, targetViewSources, viewSources, WINDOWS, type ViewSources } from '../support/views/dashboard-views.ts';
+import { reportHarnessInputErrors } from '../support/harness-input.ts';
+
+// bad input (the environment, a profile, a manifest) is named without a stack trace
+reportHarnessInputErrors('charts');
 
 const EXPERIMENT = 'financial-ab-test';
 const { values } = parseArgs({

@@ -21,6 +21,10 @@ import { loadConfig } from '../support/config.ts';
 import { BUILD_PACKAGES, ClusterToolMissing, ensureKubeApiserver } from '../support/cluster/kube-apiserver-build.ts';
 import { HARNESS_GROUP, startSeldonCluster, type SeldonCluster } from '../support/cluster/seldon-cluster.ts';
 import { publishPredictors } from '../support/training/publish-predictors.ts';
+import { reportHarnessInputErrors } from '../support/harness-input.ts';
+
+// bad input (the environment, a profile, a manifest) is named without a stack trace
+reportHarnessInputErrors('cluster');
 
 const { values } = parseArgs({
   options: { stop: { type: 'boolean', default: false }, 'build-only': { type: 'boolean', default: false }, namespace: { type: 'string', default: 'financial-mlops-uat' }, 'namespace-per-run': { type: 'boolean', default: false } },

@@ -7,6 +7,10 @@ import { loadConfig } from '../support/config.ts';
 import { localServing } from '../support/targets/local-serving.ts';
 import { startTarget, type RunningTarget } from '../support/targets/target.ts';
 import { onInterrupt } from '../support/interrupt.ts';
+import { reportHarnessInputErrors } from '../support/harness-input.ts';
+
+// bad input (the environment, a profile, a manifest) is named without a stack trace
+reportHarnessInputErrors('stack');
 
 // The dashboard gets its usual port here (the test suite lets the system pick a free one).
 const config = loadConfig({ UAT_DASHBOARD_PORT: '8050', ...process.env });

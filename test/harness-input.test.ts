@@ -181,6 +181,23 @@ test('environment: a bad variable is named with what it may be and its value; `n
   assert.deepEqual(fs.readdirSync(reports), [], 'nothing was started or written');
 });
 
+test('environment: every script that reads the environment names a bad variable and exits 2, without a stack trace', { timeout: 240_000 }, () => {
+  const scripts = ['charts', 'report', 'signoff', 'stack', 'cluster', 'doctor', 'bench', 'demo-mab', 'demo-routing', 'demo-drift', 'demo-explain'];
+  for (const script of scripts) {
+    // bench reads the environment for its second part only: asked for that part alone
+    const args = script === 'bench' ? ['--only', 'platform'] : [];
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', `${script}.ts`), ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, UAT_SEED: 'abc' },
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 2, `${script}: ${run.stderr}${run.stdout}`);
+    assert.match(run.stderr, /environment variable UAT_SEED: must be a number, not "abc"/, script);
+    assert.doesNotMatch(run.stderr, FRAME, script);
+  }
+});
+
 test('ROI assumptions: a YAML error names the file and its line; a field of the wrong type, missing or unknown is named with its path, its line and its value', () => {
   const dir = tempDir('harness-input-roi');
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
