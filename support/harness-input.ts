@@ -9,6 +9,7 @@
  * Messages follow `<file>: <where in it>: <what is wrong> (value <as written>)`, the file relative
  * to the project when it is inside it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -102,6 +103,11 @@ export function yamlDocuments(text: string, file: string): YamlDocument[] {
   });
   if (problems.length > 0) throw new HarnessInputError(problems.join('\n'));
   return [...documents].map((doc, i) => ({ value: doc.toJS(), index: i + 1, lineOf: (at) => lineIn(doc, lineCounter, at) }));
+}
+
+/** The YAML documents of a file (yamlDocuments of its text): a syntax error names the file, the line and the column. */
+export function yamlFile(file: string): YamlDocument[] {
+  return yamlDocuments(fs.readFileSync(file, 'utf8'), file);
 }
 
 function lineIn(doc: Document, lineCounter: LineCounter, at: readonly PropertyKey[]): number | undefined {

@@ -16,6 +16,10 @@ import { HarnessInputError } from '../support/harness-input.ts';
 import { readManifests } from '../support/k8s/manifest-reader.ts';
 import { manifestObjects } from '../support/k8s/manifest-objects.ts';
 import { readRoiAssumptions, ROI_ASSUMPTIONS_FILE } from '../support/report/roi.ts';
+import { loadWaivers } from '../support/report/waivers.ts';
+import { readProfile } from '../support/load/profile.ts';
+import { securityObjects } from '../support/security/access-matrix.ts';
+import { harnessPermissions } from '../support/doctor/kubernetes-checks.ts';
 import { tempDir } from './helpers.ts';
 
 /** A line of a stack trace, as Node and Cucumber print them. */
@@ -196,6 +200,34 @@ test('environment: every script that reads the environment names a bad variable 
     assert.match(run.stderr, /environment variable UAT_SEED: must be a number, not "abc"/, script);
     assert.doesNotMatch(run.stderr, FRAME, script);
   }
+});
+
+test('YAML syntax: a waiver file, a load profile, a security manifest and an RBAC file that are not valid YAML are refused naming the file, the line and the column, never read in part', () => {
+  const dir = tempDir('harness-input-yaml');
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // a flow sequence never closed: the parser would give `rules: []`, a Role that grants nothing
+  const broken = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r\nrules: [\n';
+  const at = /invalid YAML at line 6, column 1: /;
+
+  const waivers = path.join(dir, 'waivers.yaml');
+  fs.writeFileSync(waivers, 'waivers: [\n');
+  const set = loadWaivers(waivers, '2026-01-01', () => true);
+  assert.deepEqual(set.waivers, []);
+  assert.equal(set.errors.length, 1);
+  assert.match(set.errors[0], /^waiver file .*waivers\.yaml: invalid YAML at line 2, column 1: /);
+
+  const profile = path.join(dir, 'profile.yaml');
+  fs.writeFileSync(profile, 'name: p\nscenario: {executor: constant-vus\n');
+  assert.match(thrown(() => readProfile(profile)).message, /profile\.yaml: invalid YAML at line 3, column 1: /);
+
+  const security = path.join(dir, 'security');
+  fs.mkdirSync(security);
+  fs.writeFileSync(path.join(security, 'role.yaml'), broken);
+  assert.match(thrown(() => securityObjects(security)).message, new RegExp(`role\\.yaml: ${at.source}`));
+
+  const rbac = path.join(dir, 'harness-role.yaml');
+  fs.writeFileSync(rbac, broken);
+  assert.match(thrown(() => harnessPermissions(rbac)).message, new RegExp(`harness-role\\.yaml: ${at.source}`));
 });
 
 test('ROI assumptions: a YAML error names the file and its line; a field of the wrong type, missing or unknown is named with its path, its line and its value', () => {

@@ -11,13 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { HarnessConfig } from '../config.ts';
 import { HARNESS_CLUSTER_ROLE_FILE, HARNESS_ROLE_FILE } from '../doctor/kubernetes-checks.ts';
 import { launchStack, type StackProcess } from '../targets/stack-process.ts';
 import { installSeldonCrds } from './crd-install.ts';
 import { installPlatformSecurity } from '../security/access-matrix.ts';
 import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
+import { yamlFile } from '../harness-input.ts';
 
 /** The group the harness Role's binding names (k8s/rbac/harness-role.yaml). */
 export const HARNESS_GROUP = 'financial-mlops-uat';
@@ -36,8 +36,8 @@ export interface SeldonCluster {
 
 /** The objects of an RBAC file; namespaced ones (Role, RoleBinding) put in `namespace`. */
 function harnessRbac(file: string, namespace?: string): KubernetesObject[] {
-  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
-    .map((d) => d.toJS() as KubernetesObject | null)
+  return yamlFile(file)
+    .map((d) => d.value as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null)
     .map((o) => (namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o));
 }

@@ -4,10 +4,8 @@
  * uses in its namespace. The permissions are the rules of k8s/rbac/harness-role.yaml, each asked with
  * a SelfSubjectAccessReview, so the Role users apply and the check never disagree.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { ApiException, AuthorizationV1Api, CustomObjectsApi, KubeConfig, VersionApi, type V1ResourceAttributes } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, type HarnessConfig } from '../config.ts';
 import { SELDON_GROUP, SELDON_PLURALS, SELDON_VERSION } from '../../stack/manifests.ts';
 import { SECURITY_AUDITOR_FILE, securityObjects } from '../security/access-matrix.ts';
@@ -15,6 +13,7 @@ import { apiErrorMessage } from '../k8s/api-error.ts';
 import { loadKubeConfig, targetNamespace } from '../k8s/kubeconfig.ts';
 import { forwardService, MESH_SERVICE } from '../k8s/port-forward.ts';
 import { probeStack, type CheckResult } from './checks.ts';
+import { yamlFile } from '../harness-input.ts';
 
 export const HARNESS_ROLE_FILE = path.join(PROJECT_ROOT, 'k8s', 'rbac', 'harness-role.yaml');
 /** With a namespace per run: the same rules in every namespace, and creating and deleting namespaces. */
@@ -30,7 +29,7 @@ export interface Permission {
 
 /** Every (group, resource, verb) the harness Role (or ClusterRole) grants: what the harness needs. */
 export function harnessPermissions(file = HARNESS_ROLE_FILE): Permission[] {
-  const role = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'Role' || d?.kind === 'ClusterRole') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  const role = yamlFile(file).map((d) => d.value as { kind?: string } | null).find((d) => d?.kind === 'Role' || d?.kind === 'ClusterRole') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
   return role.rules.flatMap((rule) =>
     rule.apiGroups.flatMap((group) =>
       rule.resources.flatMap((full) => {

@@ -8,10 +8,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../config.ts';
-import { HarnessInputError } from '../harness-input.ts';
+import { HarnessInputError, yamlFile } from '../harness-input.ts';
 
 export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
 
@@ -54,8 +53,9 @@ export type Thresholds = LoadProfile['thresholds'];
 export function readProfile(file: string): LoadProfile {
   let raw: unknown;
   try {
-    raw = parse(fs.readFileSync(file, 'utf8'));
+    raw = yamlFile(file)[0]?.value;
   } catch (error) {
+    if (error instanceof HarnessInputError) throw error;
     throw new HarnessInputError(`${path.relative(process.cwd(), file)}: ${(error as Error).message.split('\n')[0]}`);
   }
   const parsed = profileSchema.safeParse(raw);

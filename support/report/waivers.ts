@@ -13,10 +13,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../config.ts';
 import { isKnownCriterionId } from '../evidence/criterion-ids.ts';
+import { yamlFile } from '../harness-input.ts';
 
 export const DEFAULT_WAIVERS_FILE = path.join(PROJECT_ROOT, 'signoff', 'waivers.yaml');
 
@@ -49,9 +49,9 @@ export function loadWaivers(file = DEFAULT_WAIVERS_FILE, today = new Date().toIS
   if (!fs.existsSync(file)) return { file, waivers: [], errors: [] };
   let raw: unknown;
   try {
-    raw = parse(fs.readFileSync(file, 'utf8')) ?? {};
+    raw = yamlFile(file)[0]?.value ?? {};
   } catch (error) {
-    return { file, waivers: [], errors: [`waiver file ${file} is not valid YAML: ${(error as Error).message}`] };
+    return { file, waivers: [], errors: [`waiver file ${(error as Error).message}`] };
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {

@@ -12,11 +12,11 @@ import path from 'node:path';
 import { AstBuilder, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
 import { IdGenerator } from '@cucumber/messages';
 import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../config.ts';
 import { apiErrorMessage } from '../k8s/api-error.ts';
 import { FIELD_MANAGER } from '../targets/kubernetes-deploy.ts';
+import { yamlFile } from '../harness-input.ts';
 
 export const SECURITY_DIR = path.join(PROJECT_ROOT, 'k8s', 'security');
 /** The feature whose table declares the matrix (the step with a `subject` … `expected` table). */
@@ -135,7 +135,7 @@ export function securityObjects(folder = SECURITY_DIR): ManifestObject[] {
     .readdirSync(folder)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
-    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(folder, f), 'utf8')).map((d) => ({ file: path.join(folder, f), object: d.toJS() as KubernetesObject | null })))
+    .flatMap((f) => yamlFile(path.join(folder, f)).map((d) => ({ file: path.join(folder, f), object: d.value as KubernetesObject | null })))
     .filter((m): m is ManifestObject => typeof m.object?.kind === 'string' && typeof m.object.apiVersion === 'string');
   const rank = (m: ManifestObject): number => (APPLY_ORDER.includes(m.object.kind!) ? APPLY_ORDER.indexOf(m.object.kind!) : APPLY_ORDER.length);
   return found.sort((a, b) => rank(a) - rank(b));
