@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
@@ -114,3 +115,42 @@ async function assertReaderSeesRun(store: MlflowStore, experiment: string, runUu
   const ping = await store.ping();
   assert.match(ping.version, /^\d+/);
 }
+
+test('a server that stops answering does not hang a read: the query fails after the query timeout and the store reads again from a fresh connection', { timeout: 30_000 }, async () => {
+  // a PostgreSQL front that completes the start-up (AuthenticationOk, ReadyForQuery) and then never
+  // answers a query, until told to pass connections through to the real server
+  let passThrough = false;
+  const real = new URL(db.url);
+  const front = net.createServer((client) => {
+    if (passThrough) {
+      const upstream = net.connect({ host: real.hostname, port: Number(real.port) });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      return;
+    }
+    client.once('data', () => {
+      const ok = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]);
+      const ready = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
+      client.write(Buffer.concat([ok, ready]));
+      client.on('data', () => undefined);
+    });
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const url = new URL(db.url);
+  url.port = String((front.address() as net.AddressInfo).port);
+  const store = MlflowStore.connect(url.toString(), { queryTimeoutMs: 1500 });
+  try {
+    const started = performance.now();
+    await assert.rejects(store.missingTables(), /Query read timeout/);
+    const waited = performance.now() - started;
+    assert.ok(waited >= 1400 && waited < 5000, `failed after ${waited.toFixed(0)} ms`);
+    // the server answers again: the same store reads, on a new connection
+    passThrough = true;
+    assert.ok(Array.isArray(await store.missingTables()));
+  } finally {
+    await store.close();
+    front.close();
+  }
+});

@@ -108,8 +108,13 @@ const msToDate = (ms: string | number | null): Date | null => (ms === null ? nul
 export class MlflowStore {
   private constructor(private readonly pool: pg.Pool) {}
 
-  static connect(url: string): MlflowStore {
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+  /**
+   * A pool on `url`. A query that has no answer within `queryTimeoutMs` (default 30 s) fails with
+   * "Query read timeout" and its connection is dropped: a server that stops answering without closing
+   * its connections (a host gone, a paused process) cannot hang a reader.
+   */
+  static connect(url: string, options: { queryTimeoutMs?: number } = {}): MlflowStore {
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, query_timeout: options.queryTimeoutMs ?? 30_000 });
     // an idle connection the server closes (PostgreSQL killed or stopping) is no query's error:
     // without a listener the pool would take the whole process down with it. The pool drops that
     // connection and opens a fresh one for the next query, so the store reads again once the
