@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixPackages, missingPackages, suitePackages, type SystemPackage } from '../support/doctor/preflight.ts';
+import { fixPackages, missingPackages, provideKubeApiserver, suitePackages, type SystemPackage } from '../support/doctor/preflight.ts';
 
 const pkg = (name: string, present: boolean, required = true): SystemPackage => ({ pkg: name, why: `${name} is needed`, required, present: async () => present });
 
@@ -38,4 +38,32 @@ test('Debian as root: apt-get update, then one install of every missing package,
   const failed = fixPackages([pkg('chromium', false)], { platform: { root: true, apt: true }, apt: (args) => (args[0] === 'install' ? 100 : 0), log: () => undefined });
   assert.deepEqual(failed, { ok: false, message: "apt-get install chromium failed: read apt's errors above" });
   assert.deepEqual(fixPackages([], { platform: { root: false, apt: false } }), { ok: true, message: 'nothing to install' });
+});
+
+test('the kube-apiserver of the access matrix: nothing done when built; built once after its packages on Debian as root; elsewhere the steps to run, nothing built', async () => {
+  const build = async (progress: (line: string) => void) => {
+    builds++;
+    progress('building cmd/kube-apiserver: 20 s');
+    return { binary: '/cache/v1.20.15/kube-apiserver', version: '1.20.15', seconds: 241.4 };
+  };
+  let builds = 0;
+  const quiet = { log: () => undefined, build };
+  assert.deepEqual(await provideKubeApiserver({ ...quiet, cached: () => '/cache/v1.20.15/kube-apiserver' }), { ok: true, message: 'kube-apiserver already built' });
+  assert.equal(builds, 0);
+
+  const calls: string[][] = [];
+  const said: string[] = [];
+  const root = await provideKubeApiserver({ build, log: (l) => said.push(l), cached: () => undefined, missing: [pkg('golang-go', false)], debSrc: false, platform: { root: true, apt: true }, apt: (args) => (calls.push(args), 0) });
+  assert.deepEqual(root, { ok: true, built: true, message: 'built kube-apiserver 1.20.15 in 241 s (/cache/v1.20.15/kube-apiserver)' });
+  assert.deepEqual(calls, [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', 'golang-go']]);
+  assert.equal(builds, 1);
+  assert.ok(said.some((l) => /building kube-apiserver from Debian's source, once/.test(l)) && said.includes('preflight: building cmd/kube-apiserver: 20 s'), said.join('\n'));
+
+  const user = await provideKubeApiserver({ ...quiet, cached: () => undefined, missing: [pkg('etcd-server', false)], debSrc: true, platform: { root: false, apt: true }, apt: () => 0 });
+  assert.equal(user.ok, false);
+  assert.match(user.message, /^the access matrix needs a kube-apiserver built from Debian's source: missing: etcd-server .*Run: add a deb-src entry .*sudo apt-get install -y --no-install-recommends etcd-server; then `npm run cluster -- --build-only`/);
+  assert.equal(builds, 1, 'nothing built');
+
+  const broken = await provideKubeApiserver({ log: () => undefined, cached: () => undefined, missing: [], debSrc: false, platform: { root: true, apt: true }, apt: () => 0, build: async () => { throw new Error('make exited with code 2: no space left\nmore'); } });
+  assert.deepEqual(broken, { ok: false, message: 'building kube-apiserver failed: make exited with code 2: no space left; then `npm run cluster -- --build-only` (about 4 min) shows the whole error' });
 });

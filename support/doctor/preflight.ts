@@ -125,3 +125,37 @@ export function fixPackages(
   }
   return { ok: true, message: `installed ${missing.map((p) => p.pkg).join(', ') || 'the deb-src entry'}` };
 }
+
+/**
+ * The kube-apiserver the embedded default proves the access matrix on (support/security/
+ * kubernetes-api.ts): found in the cache, else built once from Debian's source (about 4 min on 2
+ * cores), the packages and the deb-src entry the build needs installed first, on Debian as root;
+ * elsewhere, the steps to run. `build`, `cached`, `platform` and `apt` are injected by tests.
+ */
+export async function provideKubeApiserver(
+  options: {
+    log?: (line: string) => void;
+    platform?: Platform;
+    apt?: (args: string[]) => number | null;
+    cached?: () => string | undefined;
+    build?: (progress: (line: string) => void) => Promise<{ binary: string; version: string; seconds: number }>;
+    missing?: SystemPackage[];
+    debSrc?: boolean;
+  } = {},
+): Promise<FixOutcome & { built?: boolean }> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const { cachedBinary, ensureKubeApiserver } = await import('../cluster/kube-apiserver-build.ts');
+  if ((options.cached ?? cachedBinary)()) return { ok: true, message: 'kube-apiserver already built' };
+  const missing = options.missing ?? (await missingPackages(clusterPackages()));
+  const debSrc = options.debSrc ?? !hasDebSrc();
+  const fixed = fixPackages(missing, { debSrc, platform: options.platform, log, apt: options.apt });
+  const then = 'then `npm run cluster -- --build-only` (about 4 min)';
+  if (!fixed.ok) return { ok: false, message: `the access matrix needs a kube-apiserver built from Debian's source: ${fixed.message}; ${then}` };
+  log('preflight: building kube-apiserver from Debian\'s source, once (about 4 min on 2 cores; kept for later runs): the security category proves the access matrix on it');
+  try {
+    const built = await (options.build ?? ensureKubeApiserver)((line) => log(`preflight: ${line}`));
+    return { ok: true, built: true, message: `built kube-apiserver ${built.version} in ${Math.round(built.seconds)} s (${built.binary})` };
+  } catch (error) {
+    return { ok: false, message: `building kube-apiserver failed: ${(error as Error).message.split('\n')[0]}; ${then} shows the whole error` };
+  }
+}
