@@ -50,10 +50,10 @@ function criterion(over: Partial<Criterion> & Pick<Criterion, 'id' | 'measured' 
 const RECORDS: Criterion[] = [
   // an earlier run of the matrix, then the latest
   criterion({ id: 'access-matrix-as-declared', measured: 4, source: 'LIVE:kube-apiserver', passed: false, recordedAt: '2025-01-01T10:00:00.000Z', details: { lines: 41, differences: ['a', 'b', 'c', 'd'] } }),
-  criterion({ id: 'identity-tokens-refused-where-denied', measured: '33 answered 403, 4 let through', threshold: '37 denied requests answered 403, 4 allowed requests neither 401 nor 403', source: 'LIVE:kube-apiserver', passed: false, recordedAt: '2025-01-01T10:00:01.000Z', details: { wrong: ['w', 'x', 'y', 'z'] } }),
+  criterion({ id: 'identity-tokens-refused-where-denied', measured: '33 answered 403, 4 let through', threshold: '37 denied requests answered 403, 4 allowed requests neither 401 nor 403', source: 'LIVE:kube-apiserver', passed: false, recordedAt: '2025-01-01T10:00:01.000Z', details: { denied: 37, deniedAnswered403: 33, allowed: 4, allowedLetThrough: 4, wrong: ['w', 'x', 'y', 'z'] } }),
   criterion({ id: 'manifests-follow-security-policy', measured: 1, source: 'LIVE:manifests', passed: false, recordedAt: '2025-01-01T10:00:02.000Z', details: { files: 30, objects: 64, violations: ['v'] } }),
   criterion({ id: 'no-credential-in-run-output', measured: 2, source: 'LIVE:file-scan', passed: false, recordedAt: '2025-01-01T10:00:03.000Z', details: { files: 120, processes: 310, hits: ['h1', 'h2'], credentialsLookedFor: ['the MLflow database password'] } }),
-  criterion({ id: 'database-authenticates-with-scram', measured: 'asked for cleartext password; password_encryption scram-sha-256', source: 'LIVE:mlflow-postgres', passed: false, recordedAt: '2025-01-01T10:00:04.000Z' }),
+  criterion({ id: 'database-authenticates-with-scram', measured: 'asked for cleartext password; password_encryption scram-sha-256', source: 'LIVE:mlflow-postgres', passed: false, recordedAt: '2025-01-01T10:00:04.000Z', details: { asked: ['cleartext password'], passwordEncryption: 'scram-sha-256' } }),
   criterion({ id: 'access-matrix-as-declared', measured: 0, source: 'LIVE:kube-apiserver', passed: true, recordedAt: '2025-01-01T10:05:00.000Z', details: { lines: 41, differences: [] } }),
   // not a security check: not shown
   criterion({ id: 'dashboard-load-time', measured: 800, source: 'LIVE:browser', passed: true, recordedAt: '2025-01-01T10:06:00.000Z' }),
@@ -116,6 +116,9 @@ test('a record the view cannot read as its figure is UNAVAILABLE with the reason
     JSON.stringify(criterion({ id: 'no-credential-in-run-output', measured: 0, source: 'LIVE:somewhere-else' as Criterion['source'], passed: true, recordedAt: '2025-01-01T10:00:00.000Z' })),
     JSON.stringify(criterion({ id: 'dashboard-recovers-after-kill', measured: 'reported after 0.4 s; did not start again: boom', source: 'LIVE:dashboard-api', passed: false, recordedAt: '2025-01-01T10:00:00.000Z', details: { recoveredAfterS: undefined } })),
     JSON.stringify({ id: 'access-matrix-as-declared', measured: 0, passed: true, recordedAt: 'yesterday' }),
+    // the figures come from the details, not from the measured text
+    JSON.stringify(criterion({ id: 'identity-tokens-refused-where-denied', measured: '24 answered 403, 7 let through', source: 'LIVE:kube-apiserver', passed: true, recordedAt: '2025-01-01T10:00:00.000Z' })),
+    JSON.stringify(criterion({ id: 'database-authenticates-with-scram', measured: 'asked for SASL SCRAM-SHA-256; password_encryption scram-sha-256', source: 'LIVE:mlflow-postgres', passed: true, recordedAt: '2025-01-01T10:00:00.000Z', details: { asked: 'SASL SCRAM-SHA-256' } })),
   ]));
   assert.ok('figures' in view);
   if (!('figures' in view)) return;
@@ -125,6 +128,10 @@ test('a record the view cannot read as its figure is UNAVAILABLE with the reason
   assert.deepEqual([hits.value, hits.source, hits.note], [null, 'UNAVAILABLE', 'the ledger names an unknown source "LIVE:somewhere-else"']);
   const recovery = byId(view.figures, 'security-dashboard-recovery');
   assert.deepEqual([recovery.value, recovery.note, recovery.status], [null, 'not back: reported after 0.4 s; did not start again: boom', 'failed']);
+  const tokens = byId(view.figures, 'security-tokens-refused');
+  assert.deepEqual([tokens.value, tokens.source, tokens.note, tokens.status], [null, 'UNAVAILABLE', "the ledger's record has no counts of denied and allowed requests in its details (it measured \"24 answered 403, 7 let through\")", 'passed']);
+  const scram = byId(view.figures, 'security-database-authentication');
+  assert.deepEqual([scram.value, scram.source, scram.note], [null, 'UNAVAILABLE', "the ledger's record has no methods asked for and password encryption in its details (it measured \"asked for SASL SCRAM-SHA-256; password_encryption scram-sha-256\")"]);
   assert.equal(byId(view.figures, 'security-access-matrix').status, 'not checked', 'a record without a valid time is skipped');
   assert.equal(view.skippedLines, 1);
 });

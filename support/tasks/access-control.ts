@@ -169,6 +169,11 @@ async function tokenAnswers(world: UatWorld): Promise<CriterionInput> {
     passed: wrong.length === 0 && outcomes.length === cells.length,
     details: {
       server: api.server,
+      // the counts as numbers, for whoever reads the ledger (the dashboard's security view)
+      denied: denied.length,
+      deniedAnswered403: denied.filter((o) => o.status === 403).length,
+      allowed: allowed.length,
+      allowedLetThrough: allowed.filter((o) => o.outcome === 'authorised').length,
       wrong: wrong.map((o) => `${describeCell(o.cell)}: expected ${o.cell.expected}, ${o.request} answered ${o.status}`),
       requests: outcomes.map((o) => `${describeCell(o.cell)}: ${o.request} -> ${o.status}`),
     },
@@ -206,7 +211,7 @@ export async function checkDatabaseAuthentication(world: UatWorld): Promise<void
     unit: '',
     source: 'LIVE:mlflow-postgres',
     passed: scram && encryption === 'scram-sha-256',
-    details: { database: 'maskedUrl' in target.database ? target.database.maskedUrl : undefined, source: 'source' in target.database ? target.database.source : undefined },
+    details: { asked, passwordEncryption: encryption, database: 'maskedUrl' in target.database ? target.database.maskedUrl : undefined, source: 'source' in target.database ? target.database.source : undefined },
   });
 }
 

@@ -291,15 +291,17 @@ export async function checkKeyboardTogglesModel(world: UatWorld, model: string):
  */
 const SECURITY_FIGURES: { criterion: string; figure: string; value: (c: Criterion) => number }[] = [
   { criterion: 'access-matrix-as-declared', figure: 'security-access-matrix', value: (c) => Number(detail(c, 'lines')) - Number(c.measured) },
-  { criterion: 'identity-tokens-refused-where-denied', figure: 'security-tokens-refused', value: (c) => Number(/^(\d+) answered 403, \d+ let through$/.exec(String(c.measured))?.[1]) },
+  { criterion: 'identity-tokens-refused-where-denied', figure: 'security-tokens-refused', value: (c) => Number(detail(c, 'deniedAnswered403') ?? NaN) },
   { criterion: 'manifests-follow-security-policy', figure: 'security-policy-violations', value: (c) => Number(c.measured) },
   {
     criterion: 'database-authenticates-with-scram',
     figure: 'security-database-authentication',
     // each method asked for other than SCRAM-SHA-256 (or none: trust), and password_encryption other than scram-sha-256
     value: (c) => {
-      const m = /^asked for (.*); password_encryption (\S+)$/.exec(String(c.measured));
-      return m ? m[1].split(', ').filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(a)).length + (m[2] === 'scram-sha-256' ? 0 : 1) : NaN;
+      const asked = detail(c, 'asked');
+      const encryption = detail(c, 'passwordEncryption');
+      if (!Array.isArray(asked) || typeof encryption !== 'string') return NaN;
+      return (asked.length === 0 ? 1 : asked.filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(String(a))).length) + (encryption === 'scram-sha-256' ? 0 : 1);
     },
   },
   { criterion: 'no-credential-in-run-output', figure: 'security-credential-hits', value: (c) => Number(c.measured) },

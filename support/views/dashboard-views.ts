@@ -201,6 +201,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const list = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
 const details = (c: Criterion): Record<string, unknown> => (c.details && typeof c.details === 'object' ? c.details : {});
 const notUnderstood = (c: Criterion) => ({ value: null, note: `the ledger records ${JSON.stringify(c.measured)}, not a count` });
+/** A record written before its details carried the figures (or by something else): shown as unreadable, with what it says. */
+const noDetails = (c: Criterion, fields: string) => ({ value: null, note: `the ledger's record has no ${fields} in its details (it measured ${JSON.stringify(c.measured)})` });
 
 function scanHits(c: Criterion): { value: number | null; note?: string } {
   const d = details(c);
@@ -230,16 +232,12 @@ export const SECURITY_CHECKS: readonly SecurityCheck[] = [
     label: "Requests refused as declared, with each identity's own token",
     unit: 'requests',
     read: (c) => {
-      const measured = /^(\d+) answered 403, (\d+) let through$/.exec(String(c.measured));
-      if (!measured) return { value: null, note: `the ledger records ${JSON.stringify(c.measured)}` };
-      const declared = /^(\d+) denied requests answered 403, (\d+) allowed requests/.exec(c.threshold ?? '');
-      const wrong = list(details(c).wrong)?.length;
-      const parts = [
-        declared ? `of ${declared[1]} denied` : undefined,
-        declared ? `${measured[2]} of ${declared[2]} allowed let through` : `${measured[2]} allowed let through`,
-        wrong === undefined ? undefined : `${wrong} answered otherwise than declared`,
-      ];
-      return { value: Number(measured[1]), note: parts.filter(Boolean).join('; ') };
+      const d = details(c);
+      const [denied, refused, allowed, letThrough] = [num(d.denied), num(d.deniedAnswered403), num(d.allowed), num(d.allowedLetThrough)];
+      if (denied === undefined || refused === undefined || allowed === undefined || letThrough === undefined) return noDetails(c, 'counts of denied and allowed requests');
+      const wrong = list(d.wrong)?.length;
+      const parts = [`of ${denied} denied`, `${letThrough} of ${allowed} allowed let through`, wrong === undefined ? undefined : `${wrong} answered otherwise than declared`];
+      return { value: refused, note: parts.filter(Boolean).join('; ') };
     },
   },
   {
@@ -259,11 +257,11 @@ export const SECURITY_CHECKS: readonly SecurityCheck[] = [
     label: 'MLflow database: authentication settings weaker than SCRAM-SHA-256',
     unit: 'settings',
     read: (c) => {
-      // "asked for SASL SCRAM-SHA-256; password_encryption scram-sha-256"
-      const m = /^asked for (.*); password_encryption (\S+)$/.exec(String(c.measured));
-      if (!m) return { value: null, note: `the ledger records ${JSON.stringify(c.measured)}` };
-      const asked = m[1].split(', ');
-      const weak = asked.filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(a)).length + (m[2] === 'scram-sha-256' ? 0 : 1);
+      // what the server asked a fresh connection for (none: trust) and how it stores passwords
+      const asked = list(details(c).asked);
+      const encryption = details(c).passwordEncryption;
+      if (asked === undefined || asked.some((a) => typeof a !== 'string') || typeof encryption !== 'string') return noDetails(c, 'methods asked for and password encryption');
+      const weak = (asked.length === 0 ? 1 : asked.filter((a) => !/^SASL .*\bSCRAM-SHA-256\b/.test(String(a))).length) + (encryption === 'scram-sha-256' ? 0 : 1);
       return { value: weak, note: String(c.measured) };
     },
   },
