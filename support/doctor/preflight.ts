@@ -156,6 +156,6 @@ export async function provideKubeApiserver(
     const built = await (options.build ?? ensureKubeApiserver)((line) => log(`preflight: ${line}`));
     return { ok: true, built: true, message: `built kube-apiserver ${built.version} in ${Math.round(built.seconds)} s (${built.binary})` };
   } catch (error) {
-    return { ok: false, message: `building kube-apiserver failed: ${(error as Error).message.split('\n')[0]}; ${then} shows the whole error` };
+    return { ok: false, message: `building kube-apiserver failed: ${(error as Error).message.split('\n')[0]}; \`npm run cluster -- --build-only\` builds it again and shows the whole error` };
   }
 }
