@@ -47,7 +47,7 @@ import { inScope, SUITE_OUTCOME_FILE, verdictExitCode, type SuiteOutcome } from 
 import { writeSignOffDocuments } from '../support/report/signoff-documents.ts';
 import { CATEGORIES } from '../support/evidence/ledger.ts';
 import { fixPackages, missingPackages, provideKubeApiserver, suitePackages } from '../support/doctor/preflight.ts';
-import { featureTags, selectedStacks } from '../support/scope/selection.ts';
+import { selectedStacks } from '../support/scope/selection.ts';
 
 const USAGE = 'usage: npm run uat [-- --profile <profile>] [--name <regex> ...] [--no-html] [--dry-run] [extra.feature ...]';
 
@@ -123,10 +123,10 @@ if (values['dry-run']) {
 }
 // Start only what the selected scenarios need: the stacks their features exercise (UAT_STACKS, unless given).
 let stacks = process.env.UAT_STACKS;
-let selected: string[] | undefined;
+let selectedTags: string[] | undefined;
 try {
   const selection = await selectedStacks(PROJECT_ROOT, values.profile, values.name, positionals);
-  selected = selection.features;
+  selectedTags = selection.tags;
   if (stacks === undefined) {
     stacks = selection.stacks.join(',');
     console.error(`uat: ${selection.scenarios} scenario${selection.scenarios === 1 ? '' : 's'} from ${selection.features.length} feature file${selection.features.length === 1 ? '' : 's'} selected; stacks to deploy: ${selection.stacks.join(', ')}`);
@@ -135,7 +135,7 @@ try {
   if (stacks === undefined) console.error(`uat: could not read the selected scenarios (${(error as Error).message}); every stack is deployed`);
 }
 // the embedded default proves the access matrix on a kube-apiserver of its own: built once, here, when a selected feature needs it
-if (config.target === 'local' && selected?.some((f) => featureTags(path.join(PROJECT_ROOT, f)).includes('@access-control'))) {
+if (config.target === 'local' && selectedTags?.includes('@access-control')) {
   const kube = await provideKubeApiserver({ log: (line) => console.error(`uat: ${line}`) });
   if (!kube.ok) console.error(`uat: preflight: ${kube.message}. The run goes on; the access-matrix scenario fails saying so`);
   else if (kube.built) console.error(`uat: preflight: ${kube.message}`);

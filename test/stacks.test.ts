@@ -13,6 +13,9 @@ test('a run deploys the stacks its selected scenarios need, the A/B testing stac
   assert.deepEqual(bandit.stacks, ['ab-testing', 'mab']);
   assert.deepEqual(bandit.features, ['features/functional/multi-armed-bandit.feature']);
   assert.ok(bandit.scenarios > 0);
+  // the preflight builds the access matrix's kube-apiserver only when a selected feature has @access-control
+  assert.ok(!bandit.tags.includes('@access-control') && bandit.tags.includes('@functional'), bandit.tags.join(' '));
+  assert.ok((await selectedStacks(PROJECT_ROOT, 'security', [], [])).tags.includes('@access-control'));
   const extra = await selectedStacks(PROJECT_ROOT, 'security', [], ['features/functional/drift-detection.feature']);
   assert.deepEqual(extra.stacks, ['ab-testing', 'drift'], 'a feature file given besides the profile adds its stack');
   assert.deepEqual(stacksForTags([['@functional', '@router'], ['@security']]), ['ab-testing', 'router']);

@@ -152,6 +152,8 @@ async function run({ plan, target, startAt }: WorkerInput): Promise<WorkerOutput
   return rec.output();
 }
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /**
  * A virtual user: a keep-alive HTTP/1.1 connection of its own, as each k6 VU has, so a VU's requests
  * never wait behind another's and no shared pool is searched for a free connection on each request.
@@ -163,8 +165,6 @@ async function run({ plan, target, startAt }: WorkerInput): Promise<WorkerOutput
  * counts it, never sent again. Nothing is allocated per request beyond what the parser needs: under
  * tsx every closure made in the hot path is also named.
  */
-const CONNECT_TIMEOUT_MS = 10_000;
-
 class VirtualUser {
   private status = 0;
   private chunks: Buffer[] = [];

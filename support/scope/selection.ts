@@ -22,6 +22,8 @@ export interface Selection {
   scenarios: number;
   /** The feature files they come from, relative to the project. */
   features: string[];
+  /** The tags of those features (above `Feature:`), each once. */
+  tags: string[];
   stacks: Stack[];
 }
 
@@ -31,5 +33,6 @@ export async function selectedStacks(projectRoot: string, profile: string, names
   const { plan, errors } = await loadSources(runConfiguration.sources, { cwd: projectRoot });
   if (errors.length > 0) throw new Error(`the feature files do not parse: ${errors.map((e) => `${e.uri}: ${e.message}`).join('; ')}`);
   const features = [...new Set(plan.map((p) => p.uri))];
-  return { scenarios: plan.length, features, stacks: stacksForTags(features.map((f) => featureTags(path.join(projectRoot, f)))) };
+  const tags = features.map((f) => featureTags(path.join(projectRoot, f)));
+  return { scenarios: plan.length, features, tags: [...new Set(tags.flat())], stacks: stacksForTags(tags) };
 }
